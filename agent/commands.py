@@ -1,0 +1,467 @@
+"""The agent's commands: run, agent, status, rules, pin, grant, pause."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from agent import paths
+from agent.client import AgentClient, AgentUnavailable, ApiRefused, base_url
+from agent.configsource import ConfigSource
+from agent.fmt import date_long, duration, time_short
+from agent.i18n import _
+from agent.statusdoc import status_document
+from agent.tz import resolve_timezone
+from rules import engine
+from rules.catalog import BUILTIN_CATEGORIES, CATALOG
+from rules.config import ConfigError, load_text
+from rules.presets import example_toml, get, preset_names, preset_toml
+from rules.timeutil import day_of
+
+__all__ = [
+    "cmd_agent",
+    "cmd_grant",
+    "cmd_pause",
+    "cmd_pin_reset",
+    "cmd_pin_set",
+    "cmd_pin_verify",
+    "cmd_rules_catalog",
+    "cmd_rules_check",
+    "cmd_rules_example",
+    "cmd_rules_preset",
+    "cmd_rules_presets",
+    "cmd_run",
+    "cmd_status",
+    "load_source",
+    "print_status",
+    "read_secret",
+    "tightest",
+]
+
+OK, FAIL, USAGE, LOCKED = 0, 1, 2, 3
+
+
+def _err(message: str) -> None:
+    print(f"playclock: {message}", file=sys.stderr)
+
+
+def load_source(args: argparse.Namespace) -> ConfigSource:
+    """The rules named by --config/$PLAYCLOCK_CONFIG, a saved one, or the demo."""
+    data = paths.data_dir(args.data_dir)
+    found = paths.find_config(args.config)
+    saved = data / "rules.toml"
+    if found is None and saved.is_file():
+        found = saved
+    source = ConfigSource(found, save_path=saved)
+    source.load()
+    return source
+
+
+def _issues(source: ConfigSource) -> int:
+    for issue in source.error or []:
+        print(issue.format(_), file=sys.stderr)
+    return USAGE
+
+
+# -- run / agent --------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace, *, live: bool) -> int:
+    from agent.api import NotLoopback
+    from agent.compose import build
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    source = load_source(args)
+    if source.config is None:
+        return _issues(source)
+    data = paths.data_dir(args.data_dir)
+    try:
+        runtime = build(source.path, data)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue.format(_), file=sys.stderr)
+        return USAGE
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_a: stop.set())
+    try:
+        runtime.start()
+    except (OSError, NotLoopback) as exc:
+        _err(str(exc))
+        runtime.stop()
+        return FAIL
+    settings = runtime.agent.config.settings
+    url = base_url(settings.listen)
+    mode = _("the built-in demo rules") if source.demo else str(runtime.agent.source.name)
+    print(_("PlayClock agent running with {rules}.").format(rules=mode), flush=True)
+    print(_("Data: {path}").format(path=data), flush=True)
+    print(_("Dashboard: {url}/  ·  Ctrl-C stops").format(url=url), flush=True)
+    tray = _start_tray(args, url) if live else None
+    try:
+        last = ""
+        while not stop.wait(5.0 if live else 3600):
+            if live and tray is None:
+                line = _live_line(runtime.agent.status())
+                if line != last:
+                    print(line, flush=True)
+                    last = line
+    finally:
+        if tray is not None:
+            tray.terminate()
+            try:
+                tray.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                tray.kill()
+        runtime.stop()
+    print(_("PlayClock agent stopped."), flush=True)
+    return OK
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _start_tray(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes] | None:
+    if not _has_display():
+        return None
+    exe = shutil.which("playclock")
+    argv = [exe] if exe else [sys.executable, "-m", "agent.cli"]
+    try:
+        return subprocess.Popen([*argv, "tray", "--url", url])
+    except OSError as exc:
+        _err(_("the tray could not start: {error}").format(error=exc))
+        return None
+
+
+def _live_line(doc: dict[str, Any]) -> str:
+    parts = []
+    for child in doc["children"]:
+        tight = tightest(child)
+        if child.get("paused"):
+            parts.append(_("{name}: paused").format(name=child["name"]))
+        elif tight is not None:
+            state = _("blocked") if tight["state"] == "blocked" else duration(tight["left_seconds"])
+            parts.append(f"{child['name']}: {tight['title']} {state}")
+        running = ", ".join(child["running"])
+        if running:
+            parts[-1:] = [f"{parts[-1] if parts else child['name']} ▶ {running}"]
+    return "[" + dt.datetime.now().strftime("%H:%M:%S") + "] " + ("  ·  ".join(parts) or "—")
+
+
+def tightest(child: dict[str, Any]) -> dict[str, Any] | None:
+    """The limit that runs out first, leaving out blocked ones nothing uses now."""
+    rows = [
+        r
+        for r in child["limits"]
+        if r["left_seconds"] is not None and (r.get("active") or r["state"] != "blocked")
+    ]
+    return min(rows, key=lambda r: r["left_seconds"]) if rows else None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The main job: the agent, and the tray when there is a display."""
+    return _serve(args, live=True)
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    """The agent alone, in the foreground (what the service runs)."""
+    return _serve(args, live=False)
+
+
+# -- status -------------------------------------------------------------------------------
+
+
+def _offline_status(source: ConfigSource, data: Path) -> dict[str, Any]:
+    from agent.ledger import MemoryLedger, SqliteLedger
+
+    assert source.config is not None
+    config = source.config
+    tz = resolve_timezone(config.settings.timezone)
+    now = dt.datetime.now(tz)
+    day = day_of(now, config.settings.day_starts)
+    db = data / "ledger.sqlite"
+    ledger = SqliteLedger(db) if db.is_file() else MemoryLedger()
+    try:
+        state = ledger.load_day(day)
+    finally:
+        ledger.close()
+    statuses = engine.decide(config, state, {}, now)
+    return status_document(day, statuses, running=False, config_error=source.error)
+
+
+def print_status(doc: dict[str, Any]) -> None:
+    """The status document for people."""
+    day = dt.date.fromisoformat(doc["day"])
+    running = _("agent running") if doc["agent"]["running"] else _("agent not running")
+    print(f"PlayClock — {date_long(day)} ({running})")
+    if doc["agent"].get("config_error"):
+        print(_("Rules file has errors; the last good rules are in force:"))
+        print(doc["agent"]["config_error"])
+    for child in doc["children"]:
+        print()
+        head = child["name"] + (f"  ▶ {', '.join(child['running'])}" if child["running"] else "")
+        print(head + (_("  (limits paused today)") if child.get("paused") else ""))
+        for r in child["limits"]:
+            used = duration(r["used_seconds"])
+            if r["state"] == "blocked":
+                until = r["until"] and time_short(dt.datetime.fromisoformat(r["until"]))
+                why = _("allowed hours") if r["reason"] == "window" else _("daily limit")
+                state = (
+                    _("blocked until {until} ({why})").format(until=until, why=why)
+                    if until
+                    else _("blocked ({why})").format(why=why)
+                )
+            else:
+                state = (
+                    _("{left} left").format(left=duration(r["left_seconds"]))
+                    if r["left_seconds"] is not None
+                    else _("no limit")
+                )
+            limit = (
+                duration(r["limit_seconds"] + r["bonus_seconds"])
+                if r["limit_seconds"] is not None
+                else "—"
+            )
+            print(f"  {r['title']:<22} {used:>12} / {limit:<12} {state}")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Today's usage: from the running agent, else from the ledger and rules."""
+    source = load_source(args)
+    if source.config is None:
+        return _issues(source)
+    try:
+        doc = AgentClient(base_url(source.config.settings.listen), timeout=3).status()
+    except (AgentUnavailable, ApiRefused):
+        doc = _offline_status(source, paths.data_dir(args.data_dir))
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        print_status(doc)
+    return OK
+
+
+# -- rules --------------------------------------------------------------------------------
+
+
+def cmd_rules_check(args: argparse.Namespace) -> int:
+    """Validate a rules file: errors as FILE:LINE: field: message, exit 2."""
+    target = Path(args.file) if args.file else paths.find_config(args.config)
+    if target is None:
+        _err(_("no rules file found; name one, or see 'playclock rules example'"))
+        return USAGE
+    try:
+        text = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _err(f"{target}: {getattr(exc, 'strerror', None) or exc}")
+        return USAGE
+    try:
+        config = load_text(text, str(target))
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue.format(_), file=sys.stderr)
+        return USAGE
+    try:
+        resolve_timezone(config.settings.timezone)
+    except ValueError:
+        print(
+            f"{target}:1: settings.timezone: "
+            + _("unknown time zone {name!r}").format(name=config.settings.timezone),
+            file=sys.stderr,
+        )
+        return USAGE
+    limits = sum(len(c.effective_limits()) for c in config.children)
+    print(
+        _("{file}: OK: {children} children, {apps} apps, {limits} limits").format(
+            file=target, children=len(config.children), apps=len(config.apps), limits=limits
+        )
+    )
+    return OK
+
+
+def cmd_rules_presets(args: argparse.Namespace) -> int:
+    """List the presets."""
+    for name in preset_names():
+        p = get(name)
+        print(f"{name:<16} {p.title} — {p.description}")
+    return OK
+
+
+def cmd_rules_preset(args: argparse.Namespace) -> int:
+    """Print one preset as a complete rules file."""
+    if args.name not in preset_names():
+        _err(
+            _("unknown preset {name!r}; known: {known}").format(
+                name=args.name, known=", ".join(preset_names())
+            )
+        )
+        return USAGE
+    sys.stdout.write(preset_toml(args.name))
+    return OK
+
+
+def cmd_rules_catalog(args: argparse.Namespace) -> int:
+    """List the catalogue."""
+    for app_id, e in sorted(CATALOG.items()):
+        category = BUILTIN_CATEGORIES.get(e.category or "", e.category or "")
+        print(f"{app_id:<22} {e.title:<28} {category:<14} {', '.join(e.platforms)}")
+    return OK
+
+
+def cmd_rules_example(args: argparse.Namespace) -> int:
+    """Print the example rules file."""
+    sys.stdout.write(example_toml())
+    return OK
+
+
+# -- PIN ----------------------------------------------------------------------------------
+
+
+def read_secret(prompt: str, *, confirm: bool = False) -> str:
+    """A PIN from the terminal (not echoed), or one line of stdin when it is not a terminal."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    value = getpass.getpass(prompt)
+    if confirm and getpass.getpass(_("Again: ")) != value:
+        raise ValueError(_("the two PINs differ"))
+    return value
+
+
+def _pins(args: argparse.Namespace) -> Any:
+    from agent.ledger import Event, SqliteLedger
+    from agent.pin import FileLockoutStore, PinManager
+    from agent.secrets import open_store
+
+    data = paths.data_dir(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    ledger = SqliteLedger(data / "ledger.sqlite")
+
+    def log(event: str, fields: dict[str, Any]) -> None:
+        ledger.add_event(Event(event, dt.datetime.now(dt.UTC), detail=fields, actor="cli"))
+
+    return PinManager(open_store(), FileLockoutStore(data / "pin-lockout.json"), log=log)
+
+
+def _pin_errors(func: Any) -> Any:
+    def wrapped(args: argparse.Namespace) -> int:
+        from agent.pin import PinError
+        from agent.secrets import SecretStoreError
+
+        try:
+            return int(func(args))
+        except (PinError, SecretStoreError, ValueError) as exc:
+            _err(str(exc))
+            return LOCKED if type(exc).__name__ == "LockedOut" else FAIL
+
+    return wrapped
+
+
+@_pin_errors
+def cmd_pin_set(args: argparse.Namespace) -> int:
+    """Set the PIN; changing it needs the old one first."""
+    pins = _pins(args)
+    old = read_secret(_("Current PIN: ")) if pins.is_set() else None
+    new = read_secret(_("New PIN: "), confirm=True)
+    pins.set_pin(new, old)
+    print(_("PIN saved."))
+    return OK
+
+
+@_pin_errors
+def cmd_pin_verify(args: argparse.Namespace) -> int:
+    """Check a PIN: 0 right, 1 wrong, 3 locked out."""
+    result = _pins(args).verify(read_secret(_("PIN: ")))
+    if result.status.value == "locked":
+        _err(
+            _("locked out for {seconds} s after too many wrong PINs").format(
+                seconds=int(result.seconds_left) + 1
+            )
+        )
+    elif result.status.value == "wrong":
+        _err(_("wrong PIN"))
+    return int(result.status.exit_code)
+
+
+@_pin_errors
+def cmd_pin_reset(args: argparse.Namespace) -> int:
+    """Forget the PIN (root or Administrator only); a new one can then be set."""
+    _pins(args).admin_reset()
+    print(_("PIN removed. Set a new one with 'playclock pin set'."))
+    return OK
+
+
+# -- parent actions through the agent -----------------------------------------------------
+
+
+def _client_and_child(args: argparse.Namespace) -> tuple[AgentClient, str] | int:
+    source = load_source(args)
+    if source.config is None:
+        return _issues(source)
+    names = [c.name for c in source.config.children]
+    child = args.child or (names[0] if len(names) == 1 else None)
+    if child is None:
+        _err(_("name the child with --child ({names})").format(names=", ".join(names)))
+        return USAGE
+    return AgentClient(base_url(source.config.settings.listen)), child
+
+
+def _parent_call(args: argparse.Namespace, call: Any) -> int:
+    got = _client_and_child(args)
+    if isinstance(got, int):
+        return got
+    client, child = got
+    try:
+        call(client, child, read_secret(_("Parent PIN: ")))
+    except AgentUnavailable as exc:
+        _err(str(exc))
+        return FAIL
+    except ApiRefused as exc:
+        _err(str(exc))
+        return LOCKED if exc.status == 423 else (USAGE if exc.status in (400, 422) else FAIL)
+    return OK
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    """Bonus minutes for today, through the agent."""
+    target = "*" if args.target == "all" else args.target
+
+    def call(client: AgentClient, child: str, pin: str) -> None:
+        client.grant(child, target, args.minutes, pin=pin)
+        print(
+            _("{child}: {minutes} min added to {target} for today.").format(
+                child=child, minutes=args.minutes, target=args.target
+            )
+        )
+
+    return _parent_call(args, call)
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    """Pause or resume limits for today, through the agent."""
+    paused = args.command == "pause"
+
+    def call(client: AgentClient, child: str, pin: str) -> None:
+        client.pause(child, paused, pin=pin)
+        print(
+            (
+                _("{child}: limits paused for today.") if paused else _("{child}: limits resumed.")
+            ).format(child=child)
+        )
+
+    return _parent_call(args, call)

@@ -1,0 +1,507 @@
+"""The ledger: usage per child, day and key, the event log, grants, pauses and requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from agent.ledger_schema import migrate
+from rules.model import DayState, LimitKind
+
+__all__ = [
+    "Event",
+    "Ledger",
+    "LedgerError",
+    "MemoryLedger",
+    "Request",
+    "SqliteLedger",
+    "UsageRecord",
+]
+
+UsageRecord = tuple[dt.date, str, LimitKind, str]  # (day, child, kind, id)
+
+
+class LedgerError(RuntimeError):
+    """The ledger could not be opened or written."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the event log."""
+
+    kind: str
+    ts: dt.datetime
+    day: dt.date | None = None
+    child: str | None = None
+    target: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    actor: str = "agent"
+    id: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "ts": self.ts.isoformat(timespec="seconds"),
+            "day": self.day.isoformat() if self.day else None,
+            "child": self.child,
+            "target": self.target,
+            "detail": dict(self.detail),
+            "actor": self.actor,
+        }
+
+
+@dataclass(frozen=True)
+class Request:
+    """A child's request for more time."""
+
+    id: int
+    ts: dt.datetime
+    child: str
+    minutes: int
+    message: str
+    state: str = "pending"  # pending | approved | denied
+    answered_minutes: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": self.id,
+            "ts": self.ts.isoformat(timespec="seconds"),
+            "child": self.child,
+            "minutes": self.minutes,
+            "message": self.message,
+            "state": self.state,
+            "answered_minutes": self.answered_minutes,
+        }
+
+
+class Ledger(Protocol):
+    """What the agent, reports and sync need from storage."""
+
+    def add_usage(self, records: Mapping[UsageRecord, float]) -> None:
+        """Add seconds (buffered until `flush`)."""
+
+    def flush(self) -> None:
+        """Make everything added so far durable."""
+
+    def load_day(self, day: dt.date) -> DayState:
+        """The day's usage, bonus, pauses and warnings fired so far."""
+
+    def usage(self, first: dt.date, last: dt.date) -> dict[UsageRecord, float]:
+        """Usage of the days from `first` to `last` inclusive."""
+
+    def add_event(self, event: Event) -> int:
+        """Log an event; returns its id."""
+
+    def events(
+        self,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        after_id: int = 0,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """Events in time order, optionally in a time range or after an id."""
+
+    def add_grant(self, day: dt.date, child: str, target: str, seconds: float) -> None:
+        """Bonus seconds for a child's limit (or "*") on a day."""
+
+    def set_paused(self, day: dt.date, child: str, paused: bool) -> None:
+        """Pause or resume a child's limits for a day."""
+
+    def mark_warned(self, day: dt.date, child: str, key: str, minutes: int) -> None:
+        """Remember a warning threshold fired."""
+
+    def add_request(self, ts: dt.datetime, child: str, minutes: int, message: str) -> Request:
+        """Record a child's request for more time."""
+
+    def requests(self, state: str | None = None) -> list[Request]:
+        """Requests, newest first, optionally of one state."""
+
+    def answer_request(self, request_id: int, approve: bool, minutes: int | None) -> Request:
+        """Approve or deny a pending request (KeyError when unknown or answered)."""
+
+    def get_meta(self, key: str) -> str | None:
+        """A small stored value (heartbeat, lockout, sync state)."""
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a small value durably."""
+
+    def close(self) -> None:
+        """Flush and release."""
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+class SqliteLedger:
+    """The ledger in one SQLite file (WAL), safe to share between the agent's threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            migrate(self._db)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"{path}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._pending: dict[UsageRecord, float] = {}
+
+    def _write(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            try:
+                return self._db.execute(sql, tuple(args))
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{self.path}: {exc}") from exc
+
+    def add_usage(self, records: Mapping[UsageRecord, float]) -> None:
+        """Add seconds (buffered until `flush`)."""
+        with self._lock:
+            for key, seconds in records.items():
+                self._pending[key] = self._pending.get(key, 0.0) + seconds
+
+    def flush(self) -> None:
+        """Write the buffered usage in one transaction."""
+        with self._lock:
+            if not self._pending:
+                return
+            rows = [(d.isoformat(), c, k, i, s) for (d, c, k, i), s in self._pending.items()]
+            try:
+                with self._db:
+                    self._db.execute("BEGIN")
+                    self._db.executemany(
+                        "INSERT INTO usage(day, child, kind, ident, seconds) VALUES (?,?,?,?,?) "
+                        "ON CONFLICT(day, child, kind, ident) "
+                        "DO UPDATE SET seconds = seconds + excluded.seconds",
+                        rows,
+                    )
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{self.path}: {exc}") from exc
+            self._pending.clear()
+
+    def load_day(self, day: dt.date) -> DayState:
+        """The day's state, including usage not yet flushed."""
+        d = day.isoformat()
+        with self._lock:
+            state = DayState(day=day)
+            for child, kind, ident, seconds in self._db.execute(
+                "SELECT child, kind, ident, seconds FROM usage WHERE day = ?", (d,)
+            ):
+                state.usage[(child, kind, ident)] = seconds
+            for (pday, child, kind, ident), seconds in self._pending.items():
+                if pday == day:
+                    key = (child, kind, ident)
+                    state.usage[key] = state.usage.get(key, 0.0) + seconds
+            for child, target, seconds in self._db.execute(
+                "SELECT child, target, SUM(seconds) FROM grants WHERE day = ? "
+                "GROUP BY child, target",
+                (d,),
+            ):
+                state.bonus[(child, target)] = seconds
+            state.paused = {
+                c
+                for (c,) in self._db.execute(
+                    "SELECT child FROM pauses WHERE day = ? AND paused = 1", (d,)
+                )
+            }
+            state.warned = {
+                (c, k, m)
+                for c, k, m in self._db.execute(
+                    "SELECT child, key, minutes FROM warned WHERE day = ?", (d,)
+                )
+            }
+            return state
+
+    def usage(self, first: dt.date, last: dt.date) -> dict[UsageRecord, float]:
+        """Usage of the days from `first` to `last` inclusive (flushed and pending)."""
+        out: dict[UsageRecord, float] = {}
+        with self._lock:
+            for day, child, kind, ident, seconds in self._db.execute(
+                "SELECT day, child, kind, ident, seconds FROM usage WHERE day BETWEEN ? AND ?",
+                (first.isoformat(), last.isoformat()),
+            ):
+                out[(dt.date.fromisoformat(day), child, kind, ident)] = seconds
+            for key, seconds in self._pending.items():
+                if first <= key[0] <= last:
+                    out[key] = out.get(key, 0.0) + seconds
+        return out
+
+    def add_event(self, event: Event) -> int:
+        """Log an event durably; returns its id."""
+        cur = self._write(
+            "INSERT INTO events(ts, day, kind, child, target, detail, actor) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (
+                event.ts.astimezone(dt.UTC).isoformat(timespec="milliseconds"),
+                event.day.isoformat() if event.day else None,
+                event.kind,
+                event.child,
+                event.target,
+                json.dumps(dict(event.detail), ensure_ascii=False),
+                event.actor,
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def events(
+        self,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        after_id: int = 0,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """Events in time order."""
+        sql = "SELECT id, ts, day, kind, child, target, detail, actor FROM events WHERE id > ?"
+        args: list[Any] = [after_id]
+        if since is not None:
+            sql += " AND ts >= ?"
+            args.append(since.astimezone(dt.UTC).isoformat(timespec="milliseconds"))
+        if until is not None:
+            sql += " AND ts < ?"
+            args.append(until.astimezone(dt.UTC).isoformat(timespec="milliseconds"))
+        sql += " ORDER BY id LIMIT ?"
+        args.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [
+            Event(
+                kind=k,
+                ts=dt.datetime.fromisoformat(ts),
+                day=_day(d),
+                child=c,
+                target=t,
+                detail=json.loads(detail),
+                actor=a,
+                id=i,
+            )
+            for i, ts, d, k, c, t, detail, a in rows
+        ]
+
+    def add_grant(self, day: dt.date, child: str, target: str, seconds: float) -> None:
+        """Bonus seconds for a child's limit on a day."""
+        self._write(
+            "INSERT INTO grants(day, child, target, seconds) VALUES (?,?,?,?)",
+            (day.isoformat(), child, target, seconds),
+        )
+
+    def set_paused(self, day: dt.date, child: str, paused: bool) -> None:
+        """Pause or resume a child's limits for a day."""
+        self._write(
+            "INSERT INTO pauses(day, child, paused) VALUES (?,?,?) "
+            "ON CONFLICT(day, child) DO UPDATE SET paused = excluded.paused",
+            (day.isoformat(), child, int(paused)),
+        )
+
+    def mark_warned(self, day: dt.date, child: str, key: str, minutes: int) -> None:
+        """Remember a warning threshold fired."""
+        self._write(
+            "INSERT OR IGNORE INTO warned(day, child, key, minutes) VALUES (?,?,?,?)",
+            (day.isoformat(), child, key, minutes),
+        )
+
+    def add_request(self, ts: dt.datetime, child: str, minutes: int, message: str) -> Request:
+        """Record a child's request for more time."""
+        when = ts.astimezone(dt.UTC).isoformat(timespec="seconds")
+        cur = self._write(
+            "INSERT INTO requests(ts, child, minutes, message, state) VALUES (?,?,?,?, 'pending')",
+            (when, child, minutes, message),
+        )
+        return Request(
+            int(cur.lastrowid or 0), dt.datetime.fromisoformat(when), child, minutes, message
+        )
+
+    def requests(self, state: str | None = None) -> list[Request]:
+        """Requests, newest first."""
+        sql = "SELECT id, ts, child, minutes, message, state, answered_minutes FROM requests"
+        args: tuple[Any, ...] = ()
+        if state:
+            sql, args = sql + " WHERE state = ?", (state,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id DESC LIMIT 500", args).fetchall()
+        return [
+            Request(i, dt.datetime.fromisoformat(ts), c, m, msg, st, am)
+            for i, ts, c, m, msg, st, am in rows
+        ]
+
+    def answer_request(self, request_id: int, approve: bool, minutes: int | None) -> Request:
+        """Approve or deny a pending request."""
+        with self._lock:
+            cur = self._write(
+                "UPDATE requests SET state = ?, answered_minutes = ? WHERE id = ? "
+                "AND state = 'pending'",
+                ("approved" if approve else "denied", minutes if approve else None, request_id),
+            )
+            if cur.rowcount != 1:
+                raise KeyError(request_id)
+            return next(r for r in self.requests() if r.id == request_id)
+
+    def get_meta(self, key: str) -> str | None:
+        """A small stored value."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a small value durably."""
+        self._write(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        with self._lock:
+            self.flush()
+            self._db.close()
+
+
+class MemoryLedger:
+    """The same ledger in memory, for the core's tests and the fake."""
+
+    def __init__(self) -> None:
+        self._usage: dict[UsageRecord, float] = {}
+        self._events: list[Event] = []
+        self._grants: dict[tuple[dt.date, str, str], float] = {}
+        self._paused: dict[tuple[dt.date, str], bool] = {}
+        self._warned: set[tuple[dt.date, str, str, int]] = set()
+        self._requests: list[Request] = []
+        self._meta: dict[str, str] = {}
+        self._lock = threading.RLock()
+
+    def add_usage(self, records: Mapping[UsageRecord, float]) -> None:
+        """Add seconds."""
+        with self._lock:
+            for key, seconds in records.items():
+                self._usage[key] = self._usage.get(key, 0.0) + seconds
+
+    def flush(self) -> None:
+        """Nothing to do in memory."""
+
+    def load_day(self, day: dt.date) -> DayState:
+        """The day's state."""
+        with self._lock:
+            state = DayState(day=day)
+            for (d, c, k, i), s in self._usage.items():
+                if d == day:
+                    state.usage[(c, k, i)] = s
+            for (d, c, t), s in self._grants.items():
+                if d == day:
+                    state.bonus[(c, t)] = s
+            state.paused = {c for (d, c), p in self._paused.items() if d == day and p}
+            state.warned = {(c, k, m) for d, c, k, m in self._warned if d == day}
+            return state
+
+    def usage(self, first: dt.date, last: dt.date) -> dict[UsageRecord, float]:
+        """Usage of a range of days."""
+        with self._lock:
+            return {k: s for k, s in self._usage.items() if first <= k[0] <= last}
+
+    def add_event(self, event: Event) -> int:
+        """Log an event."""
+        with self._lock:
+            stored = Event(
+                event.kind,
+                event.ts.astimezone(dt.UTC),
+                event.day,
+                event.child,
+                event.target,
+                dict(event.detail),
+                event.actor,
+                len(self._events) + 1,
+            )
+            self._events.append(stored)
+            return stored.id
+
+    def events(
+        self,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        after_id: int = 0,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """Events in time order."""
+        with self._lock:
+            out = [
+                e
+                for e in self._events
+                if e.id > after_id
+                and (since is None or e.ts >= since)
+                and (until is None or e.ts < until)
+            ]
+        return out[:limit]
+
+    def add_grant(self, day: dt.date, child: str, target: str, seconds: float) -> None:
+        """Bonus seconds."""
+        with self._lock:
+            key = (day, child, target)
+            self._grants[key] = self._grants.get(key, 0.0) + seconds
+
+    def set_paused(self, day: dt.date, child: str, paused: bool) -> None:
+        """Pause or resume."""
+        with self._lock:
+            self._paused[(day, child)] = paused
+
+    def mark_warned(self, day: dt.date, child: str, key: str, minutes: int) -> None:
+        """Remember a warning."""
+        with self._lock:
+            self._warned.add((day, child, key, minutes))
+
+    def add_request(self, ts: dt.datetime, child: str, minutes: int, message: str) -> Request:
+        """Record a request."""
+        with self._lock:
+            req = Request(
+                len(self._requests) + 1,
+                ts.astimezone(dt.UTC).replace(microsecond=0),
+                child,
+                minutes,
+                message,
+            )
+            self._requests.append(req)
+            return req
+
+    def requests(self, state: str | None = None) -> list[Request]:
+        """Requests, newest first."""
+        with self._lock:
+            return [r for r in reversed(self._requests) if state in (None, r.state)]
+
+    def answer_request(self, request_id: int, approve: bool, minutes: int | None) -> Request:
+        """Approve or deny a pending request."""
+        with self._lock:
+            for i, r in enumerate(self._requests):
+                if r.id == request_id and r.state == "pending":
+                    new = Request(
+                        r.id,
+                        r.ts,
+                        r.child,
+                        r.minutes,
+                        r.message,
+                        "approved" if approve else "denied",
+                        minutes if approve else None,
+                    )
+                    self._requests[i] = new
+                    return new
+            raise KeyError(request_id)
+
+    def get_meta(self, key: str) -> str | None:
+        """A small stored value."""
+        return self._meta.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a small value."""
+        self._meta[key] = value
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,482 @@
+"""The parent PIN: a slow salted hash in the SecretStore, checks in constant time, lockout.
+
+Hash: scrypt n=2**15, r=8, p=1 (32 MiB, about 90 ms on a 2-core machine), 16-byte salt,
+32-byte key, stored as `scrypt$n=32768$r=8$p=1$<salt>$<key>` (base64) so that a later
+version can raise the cost: `needs_rehash` tells, and a right PIN is re-hashed.
+
+Lockout: 5 free wrong tries, then 30 s, doubling on each further wrong try, at most 1 h.
+The count is persisted (a LockoutStore) so that restarting the agent does not clear it.
+
+Forgotten PIN: the machine's administrator (root, or an elevated Administrator on
+Windows) runs the reset (`PinManager.admin_reset`), which deletes the hash and the
+failure count and is logged; the next `pin set` then needs no old PIN.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from agent.i18n import _
+from agent.secrets import SecretStore, atomic_write
+
+__all__ = [
+    "DEFAULT_LOCKOUT",
+    "DEFAULT_PARAMS",
+    "PIN_NAME",
+    "FileLockoutStore",
+    "LockedOut",
+    "Lockout",
+    "LockoutState",
+    "LockoutStore",
+    "LockoutStoreError",
+    "MemoryLockoutStore",
+    "NotAdmin",
+    "PinError",
+    "PinFormatError",
+    "PinManager",
+    "PinNotSet",
+    "PinRequired",
+    "ScryptParams",
+    "VerifyResult",
+    "VerifyStatus",
+    "WrongPin",
+    "hash_pin",
+    "is_admin",
+    "needs_rehash",
+    "validate_pin",
+    "verify_hash",
+]
+
+PIN_NAME = "pin"
+_SALT_BYTES = 16
+_KEY_BYTES = 32
+_MAX_PASSPHRASE = 256
+
+
+class PinError(Exception):
+    """Base class of PIN errors; the message is translated and fit for the user."""
+
+
+class PinFormatError(PinError, ValueError):
+    """The PIN does not have an accepted form."""
+
+
+class PinNotSet(PinError):
+    """No PIN has been set yet."""
+
+
+class PinRequired(PinError):
+    """Changing the PIN needs the current one."""
+
+
+class WrongPin(PinError):
+    """The PIN given was wrong; `seconds_left` is the lockout that now applies."""
+
+    def __init__(self, message: str, failures: int, seconds_left: float) -> None:
+        super().__init__(message)
+        self.failures = failures
+        self.seconds_left = seconds_left
+
+
+class LockedOut(PinError):
+    """Too many wrong tries: no PIN is checked for `seconds` more."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            _("Too many wrong PINs: try again in {seconds} s.").format(seconds=_ceil(seconds))
+        )
+        self.seconds = seconds
+
+
+class NotAdmin(PinError, PermissionError):
+    """Only the machine's administrator may reset a forgotten PIN."""
+
+
+class LockoutStoreError(PinError):
+    """The persisted failure count cannot be read."""
+
+
+@dataclass(frozen=True)
+class ScryptParams:
+    """scrypt cost: n (CPU/memory, a power of 2), r (block size), p (parallelism)."""
+
+    n: int = 2**15
+    r: int = 8
+    p: int = 1
+
+    def check(self) -> None:
+        """Refuse parameters that are malformed or would exhaust memory (a tampered store)."""
+        if not (1 < self.n <= 2**20 and self.n & (self.n - 1) == 0):
+            raise ValueError(f"scrypt n={self.n} is not a power of 2 in 2..2**20")
+        if not (1 <= self.r <= 32 and 1 <= self.p <= 16):
+            raise ValueError(f"scrypt r={self.r}, p={self.p} out of range")
+
+
+DEFAULT_PARAMS = ScryptParams()
+
+
+def _normal(pin: str) -> bytes:
+    """The PIN as bytes, NFC so that composed and decomposed diacritics match."""
+    return unicodedata.normalize("NFC", pin).encode("utf-8")
+
+
+def _derive(pin: str, salt: bytes, params: ScryptParams) -> bytes:
+    """The scrypt key for a PIN."""
+    maxmem = 128 * params.r * (params.n + params.p + 2) + 2**20
+    return hashlib.scrypt(
+        _normal(pin), salt=salt, n=params.n, r=params.r, p=params.p, maxmem=maxmem, dklen=_KEY_BYTES
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def hash_pin(pin: str, params: ScryptParams = DEFAULT_PARAMS) -> str:
+    """A self-describing salted scrypt hash of the PIN."""
+    params.check()
+    salt = secrets.token_bytes(_SALT_BYTES)
+    key = _derive(pin, salt, params)
+    return f"scrypt$n={params.n}$r={params.r}$p={params.p}${_b64(salt)}${_b64(key)}"
+
+
+def _parse(stored: str) -> tuple[ScryptParams, bytes, bytes]:
+    """Parameters, salt and key of a stored hash; ValueError when malformed."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        raise ValueError("not a scrypt PIN hash")
+    values: dict[str, int] = {}
+    for part, want in zip(parts[1:4], ("n", "r", "p"), strict=True):
+        label, sep, value = part.partition("=")
+        if label != want or not sep or not value.isascii() or not value.isdigit():
+            raise ValueError(f"bad scrypt parameter {part!r}")
+        values[label] = int(value)
+    params = ScryptParams(**values)
+    params.check()
+    try:
+        salt, key = _unb64(parts[4]), _unb64(parts[5])
+    except ValueError as exc:
+        raise ValueError("bad base64 in PIN hash") from exc
+    if len(salt) < _SALT_BYTES or len(key) != _KEY_BYTES:
+        raise ValueError("bad salt or key length in PIN hash")
+    return params, salt, key
+
+
+def verify_hash(pin: str, stored: str) -> bool:
+    """Whether the PIN matches a stored hash (constant-time compare); ValueError if malformed."""
+    params, salt, key = _parse(stored)
+    return hmac.compare_digest(_derive(pin, salt, params), key)
+
+
+def needs_rehash(stored: str, params: ScryptParams = DEFAULT_PARAMS) -> bool:
+    """Whether a stored hash is malformed or cheaper than the current parameters."""
+    try:
+        have, _salt, _key = _parse(stored)
+    except ValueError:
+        return True
+    return have.n < params.n or have.r < params.r or have.p < params.p
+
+
+def validate_pin(pin: str) -> None:
+    """Accept 4 to 12 digits, or a passphrase of 8 or more characters; else PinFormatError."""
+    text = unicodedata.normalize("NFC", pin)
+    if not text:
+        raise PinFormatError(_("The PIN is empty."))
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        raise PinFormatError(_("The PIN must not contain control characters."))
+    if text != text.strip():
+        raise PinFormatError(_("The PIN must not start or end with a space."))
+    if text.isascii() and text.isdigit():
+        if not 4 <= len(text) <= 12:
+            raise PinFormatError(_("A PIN of digits must have 4 to 12 digits."))
+        return
+    if len(text) < 8:
+        raise PinFormatError(
+            _("A passphrase must have at least 8 characters (or use 4 to 12 digits).")
+        )
+    if len(text) > _MAX_PASSPHRASE:
+        raise PinFormatError(_("A passphrase must have at most 256 characters."))
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """The wait after wrong tries: `free_tries` free, then `first_wait` doubling to `max_wait`."""
+
+    free_tries: int = 5
+    first_wait: float = 30.0
+    max_wait: float = 3600.0
+
+    def delay(self, failures: int) -> float:
+        """The lockout that follows the given number of consecutive wrong tries."""
+        if failures < self.free_tries:
+            return 0.0
+        return min(self.max_wait, self.first_wait * 2.0 ** min(failures - self.free_tries, 64))
+
+    def wait(self, failures: int, last_failure: float | None, now: float) -> float:
+        """Seconds still to wait at `now`; a clock set back never lengthens the wait."""
+        if last_failure is None:
+            return 0.0
+        delay = self.delay(failures)
+        return max(0.0, min(delay, last_failure + delay - now))
+
+
+DEFAULT_LOCKOUT = Lockout()
+
+
+@dataclass(frozen=True)
+class LockoutState:
+    """Consecutive wrong tries, and when the lockout they caused ends (epoch seconds)."""
+
+    failures: int = 0
+    locked_until: float | None = None
+
+
+class LockoutStore(Protocol):
+    """Where the failure count survives restarts (a file, or later the agent's ledger)."""
+
+    def load(self) -> LockoutState:
+        """The persisted state (no failures when nothing was saved)."""
+        ...
+
+    def save(self, state: LockoutState) -> None:
+        """Persist the state durably before returning."""
+        ...
+
+
+class MemoryLockoutStore:
+    """A LockoutStore in memory, for tests."""
+
+    def __init__(self, state: LockoutState | None = None) -> None:
+        self.state = state or LockoutState()
+
+    def load(self) -> LockoutState:
+        """The current state."""
+        return self.state
+
+    def save(self, state: LockoutState) -> None:
+        """Keep the state."""
+        self.state = state
+
+
+class FileLockoutStore:
+    """A LockoutStore in a private JSON file, written atomically."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def load(self) -> LockoutState:
+        """The saved state; LockoutStoreError when the file is damaged (fail closed)."""
+        try:
+            doc = json.loads(self.path.read_bytes().decode("utf-8"))
+        except FileNotFoundError:
+            return LockoutState()
+        except (OSError, ValueError) as exc:
+            raise self._damaged(exc) from exc
+        if not isinstance(doc, dict):
+            raise self._damaged(ValueError("not an object"))
+        failures, until = doc.get("failures"), doc.get("locked_until")
+        if type(failures) is not int or failures < 0 or type(until) not in (int, float, type(None)):
+            raise self._damaged(ValueError("unexpected content"))
+        return LockoutState(failures, None if until is None else float(until))
+
+    def save(self, state: LockoutState) -> None:
+        """Write the state atomically (file 0600, parent created 0700 when missing)."""
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        doc = {"version": 1, "failures": state.failures, "locked_until": state.locked_until}
+        atomic_write(self.path, json.dumps(doc).encode("utf-8"))
+
+    def _damaged(self, exc: Exception) -> LockoutStoreError:
+        msg = _("The PIN lockout file {path} is damaged ({error}); an admin PIN reset clears it.")
+        return LockoutStoreError(msg.format(path=self.path, error=exc))
+
+
+def is_admin() -> bool:
+    """Whether this process runs as the machine's administrator (root / elevated Administrator)."""
+    if sys.platform == "win32":
+        import ctypes
+
+        try:
+            return bool(ctypes.windll.shell32.IsUserAnAdmin())
+        except (AttributeError, OSError):
+            return False
+    return os.geteuid() == 0
+
+
+class VerifyStatus(enum.Enum):
+    """The outcome of one PIN check."""
+
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+    @property
+    def exit_code(self) -> int:
+        """The `playclock pin verify` exit code: 0 right, 1 wrong, 3 locked out."""
+        return {"ok": 0, "wrong": 1, "locked": 3}[self.value]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """A PIN check: its status, consecutive failures, and the lockout now in force."""
+
+    status: VerifyStatus
+    failures: int = 0
+    seconds_left: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the PIN was right."""
+        return self.status is VerifyStatus.OK
+
+
+def _ceil(seconds: float) -> int:
+    return int(-(-seconds // 1))
+
+
+def _log_to_logging(event: str, fields: dict[str, Any]) -> None:
+    logging.getLogger("playclock.pin").info("%s %s", event, fields)
+
+
+class PinManager:
+    """Sets, checks and resets the parent PIN; every attempt is counted and logged."""
+
+    def __init__(
+        self,
+        store: SecretStore,
+        lockout: LockoutStore,
+        clock: Callable[[], float] = time.time,
+        log: Callable[[str, dict[str, Any]], None] = _log_to_logging,
+        *,
+        policy: Lockout = DEFAULT_LOCKOUT,
+        params: ScryptParams = DEFAULT_PARAMS,
+    ) -> None:
+        self._store = store
+        self._lockout = lockout
+        self._clock = clock
+        self._log = log
+        self._policy = policy
+        self._params = params
+        self._lock = threading.RLock()
+
+    def is_set(self) -> bool:
+        """Whether a PIN has been set."""
+        return self._store.get(PIN_NAME) is not None
+
+    def set_pin(self, new: str, old: str | None = None) -> None:
+        """Set the PIN: freely the first time, later only with the right old PIN."""
+        validate_pin(new)
+        with self._lock:
+            stored = self._store.get(PIN_NAME)
+            if stored is None:
+                self._store.set(PIN_NAME, hash_pin(new, self._params))
+                self._lockout.save(LockoutState())
+                self._log("pin.set", {"result": "ok", "first": True})
+                return
+            if old is None:
+                self._log("pin.set", {"result": "pin_required"})
+                raise PinRequired(_("A PIN is already set: give the current PIN to change it."))
+            result = self._attempt(old, stored, "change")
+            if result.status is VerifyStatus.LOCKED:
+                raise LockedOut(result.seconds_left)
+            if result.status is VerifyStatus.WRONG:
+                raise WrongPin(_("The current PIN is wrong."), result.failures, result.seconds_left)
+            self._store.set(PIN_NAME, hash_pin(new, self._params))
+            self._log("pin.set", {"result": "ok", "first": False})
+
+    def verify(self, pin: str) -> VerifyResult:
+        """Check a PIN, unless locked out; PinNotSet when there is none."""
+        with self._lock:
+            stored = self._store.get(PIN_NAME)
+            if stored is None:
+                self._log("pin.verify", {"result": "not_set"})
+                raise PinNotSet(_("No parent PIN is set yet: set one with `playclock pin set`."))
+            result = self._attempt(pin, stored, "verify")
+            if result.ok and needs_rehash(stored, self._params):
+                self._store.set(PIN_NAME, hash_pin(pin, self._params))
+                self._log(
+                    "pin.rehash", {"n": self._params.n, "r": self._params.r, "p": self._params.p}
+                )
+            return result
+
+    def seconds_locked(self) -> float:
+        """Seconds until a PIN will be checked again (0 when not locked out)."""
+        return self._seconds_left(self._lockout.load(), self._clock())
+
+    def admin_reset(self) -> None:
+        """Forget the PIN and the failure count; only the machine's administrator may."""
+        user = _who()
+        if not is_admin():
+            self._log("pin.admin_reset", {"result": "refused", "user": user})
+            raise NotAdmin(
+                _("Only the machine's administrator (root / Administrator) can reset the PIN.")
+            )
+        with self._lock:
+            self._store.delete(PIN_NAME)
+            self._lockout.save(LockoutState())
+            self._log("pin.admin_reset", {"result": "ok", "user": user})
+
+    def _seconds_left(self, state: LockoutState, now: float) -> float:
+        """The lockout left for a state; last failure = locked_until - delay."""
+        if state.locked_until is None:
+            return 0.0
+        last = state.locked_until - self._policy.delay(state.failures)
+        return self._policy.wait(state.failures, last, now)
+
+    def _matches(self, pin: str, stored: str) -> bool:
+        """Compare with the stored hash; a damaged hash is an error, not a wrong try."""
+        try:
+            return verify_hash(pin, stored)
+        except ValueError as exc:
+            self._log("pin.damaged", {"error": str(exc)})
+            msg = _("The stored PIN hash is damaged; the administrator's PIN reset clears it.")
+            raise PinError(msg) from exc
+
+    def _attempt(self, pin: str, stored: str, purpose: str) -> VerifyResult:
+        """One counted try: refused while locked out, else compared and the count persisted."""
+        now = self._clock()
+        state = self._lockout.load()
+        left = self._seconds_left(state, now)
+        if left > 0:
+            result = VerifyResult(VerifyStatus.LOCKED, state.failures, left)
+        elif self._matches(pin, stored):
+            if state != LockoutState():
+                self._lockout.save(LockoutState())
+            result = VerifyResult(VerifyStatus.OK)
+        else:
+            failures = state.failures + 1
+            delay = self._policy.delay(failures)
+            self._lockout.save(LockoutState(failures, now + delay if delay > 0 else None))
+            result = VerifyResult(VerifyStatus.WRONG, failures, delay)
+        fields = {"purpose": purpose, "result": result.status.value, "failures": result.failures}
+        self._log("pin.try", {**fields, "seconds_left": _ceil(result.seconds_left)})
+        return result
+
+
+def _who() -> str:
+    """The account running this process, for the audit log."""
+    try:
+        import getpass
+
+        name = getpass.getuser()
+    except (ImportError, KeyError, OSError):
+        name = "?"
+    return f"{name} (uid {os.geteuid()})" if hasattr(os, "geteuid") else name

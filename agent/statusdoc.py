@@ -1,0 +1,36 @@
+"""The status document (`playclock status --json`), as the design fixes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from rules.config import ConfigIssue
+from rules.model import ChildStatus
+
+__all__ = ["VERSION", "status_document"]
+
+VERSION = "0.1.0"
+
+
+def status_document(
+    day: dt.date,
+    statuses: Iterable[ChildStatus],
+    *,
+    running: bool,
+    config_error: list[ConfigIssue] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The design's status document; `extra` adds agent fields (mode, data dir, sync)."""
+    agent: dict[str, Any] = {
+        "running": running,
+        "version": VERSION,
+        "config_error": "\n".join(str(i) for i in config_error) if config_error else None,
+    }
+    agent.update(extra or {})
+    return {
+        "day": day.isoformat(),
+        "agent": agent,
+        "children": [s.as_json() for s in statuses],
+    }

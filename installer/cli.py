@@ -1,0 +1,35 @@
+"""`playclock install` and `playclock uninstall`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from installer.commands import run_install, run_uninstall
+
+__all__ = ["cmd_install", "cmd_uninstall"]
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    """Install the agent as a protected service, and the tray for every user."""
+    root = Path(args.root) if args.root else None
+    return run_install(root, args.dry_run, args.os_name, sys.stdout)
+
+
+def cmd_uninstall(args: argparse.Namespace) -> int:
+    """Remove the service; needs administrator rights and the parent PIN."""
+    from agent.commands import read_secret
+    from agent.i18n import _
+
+    def verify_pin() -> bool:
+        from agent.commands import _pins
+
+        try:
+            return bool(_pins(args).verify(read_secret(_("Parent PIN: "))).ok)
+        except Exception as exc:  # no keyring, no PIN: refuse, and say why
+            print(f"playclock: {exc}", file=sys.stderr)
+            return False
+
+    root = Path(args.root) if args.root else None
+    return run_uninstall(root, args.dry_run, args.purge, args.os_name, verify_pin, sys.stdout)

@@ -1,0 +1,1 @@
+"""Templates for the service, autostart and config files the installer writes."""

@@ -1,0 +1,549 @@
+"""Reading and validating `rules.toml` text: every error with its line and field, all at once."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rules import catalog as _catalog
+from rules import presets as _presets
+from rules.locate import Locator
+from rules.model import (
+    TOTAL,
+    WEEKDAYS,
+    App,
+    Category,
+    Child,
+    Config,
+    LimitSpec,
+    Settings,
+    Window,
+)
+from rules.timeutil import parse_hhmm, parse_window
+
+__all__ = ["N_", "ConfigError", "ConfigIssue", "load_text"]
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation; the caller translates it (the core does no I/O)."""
+    return message
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in a config file."""
+
+    file: str
+    line: int
+    path: str
+    template: str
+    args: Mapping[str, object] = field(default_factory=dict)
+
+    def message(self, translate: Callable[[str], str] = N_) -> str:
+        """The message, translated by `translate`."""
+        return translate(self.template).format(**self.args)
+
+    def format(self, translate: Callable[[str], str] = N_) -> str:
+        """`FILE:LINE: field.path: message`."""
+        return f"{self.file}:{self.line}: {self.path}: {self.message(translate)}"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used, with all its issues."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        super().__init__("\n".join(str(i) for i in issues))
+        self.issues = issues
+
+
+_TOP = ("version", "settings", "catalog", "apps", "categories", "child")
+_SETTINGS = (
+    "poll_seconds",
+    "day_starts",
+    "warn_minutes",
+    "grace_seconds",
+    "locale",
+    "listen",
+    "timezone",
+)
+_APP = ("title", "category", "names", "paths", "cmdline")
+_CATEGORY = ("title",)
+_CHILD = ("name", "accounts", "birth_year", "preset", "always_allowed", "limits")
+_LIMIT = (
+    "daily",
+    "weekend",
+    "days",
+    "allowed",
+    "allowed_weekend",
+    "allowed_days",
+    "each",
+    "reminder_minutes",
+)
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+_TYPE_NAMES = {
+    bool: N_("true or false"),
+    int: N_("a whole number"),
+    float: N_("a number"),
+    str: N_("a string"),
+    list: N_("a list"),
+    dict: N_("a table"),
+}
+
+
+def _type_name(value: object) -> str:
+    for t, name in _TYPE_NAMES.items():
+        if type(value) is t:
+            return name
+    return type(value).__name__
+
+
+class _Checker:
+    """Collects issues while walking the parsed TOML."""
+
+    def __init__(self, text: str, filename: str) -> None:
+        self.file = filename
+        self.locator = Locator(text)
+        self.issues: list[ConfigIssue] = []
+
+    def error(self, path: str, template: str, **args: object) -> None:
+        self.issues.append(ConfigIssue(self.file, self.locator.line(path), path, template, args))
+
+    def keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], path: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.error(
+                    f"{path}.{key}" if path else key,
+                    N_("unknown key; expected one of: {allowed}"),
+                    allowed=", ".join(allowed),
+                )
+
+    def typed(self, value: object, kind: type, path: str) -> bool:
+        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            self.error(
+                path,
+                N_("expected {expected}, got {got}"),
+                expected=_TYPE_NAMES.get(kind, kind.__name__),
+                got=_type_name(value),
+            )
+        return ok
+
+    def number(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: str,
+        lo: float,
+        hi: float,
+        default: float,
+        kind: type = float,
+    ) -> float:
+        if key not in table:
+            return default
+        value = table[key]
+        if not self.typed(value, kind, f"{path}.{key}"):
+            return default
+        if not lo <= value <= hi:
+            self.error(
+                f"{path}.{key}",
+                N_("must be between {lo} and {hi}, got {value}"),
+                lo=_num(lo),
+                hi=_num(hi),
+                value=value,
+            )
+            return default
+        return float(value) if kind is float else value
+
+    def strings(self, value: object, path: str) -> tuple[str, ...]:
+        if not self.typed(value, list, path):
+            return ()
+        out: list[str] = []
+        items: list[Any] = value  # type: ignore[assignment]
+        for i, item in enumerate(items):
+            if self.typed(item, str, f"{path}[{i}]"):
+                out.append(item)
+        return tuple(out)
+
+    def windows(self, value: object, path: str) -> tuple[Window, ...]:
+        out: list[Window] = []
+        for i, text in enumerate(self.strings(value, path)):
+            window = parse_window(text)
+            if window is None:
+                self.error(
+                    f"{path}[{i}]",
+                    N_(
+                        "expected a window as HH:MM-HH:MM (00:00 to 24:00, start and end "
+                        "different), got {value!r}"
+                    ),
+                    value=text,
+                )
+            else:
+                out.append(window)
+        return tuple(out)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _settings(c: _Checker, raw: object) -> Settings:
+    if raw is None:
+        return Settings()
+    if not c.typed(raw, dict, "settings"):
+        return Settings()
+    table: dict[str, Any] = raw  # type: ignore[assignment]
+    c.keys(table, _SETTINGS, "settings")
+    d = Settings()
+    day_starts = d.day_starts
+    if "day_starts" in table and c.typed(table["day_starts"], str, "settings.day_starts"):
+        parsed = parse_hhmm(table["day_starts"])
+        if parsed is None:
+            c.error(
+                "settings.day_starts",
+                N_("expected a time as HH:MM (00:00 to 23:59), got {value!r}"),
+                value=table["day_starts"],
+            )
+        else:
+            day_starts = parsed
+    warn = d.warn_minutes
+    if "warn_minutes" in table and c.typed(table["warn_minutes"], list, "settings.warn_minutes"):
+        items = table["warn_minutes"]
+        good = [m for m in items if isinstance(m, int) and not isinstance(m, bool) and 0 < m <= 240]
+        if len(good) != len(items):
+            c.error(
+                "settings.warn_minutes", N_("expected a list of whole minutes between 1 and 240")
+            )
+        else:
+            warn = tuple(sorted(set(good), reverse=True))
+    locale = d.locale
+    if "locale" in table and c.typed(table["locale"], str, "settings.locale"):
+        if table["locale"] not in ("auto", "vi", "en"):
+            c.error(
+                "settings.locale",
+                N_('expected "vi", "en" or "auto", got {value!r}'),
+                value=table["locale"],
+            )
+        else:
+            locale = table["locale"]
+    listen = d.listen
+    if "listen" in table and c.typed(table["listen"], str, "settings.listen"):
+        host, _, port = table["listen"].rpartition(":")
+        if host not in _LOOPBACK or not port.isdigit() or not 0 < int(port) < 65536:
+            c.error(
+                "settings.listen",
+                N_('expected a loopback address and port such as "127.0.0.1:7377", got {value!r}'),
+                value=table["listen"],
+            )
+        else:
+            listen = table["listen"]
+    timezone = d.timezone
+    if "timezone" in table and c.typed(table["timezone"], str, "settings.timezone"):
+        timezone = table["timezone"]
+    return Settings(
+        poll_seconds=c.number(table, "poll_seconds", "settings", 0.2, 10, d.poll_seconds),
+        day_starts=day_starts,
+        warn_minutes=warn,
+        grace_seconds=c.number(table, "grace_seconds", "settings", 0, 300, d.grace_seconds),
+        locale=locale,
+        listen=listen,
+        timezone=timezone,
+    )
+
+
+def _apps(
+    c: _Checker, raw: object, catalog_ids: tuple[str, ...], categories: set[str]
+) -> tuple[App, ...]:
+    apps: dict[str, App] = {}
+    for app_id in catalog_ids:
+        e = _catalog.CATALOG[app_id]
+        apps[app_id] = App(
+            app_id,
+            e.title,
+            e.category,
+            e.names,
+            e.paths,
+            tuple(re.compile(p, re.IGNORECASE) for p in e.cmdline),
+            True,
+        )
+    if raw is None or not c.typed(raw, dict, "apps"):
+        return tuple(apps.values())
+    for app_id, table in raw.items():  # type: ignore[attr-defined]
+        path = f"apps.{app_id}"
+        if not _ID.match(app_id):
+            c.error(path, N_("an app id must be lower-case letters, digits, '-' or '_'"))
+        if not c.typed(table, dict, path):
+            continue
+        c.keys(table, _APP, path)
+        title = table.get("title", app_id)
+        if not c.typed(title, str, f"{path}.title"):
+            title = app_id
+        category = table.get("category")
+        if (
+            category is not None
+            and c.typed(category, str, f"{path}.category")
+            and category not in categories
+        ):
+            c.error(
+                f"{path}.category",
+                N_("unknown category {value!r}; known: {known}"),
+                value=category,
+                known=", ".join(sorted(categories)),
+            )
+        names = c.strings(table.get("names", []), f"{path}.names")
+        paths = c.strings(table.get("paths", []), f"{path}.paths")
+        patterns: list[re.Pattern[str]] = []
+        for i, source in enumerate(c.strings(table.get("cmdline", []), f"{path}.cmdline")):
+            try:
+                patterns.append(re.compile(source, re.IGNORECASE))
+            except re.error as exc:
+                c.error(
+                    f"{path}.cmdline[{i}]",
+                    N_("invalid regular expression: {error}"),
+                    error=str(exc),
+                )
+        if not (table.get("names") or table.get("paths") or table.get("cmdline")):
+            c.error(path, N_("an app needs at least one of names, paths or cmdline"))
+        apps[app_id] = App(
+            app_id,
+            title,
+            category if isinstance(category, str) else None,
+            names,
+            paths,
+            tuple(patterns),
+        )
+    return tuple(apps.values())
+
+
+def _limit(c: _Checker, key: str, table: object, path: str, kind: str) -> LimitSpec | None:
+    if not c.typed(table, dict, path):
+        return None
+    t: dict[str, Any] = table  # type: ignore[assignment]
+    c.keys(t, _LIMIT, path)
+
+    def minutes(name: str) -> int | None:
+        value = c.number(t, name, path, 0, 1440, -1, int)
+        return None if value == -1 else int(value)
+
+    days: list[tuple[str, int]] = []
+    if "days" in t and c.typed(t["days"], dict, f"{path}.days"):
+        for wd in t["days"]:
+            if wd not in WEEKDAYS:
+                c.error(
+                    f"{path}.days.{wd}",
+                    N_("unknown weekday {value!r}; expected one of: {allowed}"),
+                    value=wd,
+                    allowed=", ".join(WEEKDAYS),
+                )
+                continue
+            value = c.number(t["days"], wd, f"{path}.days", 0, 1440, -1, int)
+            if value != -1:
+                days.append((wd, int(value)))
+    allowed_days: list[tuple[str, tuple[Window, ...]]] = []
+    if "allowed_days" in t and c.typed(t["allowed_days"], dict, f"{path}.allowed_days"):
+        for wd, value in t["allowed_days"].items():
+            if wd not in WEEKDAYS:
+                c.error(
+                    f"{path}.allowed_days.{wd}",
+                    N_("unknown weekday {value!r}; expected one of: {allowed}"),
+                    value=wd,
+                    allowed=", ".join(WEEKDAYS),
+                )
+                continue
+            allowed_days.append((wd, c.windows(value, f"{path}.allowed_days.{wd}")))
+    each = minutes("each")
+    if each is not None and kind != "category":
+        c.error(
+            f"{path}.each",
+            N_("'each' is only for category limits (minutes for each app of the category)"),
+        )
+        each = None
+    reminder = c.number(t, "reminder_minutes", path, 5, 240, -1, int)
+    return LimitSpec(
+        key=key,
+        daily=minutes("daily"),
+        weekend=minutes("weekend"),
+        days=tuple(days),
+        allowed=c.windows(t["allowed"], f"{path}.allowed") if "allowed" in t else (),
+        allowed_weekend=(
+            c.windows(t["allowed_weekend"], f"{path}.allowed_weekend")
+            if "allowed_weekend" in t
+            else None
+        ),
+        allowed_days=tuple(allowed_days),
+        each=each,
+        reminder_minutes=None if reminder == -1 else int(reminder),
+    )
+
+
+def _children(
+    c: _Checker, raw: object, apps: dict[str, App], categories: set[str]
+) -> tuple[Child, ...]:
+    if raw is None:
+        return ()
+    if not c.typed(raw, list, "child"):
+        return ()
+    children: list[Child] = []
+    owners: dict[str, str] = {}
+    names: set[str] = set()
+    tables: list[Any] = raw  # type: ignore[assignment]
+    for index, table in enumerate(tables):
+        path = f"child[{index}]"
+        if not c.typed(table, dict, path):
+            continue
+        c.keys(table, _CHILD, path)
+        name = table.get("name")
+        if name is None:
+            c.error(path, N_("missing 'name'"))
+            name = f"#{index + 1}"
+        elif not c.typed(name, str, f"{path}.name") or not name.strip():
+            name = f"#{index + 1}"
+        elif name.casefold() in names:
+            c.error(f"{path}.name", N_("duplicate child name {value!r}"), value=name)
+        names.add(name.casefold())
+        if "accounts" not in table:
+            c.error(
+                path,
+                N_("missing 'accounts' (the OS accounts whose processes count for this child)"),
+            )
+        accounts = c.strings(table.get("accounts", []), f"{path}.accounts")
+        for account in accounts:
+            folded = account.casefold()
+            if folded in owners:
+                c.error(
+                    f"{path}.accounts",
+                    N_("account {account!r} already belongs to child {other!r}"),
+                    account=account,
+                    other=owners[folded],
+                )
+            owners.setdefault(folded, name)
+        birth_year = table.get("birth_year")
+        if birth_year is not None:
+            birth_year = int(c.number(table, "birth_year", path, 1990, 2100, 0, int)) or None
+        preset = table.get("preset")
+        preset_limits: list[LimitSpec] = []
+        if preset is not None and c.typed(preset, str, f"{path}.preset"):
+            if preset not in _presets.preset_names():
+                c.error(
+                    f"{path}.preset",
+                    N_("unknown preset {value!r}; known: {known}"),
+                    value=preset,
+                    known=", ".join(_presets.preset_names()),
+                )
+            else:
+                for key, spec in _presets.limits_for(preset).items():
+                    kind = _kind(key, apps)
+                    parsed = _limit(c, key, spec, f"{path}.preset", kind)
+                    if parsed is not None and (key == TOTAL or key in apps or key in categories):
+                        preset_limits.append(parsed)
+        always = c.strings(table.get("always_allowed", []), f"{path}.always_allowed")
+        for i, app_id in enumerate(always):
+            if app_id not in apps:
+                c.error(f"{path}.always_allowed[{i}]", N_("unknown app {value!r}"), value=app_id)
+        limits: list[LimitSpec] = []
+        if "limits" in table and c.typed(table["limits"], dict, f"{path}.limits"):
+            for key, spec in table["limits"].items():
+                lpath = f"{path}.limits.{key}"
+                if key != TOTAL and key not in apps and key not in categories:
+                    c.error(
+                        lpath,
+                        N_(
+                            "unknown app or category {value!r}: define it under [apps] "
+                            "or [categories], or add it to catalog"
+                        ),
+                        value=key,
+                    )
+                    continue
+                parsed = _limit(c, key, spec, lpath, _kind(key, apps))
+                if parsed is not None:
+                    limits.append(parsed)
+        children.append(
+            Child(
+                name,
+                accounts,
+                birth_year,
+                preset,
+                frozenset(always),
+                tuple(limits),
+                tuple(preset_limits),
+            )
+        )
+    return tuple(children)
+
+
+def _kind(key: str, apps: Mapping[str, App]) -> str:
+    return "total" if key == TOTAL else ("app" if key in apps else "category")
+
+
+def load_text(text: str, filename: str = "rules.toml") -> Config:
+    """Parse and validate config text; raises ConfigError listing every issue."""
+    c = _Checker(text, filename)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        line = int(m.group(1)) if m else 1
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    filename, line, "toml", N_("not valid TOML: {error}"), {"error": str(exc)}
+                )
+            ]
+        ) from None
+    c.keys(data, _TOP, "")
+    if "version" not in data:
+        c.error("version", N_("missing 'version = 1' at the top of the file"))
+    elif data["version"] != 1 or isinstance(data["version"], bool):
+        c.error(
+            "version",
+            N_("expected 1 (the config version this PlayClock reads), got {value!r}"),
+            value=data["version"],
+        )
+    settings = _settings(c, data.get("settings"))
+    categories = dict(_catalog.BUILTIN_CATEGORIES)
+    if "categories" in data and c.typed(data["categories"], dict, "categories"):
+        for cat_id, table in data["categories"].items():
+            path = f"categories.{cat_id}"
+            if not _ID.match(cat_id):
+                c.error(path, N_("a category id must be lower-case letters, digits, '-' or '_'"))
+            if c.typed(table, dict, path):
+                c.keys(table, _CATEGORY, path)
+                title = table.get("title", cat_id)
+                categories[cat_id] = title if c.typed(title, str, f"{path}.title") else cat_id
+    catalog_ids: list[str] = []
+    if "catalog" in data:
+        for i, app_id in enumerate(c.strings(data["catalog"], "catalog")):
+            if app_id not in _catalog.CATALOG:
+                c.error(
+                    f"catalog[{i}]",
+                    N_("unknown catalogue app {value!r}; 'playclock rules catalog' lists them"),
+                    value=app_id,
+                )
+            elif app_id not in catalog_ids:
+                catalog_ids.append(app_id)
+    apps = _apps(c, data.get("apps"), tuple(catalog_ids), set(categories))
+    app_map = {a.id: a for a in apps}
+    for cat_id in categories:
+        if cat_id in app_map:
+            c.error(
+                f"categories.{cat_id}", N_("{value!r} is both an app and a category"), value=cat_id
+            )
+    children = _children(c, data.get("child"), app_map, set(categories))
+    if c.issues:
+        c.issues.sort(key=lambda i: i.line)
+        raise ConfigError(c.issues)
+    return Config(
+        settings=settings,
+        apps=apps,
+        categories=tuple(Category(k, v) for k, v in categories.items()),
+        children=children,
+        catalog=tuple(catalog_ids),
+    )

@@ -1,0 +1,277 @@
+"""Value types of the pure core: config, processes, usage and decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "TOTAL",
+    "WEEKDAYS",
+    "App",
+    "Category",
+    "Child",
+    "ChildStatus",
+    "Close",
+    "Config",
+    "DayState",
+    "LimitKind",
+    "LimitSpec",
+    "LimitStatus",
+    "ProcessInfo",
+    "Reminder",
+    "Settings",
+    "State",
+    "TickResult",
+    "UsageKey",
+    "Warning",
+    "Window",
+]
+
+TOTAL = "total"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+LimitKind = Literal["app", "category", "total"]
+State = Literal["ok", "warning", "blocked"]
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    """One running process as the probe saw it."""
+
+    pid: int
+    name: str
+    exe: str = ""
+    cmdline: tuple[str, ...] = ()
+    user: str = ""
+    create_time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Window:
+    """Allowed local wall time in minutes after midnight; end <= start crosses midnight."""
+
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.start // 60:02d}:{self.start % 60:02d}-{self.end // 60:02d}:{self.end % 60:02d}"
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The `[settings]` table."""
+
+    poll_seconds: float = 1.0
+    day_starts: int = 0  # minutes after local midnight
+    warn_minutes: tuple[int, ...] = (10, 5, 1)
+    grace_seconds: float = 10.0
+    locale: str = "auto"
+    listen: str = "127.0.0.1:7377"
+    timezone: str = "auto"
+
+
+@dataclass(frozen=True)
+class App:
+    """A tracked app and the patterns that recognise its processes."""
+
+    id: str
+    title: str
+    category: str | None = None
+    names: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    cmdline: tuple[re.Pattern[str], ...] = ()
+    from_catalog: bool = False
+
+
+@dataclass(frozen=True)
+class Category:
+    """A group of apps that can share one limit."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    """One `[child.limits.KEY]` table: budgets in minutes and allowed windows."""
+
+    key: str
+    daily: int | None = None
+    weekend: int | None = None
+    days: tuple[tuple[str, int], ...] = ()
+    allowed: tuple[Window, ...] = ()
+    allowed_weekend: tuple[Window, ...] | None = None
+    allowed_days: tuple[tuple[str, tuple[Window, ...]], ...] = ()
+    each: int | None = None  # category limits only: minutes for each app of the category
+    reminder_minutes: int | None = None  # a health reminder after every N minutes of use
+
+
+@dataclass(frozen=True)
+class Child:
+    """A child: OS accounts, always-allowed apps and limits."""
+
+    name: str
+    accounts: tuple[str, ...]
+    birth_year: int | None = None
+    preset: str | None = None
+    always_allowed: frozenset[str] = frozenset()
+    limits: tuple[LimitSpec, ...] = ()  # the child's own, as written
+    preset_limits: tuple[LimitSpec, ...] = ()  # from the preset, overridden key by key
+
+    def effective_limits(self) -> dict[str, LimitSpec]:
+        """The preset's limits with the child's own on top, by key."""
+        merged = {spec.key: spec for spec in self.preset_limits}
+        merged.update({spec.key: spec for spec in self.limits})
+        return merged
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole, validated `rules.toml`."""
+
+    settings: Settings = field(default_factory=Settings)
+    apps: tuple[App, ...] = ()
+    categories: tuple[Category, ...] = ()
+    children: tuple[Child, ...] = ()
+    catalog: tuple[str, ...] = ()  # catalogue ids named by `catalog = [...]`
+    version: int = 1
+
+    def app(self, app_id: str) -> App | None:
+        """The app with this id, or None."""
+        for a in self.apps:
+            if a.id == app_id:
+                return a
+        return None
+
+    def category(self, cat_id: str) -> Category | None:
+        """The category with this id, or None."""
+        for c in self.categories:
+            if c.id == cat_id:
+                return c
+        return None
+
+    def child(self, name: str) -> Child | None:
+        """The child with this name (case-insensitive), or None."""
+        for c in self.children:
+            if c.name.casefold() == name.casefold():
+                return c
+        return None
+
+
+UsageKey = tuple[str, LimitKind, str]  # (child, kind, id)
+
+
+@dataclass
+class DayState:
+    """What the core needs to know about one day so far; the ledger keeps it."""
+
+    day: dt.date
+    usage: dict[UsageKey, float] = field(default_factory=dict)
+    bonus: dict[tuple[str, str], float] = field(default_factory=dict)  # (child, key or "*") -> s
+    paused: set[str] = field(default_factory=set)  # children whose limits are paused today
+    warned: set[tuple[str, str, int]] = field(default_factory=set)  # (child, key, minutes)
+
+    def used(self, child: str, kind: LimitKind, ident: str) -> float:
+        """Seconds counted today for this child and usage key."""
+        return self.usage.get((child, kind, ident), 0.0)
+
+
+@dataclass(frozen=True)
+class LimitStatus:
+    """One row of `limits` in the status document."""
+
+    id: str
+    kind: LimitKind
+    title: str
+    used_seconds: float
+    limit_seconds: int | None
+    bonus_seconds: int
+    left_seconds: int | None
+    state: State
+    reason: Literal["budget", "window"] | None
+    until: dt.datetime | None
+    active: bool = False  # something it covers runs now
+
+    def as_json(self) -> dict[str, object]:
+        """The status document's shape."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "used_seconds": int(self.used_seconds),
+            "limit_seconds": self.limit_seconds,
+            "bonus_seconds": self.bonus_seconds,
+            "left_seconds": self.left_seconds,
+            "state": self.state,
+            "reason": self.reason,
+            "until": self.until.isoformat(timespec="minutes") if self.until else None,
+            "active": self.active,
+        }
+
+
+@dataclass(frozen=True)
+class ChildStatus:
+    """One child's entry in the status document."""
+
+    name: str
+    running: tuple[str, ...]
+    limits: tuple[LimitStatus, ...]
+    paused: bool = False
+
+    def as_json(self) -> dict[str, object]:
+        """The status document's shape."""
+        return {
+            "name": self.name,
+            "running": list(self.running),
+            "paused": self.paused,
+            "limits": [lim.as_json() for lim in self.limits],
+        }
+
+
+@dataclass(frozen=True)
+class Warning:
+    """A limit is about to run out: `minutes` is the threshold crossed."""
+
+    child: str
+    limit: str
+    title: str
+    minutes: int
+    left_seconds: int
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A health reminder: `minutes` of use have been reached on this limit."""
+
+    child: str
+    limit: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Close:
+    """An app to close, with why and until when."""
+
+    child: str
+    app: str
+    limit: str
+    reason: Literal["budget", "window"]
+    pids: tuple[int, ...]
+    until: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class TickResult:
+    """Everything one tick decided: usage to record, statuses, warnings, closes."""
+
+    day: dt.date
+    usage: dict[tuple[dt.date, str, LimitKind, str], float]
+    statuses: tuple[ChildStatus, ...]
+    warnings: tuple[Warning, ...]
+    reminders: tuple[Reminder, ...]
+    closes: tuple[Close, ...]

@@ -1,0 +1,157 @@
+"""Days, weekdays and allowed windows in local wall time, correct across DST changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from rules.model import WEEKDAYS, LimitSpec, Window
+
+__all__ = [
+    "budget_minutes",
+    "day_of",
+    "day_segments",
+    "day_start",
+    "parse_hhmm",
+    "parse_window",
+    "weekday_key",
+    "window_state",
+    "windows_for",
+]
+
+UTC = dt.UTC
+
+
+def parse_hhmm(text: str, *, allow_24: bool = False) -> int | None:
+    """Minutes after midnight for "HH:MM", or None when it does not parse."""
+    parts = text.strip().split(":")
+    if len(parts) != 2 or not all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
+        return None
+    h, m = int(parts[0]), int(parts[1])
+    if allow_24 and h == 24 and m == 0:
+        return 24 * 60
+    if h > 23 or m > 59:
+        return None
+    return h * 60 + m
+
+
+def parse_window(text: str) -> Window | None:
+    """A window from "HH:MM-HH:MM" ("24:00" allowed as an end), or None."""
+    if text.count("-") != 1:
+        return None
+    a, b = text.split("-")
+    start, end = parse_hhmm(a), parse_hhmm(b, allow_24=True)
+    if start is None or end is None or (start == end % (24 * 60) and end != 24 * 60):
+        return None
+    return Window(start, end % (24 * 60) if end == 24 * 60 else end)
+
+
+def weekday_key(day: dt.date) -> str:
+    """ "mon" .. "sun" for a date."""
+    return WEEKDAYS[day.weekday()]
+
+
+def _wall(day: dt.date, minutes: int, tz: dt.tzinfo) -> dt.datetime:
+    """The instant of a local wall time; a time skipped by DST maps to just after the jump."""
+    naive = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minutes)
+    local = naive.replace(tzinfo=tz)
+    # Round-trip through UTC so a nonexistent wall time becomes a real instant.
+    return local.astimezone(UTC).astimezone(tz)
+
+
+def day_start(day: dt.date, day_starts: int, tz: dt.tzinfo) -> dt.datetime:
+    """The instant a budget day begins."""
+    return _wall(day, day_starts, tz)
+
+
+def day_of(now: dt.datetime, day_starts: int) -> dt.date:
+    """The budget day an aware local instant belongs to."""
+    minutes = now.hour * 60 + now.minute
+    return now.date() - dt.timedelta(days=1) if minutes < day_starts else now.date()
+
+
+def day_segments(now: dt.datetime, elapsed: float, day_starts: int) -> list[tuple[dt.date, float]]:
+    """Split the `elapsed` seconds before `now` at budget-day boundaries."""
+    tz = now.tzinfo
+    assert tz is not None, "now must be timezone-aware"
+    end = now.astimezone(UTC)
+    start = end - dt.timedelta(seconds=elapsed)
+    out: list[tuple[dt.date, float]] = []
+    cursor = start
+    while True:
+        day = day_of(cursor.astimezone(tz), day_starts)
+        boundary = day_start(day + dt.timedelta(days=1), day_starts, tz).astimezone(UTC)
+        if boundary >= end:
+            out.append((day, (end - cursor).total_seconds()))
+            return out
+        out.append((day, (boundary - cursor).total_seconds()))
+        cursor = boundary
+
+
+def budget_minutes(spec: LimitSpec, day: dt.date) -> int | None:
+    """The day's budget: a per-weekday value, then weekend, then daily; None is no budget."""
+    key = weekday_key(day)
+    for wd, minutes in spec.days:
+        if wd == key:
+            return minutes
+    if spec.weekend is not None and key in ("sat", "sun"):
+        return spec.weekend
+    return spec.daily
+
+
+def windows_for(spec: LimitSpec, day: dt.date) -> tuple[Window, ...]:
+    """The allowed windows that start on this calendar date."""
+    key = weekday_key(day)
+    for wd, windows in spec.allowed_days:
+        if wd == key:
+            return windows
+    if spec.allowed_weekend is not None and key in ("sat", "sun"):
+        return spec.allowed_weekend
+    return spec.allowed
+
+
+def _has_windows(spec: LimitSpec) -> bool:
+    return bool(spec.allowed or spec.allowed_weekend is not None or spec.allowed_days)
+
+
+def _intervals(
+    spec: LimitSpec, first: dt.date, days: int, tz: dt.tzinfo
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """Allowed intervals (UTC) of windows starting on `first` and the following days, merged."""
+    raw: list[tuple[dt.datetime, dt.datetime]] = []
+    for i in range(days):
+        d = first + dt.timedelta(days=i)
+        for w in windows_for(spec, d):
+            start = _wall(d, w.start, tz).astimezone(UTC)
+            end_day = d if w.end > w.start else d + dt.timedelta(days=1)
+            end = _wall(end_day, w.end, tz).astimezone(UTC)
+            raw.append((start, end))
+    raw.sort()
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for s, e in raw:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    yield from merged
+
+
+def window_state(
+    spec: LimitSpec, now: dt.datetime, horizon_days: int = 8
+) -> tuple[bool, dt.datetime | None]:
+    """(inside an allowed window, when that changes): the window's end, else the next start.
+
+    With no windows configured it is always allowed and nothing changes (None).
+    """
+    if not _has_windows(spec):
+        return True, None
+    tz = now.tzinfo
+    assert tz is not None, "now must be timezone-aware"
+    t = now.astimezone(UTC)
+    first = now.date() - dt.timedelta(days=1)
+    for s, e in _intervals(spec, first, horizon_days + 1, tz):
+        if s <= t < e:
+            return True, e.astimezone(tz)
+        if s > t:
+            return False, s.astimezone(tz)
+    return False, None

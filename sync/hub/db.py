@@ -1,0 +1,222 @@
+"""Engine and transactions for the hub: SQLite by default, PostgreSQL by URL; race-free upserts."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, case, create_engine, event, insert, inspect, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from sync.hub.models import SCHEMA_VERSION, Base, DaySummary, Meta, RateLimit
+
+__all__ = [
+    "Database",
+    "default_data_dir",
+    "default_db_url",
+    "insert_ignore",
+    "lock_family",
+    "normalize_url",
+    "rate_limit_hit",
+    "upsert_day_summary",
+]
+
+_SQLITE_BUSY_MS = 10_000
+_SCHEMA_LOCK_ID = 7_377_001  # pg_advisory lock key: hub processes create tables one at a time
+_COMMANDS_LOCK_ID = 7_377_002
+_DAY_KEY = ("device_id", "child_key", "day")
+_DAY_VALUES = (
+    "revision",
+    "consent_id",
+    "child",
+    "total_seconds",
+    "apps",
+    "categories",
+    "warnings",
+    "closes",
+    "grants",
+    "requests",
+    "updated_at",
+)
+
+
+def default_data_dir() -> Path:
+    """`$PLAYCLOCK_DATA_DIR`, else the per-user data directory of PlayClock."""
+    env = os.environ.get("PLAYCLOCK_DATA_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("playclock", appauthor=False))
+
+
+def default_db_url() -> str:
+    """`sqlite:///<data dir>/hub.sqlite`."""
+    return f"sqlite:///{default_data_dir() / 'hub.sqlite'}"
+
+
+def normalize_url(url: str) -> URL:
+    """Parse a database URL; plain `postgresql://` means psycopg 3; other dialects are refused."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and parsed.get_driver_name() in ("pysqlite", ""):
+        return parsed.set(drivername="sqlite")
+    raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+                     "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+
+
+class Database:
+    """An engine plus a transaction helper that behaves the same on SQLite and PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.dialect = self.url.get_backend_name()
+        self.engine = self._make_engine()
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer; a process lock queues our own threads fairly instead of
+        # letting them spin in SQLite's busy handler (busy_timeout still covers other processes).
+        self._write_lock: threading.Lock | None = (
+            threading.Lock() if self.dialect == "sqlite" else None
+        )
+
+    def _make_engine(self) -> Engine:
+        if self.dialect == "postgresql":
+            return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        database = self.url.database or ""
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 10}}
+        if database in ("", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs.update(pool_size=8, max_overflow=16)
+        engine = create_engine(self.url, **kwargs)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        lock: AbstractContextManager[Any] = self._write_lock or nullcontext()
+        with lock, self._sessions() as session, session.begin():
+            yield session
+
+    def create_schema(self) -> None:
+        """Create missing tables and check the schema version (safe with several processes)."""
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_ID})")
+            Base.metadata.create_all(conn)
+            found = conn.execute(
+                select(Meta.value).where(Meta.key == "schema_version")
+            ).scalar_one_or_none()
+            if found is None:
+                conn.execute(insert(Meta).values(key="schema_version",
+                                                 value=str(SCHEMA_VERSION)))
+            elif int(found) > SCHEMA_VERSION:
+                raise RuntimeError(f"the database has hub schema version {found}; this hub "
+                                   f"understands up to {SCHEMA_VERSION}: upgrade PlayClock")
+
+    def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except Exception:  # health reports any failure as "down"
+            return False
+        return True
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Take transaction control from pysqlite so the "begin" hook below decides how to begin.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    # IMMEDIATE takes the write lock up front: a deferred read-then-write transaction can
+    # fail with SQLITE_BUSY at once, without waiting, when another writer got in between.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _insert_for(session: Session) -> Callable[..., Any]:
+    name = session.get_bind().dialect.name
+    return postgresql.insert if name == "postgresql" else sqlite.insert
+
+
+def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row was new."""
+    stmt = _insert_for(session)(model).values(**values).on_conflict_do_nothing()
+    return session.execute(stmt.returning(*inspect(model).primary_key)).first() is not None
+
+
+def lock_family(session: Session, family_id: int) -> None:
+    """Serialize writers of one family's command ids (PostgreSQL; SQLite is serial anyway).
+
+    Ids from a sequence can commit out of order; under this lock they cannot, so a device
+    paging with `after=ID` never skips a command that committed late.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(CAST(:a AS integer), CAST(:b AS integer))"),
+                        {"a": _COMMANDS_LOCK_ID, "b": family_id % 2_147_483_647})
+
+
+def upsert_day_summary(session: Session, values: dict[str, Any]) -> tuple[DaySummary, bool]:
+    """Store a day summary unless the stored one has the same or a newer revision.
+
+    One INSERT ... ON CONFLICT DO UPDATE ... WHERE excluded.revision > revision, so two
+    concurrent uploads (even through two hub processes) can never lower a revision.
+    Returns the stored row and whether this upload replaced it.
+    """
+    table = DaySummary.__table__
+    stmt = _insert_for(session)(table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(_DAY_KEY),
+        set_={name: stmt.excluded[name] for name in _DAY_VALUES},
+        where=stmt.excluded.revision > table.c.revision,
+    ).returning(table.c.id)
+    applied = session.execute(stmt).first() is not None
+    stored = session.execute(
+        select(DaySummary)
+        .where(*(getattr(DaySummary, k) == values[k] for k in _DAY_KEY))
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return stored, applied
+
+
+def rate_limit_hit(
+    session: Session, key: str, now: datetime, window: timedelta
+) -> tuple[int, datetime]:
+    """Count one event for key in a fixed window opened by its first event: (count, start)."""
+    table = RateLimit.__table__
+    stmt = _insert_for(session)(table).values(key=key, window_start=now, count=1)
+    expired = table.c.window_start <= now - window
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "count": case((expired, 1), else_=table.c.count + 1),
+            "window_start": case((expired, stmt.excluded.window_start),
+                                 else_=table.c.window_start),
+        },
+    ).returning(table.c.count, table.c.window_start)
+    count, start = session.execute(stmt).one()
+    return int(count), start

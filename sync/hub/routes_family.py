@@ -1,0 +1,151 @@
+"""Parent-facing family endpoints: a child's day and week, the weekly report, commands, requests."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import select
+
+from sync.hub.aggregate import child_day, child_week, family_report, week_bounds
+from sync.hub.core import HubDep, ParentAuth
+from sync.hub.db import lock_family
+from sync.hub.errors import ApiError, responses
+from sync.hub.models import ChildRequest, Command, CommandAck, DaySummary
+from sync.hub.schemas import (
+    AnswerRequestIn,
+    ChildDayOut,
+    ChildName,
+    ChildWeekOut,
+    CommandIn,
+    CommandOut,
+    CommandsOut,
+    IsoDay,
+    IsoWeek,
+    ReportOut,
+    RequestsOut,
+    child_key,
+)
+from sync.hub.store import command_out, device_names, family_device, request_out
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["family"])
+
+ChildPath = Annotated[ChildName, Path(description="the child's name (case-insensitive)")]
+
+
+@router.get("/children/{child}/days/{day}", responses=responses(401, 422))
+def get_child_day(child: ChildPath, day: Annotated[IsoDay, Path()], creds: ParentAuth,
+                  hub: HubDep) -> ChildDayOut:
+    """A child's day summed across the family's devices (zeros when nothing was uploaded)."""
+    with hub.db.begin() as s:
+        family_id = hub.parent(s, creds).family_id
+        rows = s.execute(select(DaySummary).where(
+            DaySummary.family_id == family_id, DaySummary.child_key == child_key(child),
+            DaySummary.day == day)).scalars().all()
+        return child_day(child, day, list(rows), device_names(s, family_id))
+
+
+@router.get("/children/{child}/weeks/{week}", responses=responses(401, 422))
+def get_child_week(child: ChildPath, week: Annotated[IsoWeek, Path(examples=["2026-W48"])],
+                   creds: ParentAuth, hub: HubDep) -> ChildWeekOut:
+    """A child's ISO week (Monday to Sunday) summed across devices."""
+    start, end = week_bounds(week)
+    with hub.db.begin() as s:
+        family_id = hub.parent(s, creds).family_id
+        rows = s.execute(select(DaySummary).where(
+            DaySummary.family_id == family_id, DaySummary.child_key == child_key(child),
+            DaySummary.day >= start, DaySummary.day <= end)).scalars().all()
+        return child_week(child, week, list(rows), device_names(s, family_id))
+
+
+@router.get("/report", responses=responses(401, 422))
+def get_report(week: Annotated[IsoWeek, Query(examples=["2026-W48"])], creds: ParentAuth,
+               hub: HubDep) -> ReportOut:
+    """The family's weekly report: every child with data that week, across devices."""
+    start, end = week_bounds(week)
+    with hub.db.begin() as s:
+        family_id = hub.parent(s, creds).family_id
+        rows = s.execute(select(DaySummary).where(
+            DaySummary.family_id == family_id, DaySummary.day >= start,
+            DaySummary.day <= end)).scalars().all()
+        return family_report(week, list(rows), device_names(s, family_id))
+
+
+@router.post("/commands", status_code=201, responses=responses(401, 404, 409, 422))
+def create_command(body: CommandIn, creds: ParentAuth, hub: HubDep) -> CommandOut:
+    """Queue a grant, a limit change or an answer to a child's request for the devices."""
+    now = hub.now()
+    with hub.db.begin() as s:
+        parent = hub.parent(s, creds)
+        lock_family(s, parent.family_id)
+        payload: dict[str, Any]
+        if isinstance(body, AnswerRequestIn):
+            request = s.get(ChildRequest, body.request_id)
+            if request is None or request.family_id != parent.family_id:
+                raise ApiError(404, "request_not_found", f"no request {body.request_id}")
+            if request.status != "open":
+                raise ApiError(409, "request_answered",
+                               f"request {body.request_id} was already {request.status}")
+            minutes = (body.minutes or request.minutes) if body.approve else None
+            request.status = "approved" if body.approve else "denied"
+            request.answered_at = now
+            request.answered_minutes = minutes
+            device_id: int | None = request.device_id
+            payload = {"request_id": request.id, "client_request_id": request.client_request_id,
+                       "approve": body.approve, "child": request.child,
+                       "target": request.target, "minutes": minutes}
+            ttl = hub.settings.grant_ttl
+        else:
+            device_id = body.device_id
+            if device_id is not None:
+                family_device(s, parent.family_id, device_id)
+            payload = body.model_dump(mode="json", exclude={"type", "device_id"})
+            ttl = hub.settings.grant_ttl if body.type == "grant" else hub.settings.limit_ttl
+        command = Command(family_id=parent.family_id, device_id=device_id, kind=body.type,
+                          payload=payload, created_by=parent.id, created_at=now,
+                          expires_at=now + ttl)
+        s.add(command)
+        s.flush()
+        return command_out(command)
+
+
+@router.get("/commands", responses=responses(401, 422))
+def list_commands(
+    creds: ParentAuth,
+    hub: HubDep,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> CommandsOut:
+    """The family's commands with each device's acknowledgement, oldest first."""
+    with hub.db.begin() as s:
+        family_id = hub.parent(s, creds).family_id
+        rows = s.execute(select(Command).where(Command.family_id == family_id,
+                                               Command.id > after)
+                         .order_by(Command.id).limit(limit)).scalars().all()
+        acks: dict[int, list[CommandAck]] = {}
+        if rows:
+            for ack in s.execute(select(CommandAck).where(
+                    CommandAck.command_id.in_([r.id for r in rows]))
+                    .order_by(CommandAck.device_id)).scalars():
+                acks.setdefault(ack.command_id, []).append(ack)
+        return CommandsOut(commands=[command_out(r, acks.get(r.id)) for r in rows],
+                           next_after=rows[-1].id if rows else after)
+
+
+@router.get("/requests", responses=responses(401, 422))
+def list_requests(
+    creds: ParentAuth,
+    hub: HubDep,
+    status: Literal["open", "approved", "denied", "all"] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> RequestsOut:
+    """Children's requests for more time, newest first (default: the open ones)."""
+    with hub.db.begin() as s:
+        family_id = hub.parent(s, creds).family_id
+        query = select(ChildRequest).where(ChildRequest.family_id == family_id)
+        if status != "all":
+            query = query.where(ChildRequest.status == status)
+        rows = s.execute(query.order_by(ChildRequest.id.desc()).limit(limit)).scalars().all()
+        return RequestsOut(requests=[request_out(r) for r in rows])
