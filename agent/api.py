@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import uvicorn
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
@@ -216,6 +217,15 @@ def _parent_dependency(ctx: ApiContext) -> Callable[[Request], Awaitable[str]]:
     return parent
 
 
+async def _parent(request: Request) -> str:
+    """The parent check of the app's own ApiContext (a module-level name FastAPI can resolve)."""
+    check: Callable[[Request], Awaitable[str]] = request.app.state.parent
+    return await check(request)
+
+
+Parent = Annotated[str, Depends(_parent)]
+
+
 def create_app(ctx: ApiContext) -> FastAPI:
     """The FastAPI app for one agent."""
     app = FastAPI(
@@ -224,9 +234,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
+        max_body_size=MAX_BODY,  # also bodies sent chunked, without a Content-Length
     )
     app.middleware("http")(_guard(ctx))
-    Parent = Annotated[str, Depends(_parent_dependency(ctx))]
+    app.state.parent = _parent_dependency(ctx)
     agent = ctx.agent
 
     def run(action: Callable[[], Any]) -> Any:
@@ -255,8 +266,11 @@ def create_app(ctx: ApiContext) -> FastAPI:
         """The ledger's events of a day (today by default)."""
         when = day or agent.state.day
         tz = agent.clock.tz
-        start = dt.datetime.combine(when, dt.time(), tz) - dt.timedelta(hours=12)
-        end = start + dt.timedelta(hours=48)
+        try:
+            start = dt.datetime.combine(when, dt.time(), tz) - dt.timedelta(hours=12)
+            end = start + dt.timedelta(hours=48)
+        except OverflowError:
+            raise HTTPException(422, _("day out of range")) from None
         items = [
             e.as_json()
             for e in agent.ledger.events(start, end, limit=max(1, min(limit, 5000)))
@@ -324,7 +338,11 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return agent.status()
 
     @app.post(f"{API_PREFIX}/requests/{{request_id}}/answer")
-    def answer(request_id: int, body: AnswerBody, actor: Parent) -> dict[str, Any]:
+    def answer(
+        request_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
+        body: AnswerBody,
+        actor: Parent,
+    ) -> dict[str, Any]:
         return dict(run(lambda: agent.answer(request_id, body.approve, body.minutes, actor)))
 
     @app.post(f"{API_PREFIX}/reload")

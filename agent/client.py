@@ -27,6 +27,8 @@ class ApiRefused(RuntimeError):
 def base_url(listen: str) -> str:
     """http://HOST:PORT for a `settings.listen` value."""
     host, _sep, port = listen.rpartition(":")
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address such as ::1 (the config accepts it bare)
     return f"http://{host}:{port}"
 
 

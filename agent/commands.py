@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import getpass
 import json
@@ -241,15 +242,49 @@ def print_status(doc: dict[str, Any]) -> None:
             print(f"  {r['title']:<22} {used:>12} / {limit:<12} {state}")
 
 
+def _broken_listen(source: ConfigSource) -> str:
+    """Where an agent listens when its rules file is now broken (it keeps the last good rules).
+
+    The file's `settings.listen` when it can still be read and is loopback, else the default.
+    """
+    import ipaddress
+    import re
+    import tomllib
+
+    from rules.model import Settings
+
+    listen: object = None
+    try:
+        text = source.path.read_text(encoding="utf-8") if source.path else ""
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    try:
+        listen = tomllib.loads(text).get("settings", {}).get("listen")
+    except (tomllib.TOMLDecodeError, AttributeError):
+        found = re.search(r'^\s*listen\s*=\s*"([^"]+)"', text, re.MULTILINE)
+        listen = found.group(1) if found else None
+    if isinstance(listen, str):
+        host = listen.rpartition(":")[0].strip("[]")
+        with contextlib.suppress(ValueError):
+            if host == "localhost" or ipaddress.ip_address(host).is_loopback:
+                return listen
+    return Settings().listen
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """Today's usage: from the running agent, else from the ledger and rules."""
     source = load_source(args)
     if source.config is None:
-        return _issues(source)
-    try:
-        doc = AgentClient(base_url(source.config.settings.listen), timeout=3).status()
-    except (AgentUnavailable, ApiRefused):
-        doc = _offline_status(source, paths.data_dir(args.data_dir))
+        # The agent may still run on the last good rules: its status names the error.
+        try:
+            doc = AgentClient(base_url(_broken_listen(source)), timeout=3).status()
+        except (AgentUnavailable, ApiRefused):
+            return _issues(source)
+    else:
+        try:
+            doc = AgentClient(base_url(source.config.settings.listen), timeout=3).status()
+        except (AgentUnavailable, ApiRefused):
+            doc = _offline_status(source, paths.data_dir(args.data_dir))
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:

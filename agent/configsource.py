@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.i18n import _
+from agent.tz import UnknownTimezone, resolve_timezone
 from rules.config import ConfigError, ConfigIssue, load_text
 from rules.model import Config
 from rules.presets import example_toml
@@ -72,6 +73,8 @@ class ConfigSource:
             data = self.path.read_bytes()
         except OSError as exc:
             issue = ConfigIssue(str(self.path), 1, "file", "{error}", {"error": exc.strerror})
+            if self.error == [issue]:
+                return LoadOutcome(False)  # still missing: reported once, not at every poll
             return self._fail([issue], None)
         digest = hashlib.sha256(data).hexdigest()
         stat = self._stat() or (0, 0)
@@ -86,6 +89,16 @@ class ConfigSource:
             return self._fail([issue], signature)
         except ConfigError as exc:
             return self._fail(exc.issues, signature)
+        try:
+            resolve_timezone(config.settings.timezone)
+        except UnknownTimezone:
+            line = next((i for i, text in enumerate(data.decode("utf-8").splitlines(), 1)
+                         if text.strip().startswith("timezone")), 1)
+            issue = ConfigIssue(str(self.path), line, "settings.timezone",
+                                "unknown time zone {value!r}; use an IANA name such as "
+                                '"Asia/Ho_Chi_Minh", or "auto"',
+                                {"value": config.settings.timezone})
+            return self._fail([issue], signature)
         self.config, self.error, self._signature = config, None, signature
         return LoadOutcome(True, external=digest != self.written)
 

@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import secrets
-import sys
 import threading
 import time
 import unicodedata
@@ -311,14 +310,9 @@ class FileLockoutStore:
 
 def is_admin() -> bool:
     """Whether this process runs as the machine's administrator (root / elevated Administrator)."""
-    if sys.platform == "win32":
-        import ctypes
+    from agent.platform import current
 
-        try:
-            return bool(ctypes.windll.shell32.IsUserAnAdmin())
-        except (AttributeError, OSError):
-            return False
-    return os.geteuid() == 0
+    return current().is_admin()
 
 
 class VerifyStatus(enum.Enum):

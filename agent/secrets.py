@@ -20,7 +20,6 @@ import json
 import os
 import secrets as _random
 import stat
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,8 +31,10 @@ from keyring.errors import InitError, KeyringError, PasswordDeleteError, Passwor
 
 from agent.i18n import _
 
-if sys.platform != "win32":
+try:
     import fcntl
+except ImportError:  # Windows: the atomic rename is all we rely on there
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "DEFAULT_SECRETS_DIR",
@@ -255,7 +256,8 @@ class RootFileKeyring(KeyringBackend):
             self._ensure_dir()
             lock_fd = os.open(self.directory / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(lock_fd, fcntl.LOCK_EX)
+                if fcntl is not None:
+                    fcntl.flock(lock_fd, fcntl.LOCK_EX)
                 data = self._read()
                 yield data
                 doc = {"version": 1, "secrets": data}

@@ -322,6 +322,10 @@ class Agent:
     ) -> dict[str, Any]:
         """Approve (granting time to every limit) or deny a child's request."""
         with self.lock:
+            if approve and minutes is None:
+                # Approved as asked: record the minutes granted, not "none", in the ledger.
+                asked = [r for r in self.ledger.requests("pending") if r.id == request_id]
+                minutes = asked[0].minutes if asked else None
             try:
                 req = self.ledger.answer_request(request_id, approve, minutes)
             except KeyError:

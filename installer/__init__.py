@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
+from agent import platform as _platform
 from installer.base import Command, DirSpec, FileSpec, Installer, InstallOptions, Plan, describe
 from installer.commands import run_install, run_uninstall
 
@@ -23,12 +22,8 @@ __all__ = [
 ]
 
 OS_NAMES = ("linux", "windows", "macos")
-# The one place that looks at the platform; everything else asks the face.
-HOST_OS = (
-    "windows" if sys.platform.startswith("win")
-    else "macos" if sys.platform == "darwin"
-    else "linux"
-)
+# The platform face knows which OS this is; "other" POSIX systems get the Linux layout.
+HOST_OS = {"windows": "windows", "macos": "macos"}.get(_platform.current().capabilities.os, "linux")
 
 
 def for_os(name: str | None = None) -> Installer:

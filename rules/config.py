@@ -11,6 +11,7 @@ from typing import Any
 from rules import catalog as _catalog
 from rules import presets as _presets
 from rules.locate import Locator
+from rules.match import normalize_account
 from rules.model import (
     TOTAL,
     WEEKDAYS,
@@ -416,7 +417,7 @@ def _children(
             )
         accounts = c.strings(table.get("accounts", []), f"{path}.accounts")
         for account in accounts:
-            folded = account.casefold()
+            folded = normalize_account(account)  # as the matcher compares: "PC\\an" is "an"
             if folded in owners:
                 c.error(
                     f"{path}.accounts",

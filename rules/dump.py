@@ -25,7 +25,8 @@ def _hhmm(minutes: int) -> str:
 
 
 def _windows(windows: Iterable[Window]) -> str:
-    return _list(str(w) for w in windows)
+    # "00:00-24:00" loads as Window(0, 0), whose str() "00:00-00:00" would not load.
+    return _list(f"{_hhmm(w.start)}-24:00" if w.start == w.end else str(w) for w in windows)
 
 
 def _num(value: float) -> str:

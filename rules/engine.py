@@ -136,6 +136,18 @@ def _blocked_until(
     return None
 
 
+def _window_until(
+    spec: LimitSpec, change: dt.datetime | None, day_starts: int
+) -> dt.datetime | None:
+    """When a window-blocked limit opens: the next window start on a day that has a budget."""
+    if change is None:
+        return None
+    day = day_of(change, day_starts)
+    if budget_minutes(spec, day) == 0:
+        return _blocked_until(spec, change, day, day_starts)
+    return change
+
+
 def next_open(spec: LimitSpec, now: dt.datetime, day_starts: int) -> dt.datetime | None:
     """When a limit blocked by budget opens again (used by reports and the tray)."""
     return _blocked_until(spec, now, day_of(now, day_starts), day_starts)
@@ -169,14 +181,21 @@ def decide(
             if budget_left is not None:
                 lefts.append(max(0.0, budget_left))
             if inside and change is not None:
-                lefts.append(max(0.0, (change - now).total_seconds()))
+                # One zone's aware datetimes subtract as wall times: go through UTC (DST).
+                to_end = (change.astimezone(dt.UTC) - now.astimezone(dt.UTC)).total_seconds()
+                if to_end < 86400:  # windows open around the clock do not limit "time left"
+                    lefts.append(max(0.0, to_end))
             left = min(lefts) if lefts else None
             reason: str | None = None
             until: dt.datetime | None = None
             spent = budget_left is not None and budget_left <= 0
-            if not inside or spent:
-                reason = "budget" if inside else "window"
-                until = _blocked_until(spec, now, state.day, day_starts) if spent else change
+            if spent:
+                # Out of budget: nothing opens before a later day, whatever the windows say.
+                reason = "budget"
+                until = _blocked_until(spec, now, state.day, day_starts)
+            elif not inside:
+                reason = "window"
+                until = _window_until(spec, change, day_starts)
             if reason is not None and not paused:
                 st = "blocked"
             elif left is not None and left <= warn_window and not paused:

@@ -57,9 +57,8 @@ class Window:
     end: int
 
     def __str__(self) -> str:
-        return (
-            f"{self.start // 60:02d}:{self.start % 60:02d}-{self.end // 60:02d}:{self.end % 60:02d}"
-        )
+        end = 24 * 60 if self.end == self.start == 0 else self.end  # the whole day
+        return f"{self.start // 60:02d}:{self.start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
 
 
 @dataclass(frozen=True)

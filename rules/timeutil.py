@@ -54,9 +54,15 @@ def weekday_key(day: dt.date) -> str:
 def _wall(day: dt.date, minutes: int, tz: dt.tzinfo) -> dt.datetime:
     """The instant of a local wall time; a time skipped by DST maps to just after the jump."""
     naive = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minutes)
-    local = naive.replace(tzinfo=tz)
-    # Round-trip through UTC so a nonexistent wall time becomes a real instant.
-    return local.astimezone(UTC).astimezone(tz)
+    # A wall time skipped by DST does not survive a round trip through UTC: the first
+    # minute that does is the instant of the jump (a repeated time takes its first pass).
+    probe = naive
+    for _ in range(48 * 60):
+        instant = probe.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+        if instant.replace(tzinfo=None) == probe:
+            return instant
+        probe += dt.timedelta(minutes=1)
+    return naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
 
 
 def day_start(day: dt.date, day_starts: int, tz: dt.tzinfo) -> dt.datetime:
@@ -65,9 +71,14 @@ def day_start(day: dt.date, day_starts: int, tz: dt.tzinfo) -> dt.datetime:
 
 
 def day_of(now: dt.datetime, day_starts: int) -> dt.date:
-    """The budget day an aware local instant belongs to."""
-    minutes = now.hour * 60 + now.minute
-    return now.date() - dt.timedelta(days=1) if minutes < day_starts else now.date()
+    """The budget day an aware local instant belongs to: the last one begun by `now`."""
+    today = now.date()
+    if now.tzinfo is None:
+        minutes = now.hour * 60 + now.minute
+        return today - dt.timedelta(days=1) if minutes < day_starts else today
+    # Compare instants, not wall times: a repeated (DST) hour must not go back a day.
+    begun = now.astimezone(UTC) >= day_start(today, day_starts, now.tzinfo).astimezone(UTC)
+    return today if begun else today - dt.timedelta(days=1)
 
 
 def day_segments(now: dt.datetime, elapsed: float, day_starts: int) -> list[tuple[dt.date, float]]:
@@ -78,13 +89,17 @@ def day_segments(now: dt.datetime, elapsed: float, day_starts: int) -> list[tupl
     start = end - dt.timedelta(seconds=elapsed)
     out: list[tuple[dt.date, float]] = []
     cursor = start
+    counted = 0.0
     while True:
         day = day_of(cursor.astimezone(tz), day_starts)
         boundary = day_start(day + dt.timedelta(days=1), day_starts, tz).astimezone(UTC)
         if boundary >= end:
-            out.append((day, (end - cursor).total_seconds()))
+            # The rest of `elapsed`, exactly: timedelta rounds to microseconds.
+            out.append((day, max(0.0, elapsed - counted)))
             return out
-        out.append((day, (boundary - cursor).total_seconds()))
+        seconds = (boundary - cursor).total_seconds()
+        out.append((day, seconds))
+        counted += seconds
         cursor = boundary
 
 
@@ -107,7 +122,8 @@ def windows_for(spec: LimitSpec, day: dt.date) -> tuple[Window, ...]:
             return windows
     if spec.allowed_weekend is not None and key in ("sat", "sun"):
         return spec.allowed_weekend
-    return spec.allowed
+    # A day no window setting speaks for is not restricted (like a day with no budget).
+    return spec.allowed or (Window(0, 0),)
 
 
 def _has_windows(spec: LimitSpec) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,8 +13,12 @@ from sync.hub import routes_accounts, routes_devices, routes_family
 from sync.hub.core import HUB_VERSION, Hub, HubSettings
 from sync.hub.db import Database
 from sync.hub.errors import BodySizeLimit, install_error_handlers
+from sync.hub.store import purge_expired
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+_PURGE_EVERY_SECONDS = 3600
 
 _DESCRIPTION = """\
 The PlayClock family hub: devices upload daily usage **summaries** for the children they
@@ -36,9 +42,23 @@ def create_app(db_url: str, settings: HubSettings | None = None) -> FastAPI:
     db.create_schema()
     hub = Hub(db, settings)
 
+    def purge() -> None:
+        with db.begin() as session:
+            purge_expired(session, hub.now())
+
+    async def purge_hourly() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(purge)
+            except Exception:  # a failed clean-up must not stop the hub; the next one retries
+                log.exception("purging expired rows failed")
+            await asyncio.sleep(_PURGE_EVERY_SECONDS)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        purger = asyncio.create_task(purge_hourly())
         yield
+        purger.cancel()
         db.dispose()
 
     app = FastAPI(title="PlayClock family hub", version=HUB_VERSION, description=_DESCRIPTION,

@@ -176,8 +176,9 @@ def lock_family(session: Session, family_id: int) -> None:
     paging with `after=ID` never skips a command that committed late.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(CAST(:a AS integer), CAST(:b AS integer))"),
-                        {"a": _COMMANDS_LOCK_ID, "b": family_id % 2_147_483_647})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(CAST(:a AS integer), CAST(:b AS integer))"),
+            {"a": _COMMANDS_LOCK_ID, "b": family_id % 2_147_483_647})
 
 
 def upsert_day_summary(session: Session, values: dict[str, Any]) -> tuple[DaySummary, bool]:

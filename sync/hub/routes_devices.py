@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sync.hub.core import DeviceAuth, HubDep, client_ip
 from sync.hub.db import insert_ignore, upsert_day_summary
 from sync.hub.errors import ApiError, responses
+from sync.hub.fields import ChildName, IsoDay, child_key
 from sync.hub.models import (
     ChildRequest,
     Command,
@@ -24,22 +25,15 @@ from sync.hub.models import (
     PairingCode,
 )
 from sync.hub.schemas import (
-    AckIn,
-    AckOut,
-    ChildName,
-    ChildRequestIn,
-    ChildRequestOut,
-    CommandsOut,
     ConsentIn,
     ConsentOut,
     DaySummaryIn,
     DeviceOut,
-    IsoDay,
     PairIn,
     PairOut,
     UploadOut,
-    child_key,
 )
+from sync.hub.schemas_commands import AckIn, AckOut, ChildRequestIn, ChildRequestOut, CommandsOut
 from sync.hub.security import DEVICE_TOKEN_PREFIX, digest, new_token, normalize_code
 from sync.hub.store import (
     ack_out,

@@ -11,20 +11,15 @@ from sync.hub.aggregate import child_day, child_week, family_report, week_bounds
 from sync.hub.core import HubDep, ParentAuth
 from sync.hub.db import lock_family
 from sync.hub.errors import ApiError, responses
+from sync.hub.fields import ChildName, IsoDay, IsoWeek, child_key
 from sync.hub.models import ChildRequest, Command, CommandAck, DaySummary
-from sync.hub.schemas import (
+from sync.hub.schemas import ChildDayOut, ChildWeekOut, ReportOut
+from sync.hub.schemas_commands import (
     AnswerRequestIn,
-    ChildDayOut,
-    ChildName,
-    ChildWeekOut,
     CommandIn,
     CommandOut,
     CommandsOut,
-    IsoDay,
-    IsoWeek,
-    ReportOut,
     RequestsOut,
-    child_key,
 )
 from sync.hub.store import command_out, device_names, family_device, request_out
 

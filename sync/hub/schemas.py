@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -20,22 +16,24 @@ from pydantic import (
     model_validator,
 )
 
+from sync.hub.fields import (
+    MAX_APPS,
+    MAX_CATEGORIES,
+    MAX_CONSENTS,
+    SHARE_KINDS,
+    ChildName,
+    Count,
+    Email,
+    Name,
+    Password,
+    Seconds,
+    ShareKind,
+    UsageId,
+)
+
 __all__ = [
-    "MAX_APPS",
-    "MAX_CATEGORIES",
-    "MAX_CONSENTS",
-    "SHARE_KINDS",
-    "AckIn",
-    "AckOut",
-    "AnswerRequestIn",
     "ChildDayOut",
-    "ChildName",
-    "ChildRequestIn",
-    "ChildRequestOut",
     "ChildWeekOut",
-    "CommandIn",
-    "CommandOut",
-    "CommandsOut",
     "ConsentIn",
     "ConsentOut",
     "ConsentsOut",
@@ -50,10 +48,7 @@ __all__ = [
     "FamilyCreate",
     "FamilyCreated",
     "FieldError",
-    "GrantIn",
     "HealthOut",
-    "IsoDay",
-    "IsoWeek",
     "LoginIn",
     "PairIn",
     "PairOut",
@@ -61,78 +56,14 @@ __all__ = [
     "ParentCreate",
     "ParentOut",
     "ReportOut",
-    "RequestsOut",
     "SessionOut",
-    "SetLimitIn",
+    "StrictIn",
     "UploadOut",
-    "child_key",
 ]
 
-MAX_APPS = 200
-MAX_CATEGORIES = 50
-MAX_CONSENTS = 20
-SHARE_KINDS = ("total", "apps", "categories", "counts")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+class StrictIn(BaseModel):
+    """Base of request bodies: unknown fields are refused."""
 
-
-def _clean_name(value: str) -> str:
-    value = unicodedata.normalize("NFC", value).strip()
-    if _CONTROL.search(value) or "/" in value:
-        raise ValueError("must not contain control characters or '/'")
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
-def _iso_day(value: Any) -> Any:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not _DAY_RE.match(value):
-        raise ValueError("must be an ISO date YYYY-MM-DD")
-    return date.fromisoformat(value)
-
-
-def _iso_week(value: str) -> str:
-    match = _WEEK_RE.match(value)
-    if not match:
-        raise ValueError("must be an ISO week YYYY-Www, e.g. 2026-W48")
-    try:
-        date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError:
-        raise ValueError(f"{value} is not a week of {match[1]}") from None
-    return value
-
-
-def child_key(name: str) -> str:
-    """The case-insensitive key a child name is matched by (as in rules.toml)."""
-    return unicodedata.normalize("NFC", name).casefold()
-
-
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_clean_name)]
-ChildName = Annotated[
-    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_clean_name)
-]
-# App, category and limit ids as in rules.toml: no spaces, slashes or colons, so no title,
-# path or URL can be smuggled in as a key.
-UsageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
-Seconds = Annotated[int, Strict(), Field(ge=0, le=86_400)]
-Count = Annotated[int, Strict(), Field(ge=0, le=100_000)]
-Minutes = Annotated[int, Strict(), Field(ge=1, le=1_440)]
-IsoDay = Annotated[date, BeforeValidator(_iso_day)]
-IsoWeek = Annotated[str, AfterValidator(_iso_week)]
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_lower=True, max_length=254,
-                      pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"),
-]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
-Id = Annotated[int, Strict(), Field(ge=1, le=2**62)]
-ShareKind = Literal["total", "apps", "categories", "counts"]
-
-
-class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -160,7 +91,7 @@ class HealthOut(BaseModel):
     database: str
 
 
-class FamilyCreate(_In):
+class FamilyCreate(StrictIn):
     """`POST /v1/families`: a family and its first parent login."""
 
     family_name: Name
@@ -176,7 +107,7 @@ class FamilyCreated(BaseModel):
     parent_id: int
 
 
-class ParentCreate(_In):
+class ParentCreate(StrictIn):
     """`POST /v1/parents`: another parent login for the caller's family."""
 
     email: Email
@@ -193,7 +124,7 @@ class ParentOut(BaseModel):
     created_at: datetime
 
 
-class LoginIn(_In):
+class LoginIn(StrictIn):
     """`POST /v1/login`."""
 
     email: Email
@@ -217,7 +148,7 @@ class PairingCodeOut(BaseModel):
     expires_at: datetime
 
 
-class ConsentIn(_In):
+class ConsentIn(StrictIn):
     """Who consented to share which summaries of one child, and when (child consent from age 7)."""
 
     consent_id: UUID
@@ -244,10 +175,17 @@ class ConsentIn(_In):
         return self
 
 
-class ConsentOut(ConsentIn):
-    """A stored consent record."""
+class ConsentOut(BaseModel):
+    """A stored consent record (times in UTC; the rules were checked when it came in)."""
 
-    model_config = ConfigDict(extra="ignore")
+    consent_id: UUID
+    child: str
+    child_birth_year: int | None
+    parent_name: str
+    parent_consented_at: datetime
+    child_consented: bool
+    child_consented_at: datetime | None
+    shares: list[str]
     device_id: int
     recorded_at: datetime
     withdrawn_at: datetime | None
@@ -259,7 +197,7 @@ class ConsentsOut(BaseModel):
     consents: list[ConsentOut]
 
 
-class PairIn(_In):
+class PairIn(StrictIn):
     """`POST /v1/devices/pair`: a pairing code, the device's name and its consent records."""
 
     code: Annotated[str, StringConstraints(min_length=4, max_length=32)]
@@ -292,7 +230,7 @@ class DevicesOut(BaseModel):
     devices: list[DeviceOut]
 
 
-class Counts(_In):
+class Counts(StrictIn):
     """How often the agent warned, closed an app, granted bonus time, and was asked for time."""
 
     warnings: Count = 0
@@ -301,7 +239,7 @@ class Counts(_In):
     requests: Count = 0
 
 
-class DaySummaryIn(_In):
+class DaySummaryIn(StrictIn):
     """A device's whole-day summary for one child; only seconds and counts, nothing else."""
 
     revision: Annotated[int, Strict(), Field(ge=0, le=2**53)]
@@ -382,109 +320,3 @@ class ReportOut(BaseModel):
     end: date
     total_seconds: int
     children: list[ChildWeekOut]
-
-
-class GrantIn(_In):
-    """Bonus minutes for a child on an app, category or `total`, on `day` (default: today)."""
-
-    type: Literal["grant"]
-    child: ChildName
-    target: UsageId
-    minutes: Minutes
-    day: IsoDay | None = None
-    device_id: Id | None = None
-
-
-class SetLimitIn(_In):
-    """A new daily budget in minutes for a child's limit key (0 = not allowed)."""
-
-    type: Literal["set_limit"]
-    child: ChildName
-    key: UsageId
-    daily_minutes: Annotated[int, Strict(), Field(ge=0, le=1_440)]
-    device_id: Id | None = None
-
-
-class AnswerRequestIn(_In):
-    """Approve (with minutes, default: as asked) or deny a child's request."""
-
-    type: Literal["answer_request"]
-    request_id: Id
-    approve: Annotated[bool, Strict()]
-    minutes: Minutes | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> AnswerRequestIn:
-        if not self.approve and self.minutes is not None:
-            raise ValueError("minutes only go with approve=true")
-        return self
-
-
-CommandIn = Annotated[GrantIn | SetLimitIn | AnswerRequestIn, Field(discriminator="type")]
-
-
-class CommandOut(BaseModel):
-    """A command as devices pull it; `payload` is the command body without `type`/`device_id`."""
-
-    id: int
-    type: str
-    device_id: int | None
-    created_at: datetime
-    expires_at: datetime
-    payload: dict[str, Any]
-    acks: list[AckOut] = []
-
-
-class CommandsOut(BaseModel):
-    """A page of commands, oldest first; pass `next_after` as `after` for the next page."""
-
-    commands: list[CommandOut]
-    next_after: int
-
-
-class AckIn(_In):
-    """`POST .../ack`: whether the device applied the command."""
-
-    status: Literal["applied", "rejected"] = "applied"
-
-
-class AckOut(BaseModel):
-    """The stored acknowledgement (the first one wins)."""
-
-    command_id: int
-    device_id: int
-    status: str
-    acked_at: datetime
-
-
-class ChildRequestIn(_In):
-    """A child's request for more time; `client_request_id` makes retries safe."""
-
-    client_request_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")]
-    child: ChildName
-    target: UsageId
-    minutes: Minutes
-
-
-class ChildRequestOut(BaseModel):
-    """A stored request and its answer."""
-
-    id: int
-    client_request_id: str
-    device_id: int
-    child: str
-    target: str
-    minutes: int
-    requested_at: datetime
-    status: Literal["open", "approved", "denied"]
-    answered_at: datetime | None
-    answered_minutes: int | None
-
-
-class RequestsOut(BaseModel):
-    """`GET /v1/requests`, newest first."""
-
-    requests: list[ChildRequestOut]
-
-
-CommandOut.model_rebuild()

@@ -68,8 +68,8 @@ def serve(db_url: str | None, listen: str = DEFAULT_LISTEN, *, ssl_certfile: str
     server = uvicorn.Server(config)
     try:
         server.run()
-    except SystemExit as exc:  # uvicorn exits this way when it cannot bind
-        return exc.code if isinstance(exc.code, int) else 1
+    except SystemExit as exc:  # uvicorn exits this way (code 3) when it cannot bind
+        return 0 if exc.code in (0, None) else 1
     return 0 if server.started else 1
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from sync.hub.errors import ApiError
+from sync.hub.fields import child_key
 from sync.hub.models import (
     ChildRequest,
     Command,
@@ -17,15 +18,12 @@ from sync.hub.models import (
     DaySummary,
     Device,
     DeviceToken,
+    PairingCode,
+    ParentSession,
+    RateLimit,
 )
-from sync.hub.schemas import (
-    AckOut,
-    ChildRequestOut,
-    CommandOut,
-    ConsentIn,
-    ConsentOut,
-    child_key,
-)
+from sync.hub.schemas import ConsentIn, ConsentOut
+from sync.hub.schemas_commands import AckOut, ChildRequestOut, CommandOut
 
 __all__ = [
     "ack_out",
@@ -34,6 +32,7 @@ __all__ = [
     "delete_device",
     "device_names",
     "family_device",
+    "purge_expired",
     "request_out",
     "store_consent",
     "withdraw_consent",
@@ -132,13 +131,24 @@ def withdraw_consent(session: Session, device: Device, consent_id: str, now: dat
         ChildRequest.device_id == device.id, ChildRequest.child_key == row.child_key))
 
 
+def purge_expired(session: Session, now: datetime) -> None:
+    """Delete what can no longer matter: old rate-limit windows, sessions, codes, commands."""
+    day_ago = now - timedelta(days=1)
+    session.execute(delete(RateLimit).where(RateLimit.window_start < day_ago))
+    session.execute(delete(ParentSession).where(ParentSession.expires_at < now))
+    session.execute(delete(PairingCode).where(PairingCode.expires_at < day_ago))
+    stale = select(Command.id).where(Command.expires_at < day_ago)
+    session.execute(delete(CommandAck).where(CommandAck.command_id.in_(stale)))
+    session.execute(delete(Command).where(Command.expires_at < day_ago))
+
+
 def consent_out(row: Consent) -> ConsentOut:
     """The API form of a consent record."""
     return ConsentOut(
         consent_id=UUID(row.id), child=row.child, child_birth_year=row.child_birth_year,
         parent_name=row.parent_name, parent_consented_at=row.parent_consented_at,
         child_consented=row.child_consented, child_consented_at=row.child_consented_at,
-        shares=row.shares, device_id=row.device_id, recorded_at=row.recorded_at,  # type: ignore[arg-type]
+        shares=row.shares, device_id=row.device_id, recorded_at=row.recorded_at,
         withdrawn_at=row.withdrawn_at,
     )
 

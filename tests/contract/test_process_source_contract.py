@@ -85,6 +85,8 @@ class PsutilWorld(World):
             shutil.copy2(shutil.which("sleep") or "/bin/sleep", exe)
         proc = subprocess.Popen([str(exe), "300"], start_new_session=True)
         self._procs[proc.pid] = proc
+        # Started means exec finished: the kernel sets argv just after Popen can return.
+        wait_until(lambda: psutil.Process(proc.pid).cmdline(), message="exec finished")
         return proc.pid
 
     def stop(self, pid: int) -> None:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import update
 
-# Until tests/conftest.py puts the repository root on sys.path for `tests.support`.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from sync.hub.db import Database  # noqa: E402
-from sync.hub.models import PairingCode  # noqa: E402
-from sync.hub.security import digest  # noqa: E402
-from tests.support.hubserver import HubApi, HubServer  # noqa: E402
-from tests.support.postgres import database_url, postgres_cluster  # noqa: E402, F401
+from sync.hub.db import Database
+from sync.hub.models import PairingCode
+from sync.hub.security import digest
+from tests.support.hubserver import HubApi, HubServer
+from tests.support.postgres import database_url, postgres_cluster  # noqa: F401
 
 DAY = "2026-01-05"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +10,8 @@ from typing import Any
 
 import pytest
 
-# Until tests/conftest.py puts the repository root on sys.path for `tests.support`.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.support.hubserver import HubApi, HubServer  # noqa: E402
-from tests.support.postgres import (  # noqa: E402
+from tests.support.hubserver import HubApi, HubServer
+from tests.support.postgres import (
     PostgresCluster,
     database_url,
     postgres_cluster,  # noqa: F401

@@ -19,8 +19,8 @@ __all__ = [
     "cfg",
     "limit_row",
     "proc",
-    "running_of",
     "run_ticks",
+    "running_of",
 ]
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -1,4 +1,4 @@
-"""Run the real family hub (`python -m sync.hub`) as a subprocess on loopback, for tests and benches.
+"""Run the real family hub (`python -m sync.hub`) as a subprocess on loopback (tests, benches).
 
 `HubServer(db_url)` picks a free port, starts the hub, waits for `/v1/health` with a deadline,
 and can `stop()`, `kill()` (crash) and `restart()` it on the same port and database.
@@ -13,16 +13,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import requests
 
-__all__ = ["REPO_ROOT", "HubApi", "HubServer", "free_port", "wait_until"]
+from tests.support.waiting import WaitTimeout, wait_until
+
+__all__ = ["REPO_ROOT", "HubApi", "HubServer", "free_port"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,16 +33,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str,
-               interval: float = 0.05) -> None:
-    """Poll `condition` until it is true; AssertionError naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 class HubServer:
@@ -85,15 +75,14 @@ class HubServer:
                  "--listen", f"127.0.0.1:{self.port}", *self.extra_args],
                 cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False
-            if self.healthy():
-                return True
-            time.sleep(0.05)
-        self.kill()
-        return False
+        proc = self.proc
+        try:
+            wait_until(lambda: proc.poll() is not None or self.healthy(), timeout=timeout,
+                       interval=0.05, message=f"hub health on {self.url}")
+        except WaitTimeout:
+            self.kill()
+            return False
+        return proc.poll() is None
 
     def healthy(self) -> bool:
         """True when /v1/health answers 200 right now."""

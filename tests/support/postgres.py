@@ -9,6 +9,7 @@ account through `runuser`; as any other user it runs as that user.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import pwd
 import shutil
@@ -114,10 +115,8 @@ class PostgresCluster:
     def stop(self) -> None:
         """Stop the server and delete its files."""
         if self.started:
-            try:
+            with contextlib.suppress(UnavailableError):
                 self._run("pg_ctl", "stop", "-m", "fast", "-w", "-D", str(self.data))
-            except UnavailableError:
-                pass
             self.started = False
         shutil.rmtree(self.base, ignore_errors=True)
 

@@ -1,0 +1,306 @@
+"""The rules page: children and their limits, always-allowed apps, apps and categories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from agent import fmt
+from agent.dashboard import rulesedit as edit
+from agent.dashboard.texts import _
+from agent.dashboard.views import category_title, limit_title, windows_text
+from agent.dashboard.web import Call, Web
+from agent.service import AgentError
+from rules import presets
+from rules.catalog import CATALOG
+from rules.engine import limit_kind
+from rules.model import TOTAL, WEEKDAYS, Child, Config, LimitSpec
+
+__all__ = ["ChildRules", "RuleRow", "add_rules", "rules_view"]
+
+ACTOR = "parent"
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """One editable limit of a child."""
+
+    key: str
+    title: str
+    kind: str
+    daily: str
+    weekend: str
+    allowed: str
+    own: bool  # written for this child (not only from the preset)
+    note: str  # settings the form does not edit, kept as they are
+
+
+@dataclass(frozen=True)
+class ChildRules:
+    """A child's section on the rules page."""
+
+    index: int
+    name: str
+    accounts: str
+    birth_year: str
+    preset: str
+    rows: list[RuleRow]
+    choices: list[tuple[str, str]]  # keys without a limit yet
+    always: list[tuple[str, str, bool]]  # (app id, title, always allowed)
+
+
+def _day_name(wd: str) -> str:
+    return fmt.weekday(dt.date(2024, 1, 1) + dt.timedelta(days=WEEKDAYS.index(wd)))
+
+
+def _note(spec: LimitSpec) -> str:
+    parts: list[str] = []
+    for wd, minutes in spec.days:
+        parts.append(_("{day}: {minutes} min").format(day=_day_name(wd), minutes=minutes))
+    if spec.each is not None:
+        parts.append(_("each app {minutes} min").format(minutes=spec.each))
+    if spec.reminder_minutes:
+        parts.append(_("reminder every {minutes} min").format(minutes=spec.reminder_minutes))
+    if spec.allowed_weekend is not None:
+        parts.append(
+            _("weekend hours {hours}").format(hours=windows_text(spec.allowed_weekend) or "—")
+        )
+    for wd, windows in spec.allowed_days:
+        parts.append(
+            _("{day} hours {hours}").format(day=_day_name(wd), hours=windows_text(windows) or "—")
+        )
+    return "; ".join(parts)
+
+
+def _kind_label(kind: str) -> str:
+    return {"total": _("Total"), "app": _("App"), "category": _("Category")}.get(kind, kind)
+
+
+def _title(config: Config, key: str) -> str:
+    kind = limit_kind(config, key)
+    app, cat = config.app(key), config.category(key)
+    raw = app.title if app else cat.title if cat else key
+    return limit_title(config, key, kind, raw)
+
+
+def _child_rules(config: Config, index: int, child: Child) -> ChildRules:
+    own = {s.key for s in child.limits}
+    rows = []
+    for key, spec in sorted(
+        child.effective_limits().items(), key=lambda kv: (kv[0] != TOTAL, kv[0])
+    ):
+        rows.append(
+            RuleRow(
+                key=key,
+                title=_title(config, key),
+                kind=_kind_label(limit_kind(config, key)),
+                daily="" if spec.daily is None else str(spec.daily),
+                weekend="" if spec.weekend is None else str(spec.weekend),
+                allowed=windows_text(spec.allowed).replace("–", "-"),
+                own=key in own,
+                note=_note(spec),
+            )
+        )
+    used = {r.key for r in rows}
+    keys = [TOTAL, *(c.id for c in config.categories), *(a.id for a in config.apps)]
+    choices = [(k, f"{_title(config, k)} ({k})") for k in keys if k not in used]
+    always = [(a.id, a.title, a.id in child.always_allowed) for a in config.apps]
+    return ChildRules(
+        index,
+        child.name,
+        ", ".join(child.accounts),
+        "" if child.birth_year is None else str(child.birth_year),
+        child.preset or "",
+        rows,
+        choices,
+        always,
+    )
+
+
+def rules_view(config: Config) -> dict[str, Any]:
+    """Everything the rules template shows."""
+    in_use = {s.key for c in config.children for s in c.limits} | {
+        a for c in config.children for a in c.always_allowed
+    }
+    cats = {c.id: category_title(c.id, c.title) for c in config.categories}
+    apps = [
+        {
+            "id": a.id,
+            "title": a.title,
+            "category": cats.get(a.category or "", "—"),
+            "names": ", ".join(a.names) or "—",
+            "catalog": a.from_catalog,
+            "in_use": a.id in in_use,
+        }
+        for a in config.apps
+    ]
+    taken = {a.id for a in config.apps}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for app_id, entry in sorted(CATALOG.items(), key=lambda kv: kv[1].title.casefold()):
+        if app_id not in taken:
+            groups.setdefault(entry.category, []).append((app_id, entry.title))
+    catalog = [(cats.get(c, c), items) for c, items in groups.items()]
+    categories = [
+        {
+            "id": c.id,
+            "title": cats[c.id],
+            "apps": sum(1 for a in config.apps if a.category == c.id),
+        }
+        for c in config.categories
+    ]
+    return {
+        "children": [_child_rules(config, i, c) for i, c in enumerate(config.children)],
+        "apps": apps,
+        "catalog": sorted(catalog),
+        "categories": categories,
+        "category_choices": sorted(cats.items(), key=lambda kv: kv[1].casefold()),
+        "presets": [(n, presets.get(n).title) for n in presets.preset_names()],
+    }
+
+
+def add_rules(app: FastAPI, web: Web) -> None:
+    """Register /rules and its forms."""
+    agent = web.ctx.agent
+
+    def save(
+        anchor: str, build: Callable[[Config], Config], detail: dict[str, Any], done: str
+    ) -> Response:
+        try:
+            with agent.lock:
+                agent.save_rules(build(agent.config), ACTOR, detail)
+        except (edit.EditError, AgentError) as exc:
+            return web.redirect(f"/rules#{anchor}", str(exc), error=True)
+        return web.redirect(f"/rules#{anchor}", done)
+
+    def page(call: Call) -> Response:
+        return web.render(call, "rules.html", **rules_view(agent.config))
+
+    def limit(call: Call) -> Response:
+        name, key = call.get("child"), call.get("key")
+        child = agent.config.child(name)
+        anchor = f"child-{agent.config.children.index(child)}" if child else "children"
+        try:
+            if child is None:
+                raise edit.EditError(_("There is no child named {name}.").format(name=name))
+            if not key:
+                raise edit.EditError(_("Choose what the limit is for."))
+            if call.get("op") == "remove":
+                agent.set_limit(name, key, None, ACTOR)
+                done = _("Limit removed.")
+            else:
+                spec = edit.limit_spec(
+                    child,
+                    key,
+                    edit.parse_minutes(call.get("daily"), _("Daily limit")),
+                    edit.parse_minutes(call.get("weekend"), _("Weekend limit")),
+                    edit.parse_windows(call.get("allowed")),
+                )
+                agent.set_limit(name, key, spec, ACTOR)
+                done = _("Limit saved for {child}.").format(child=child.name)
+        except (edit.EditError, AgentError) as exc:
+            return web.redirect(f"/rules#{anchor}", str(exc), error=True)
+        return web.redirect(f"/rules#{anchor}", done)
+
+    def always(call: Call) -> Response:
+        name = call.get("child")
+        return save(
+            "children",
+            lambda c: edit.set_always_allowed(c, name, call.getlist("app")),
+            {"child": name, "always_allowed": call.getlist("app")},
+            _("Always-allowed apps saved for {child}.").format(child=name),
+        )
+
+    def child_add(call: Call) -> Response:
+        name = call.get("name")
+        return save(
+            "children",
+            lambda c: edit.add_child(
+                c, name, call.get("accounts"), call.get("birth_year"), call.get("preset")
+            ),
+            {"child_added": name},
+            _("{child} was added.").format(child=name),
+        )
+
+    def child_update(call: Call) -> Response:
+        name = call.get("child")
+        return save(
+            "children",
+            lambda c: edit.update_child(
+                c, name, call.get("accounts"), call.get("birth_year"), call.get("preset")
+            ),
+            {"child": name},
+            _("Saved the details of {child}.").format(child=name),
+        )
+
+    def child_remove(call: Call) -> Response:
+        name = call.get("child")
+        return save(
+            "children",
+            lambda c: edit.remove_child(c, name),
+            {"child_removed": name},
+            _("{child} was removed from the rules.").format(child=name),
+        )
+
+    def app_catalog(call: Call) -> Response:
+        app_id = call.get("app")
+        return save(
+            "apps",
+            lambda c: edit.add_catalog_app(c, app_id),
+            {"app_added": app_id},
+            _("App added: {app}.").format(app=CATALOG[app_id].title if app_id in CATALOG else ""),
+        )
+
+    def app_custom(call: Call) -> Response:
+        app_id = call.get("id")
+        return save(
+            "apps",
+            lambda c: edit.add_custom_app(
+                c, app_id, call.get("title"), call.get("category"), call.get("names")
+            ),
+            {"app_added": app_id},
+            _("App added: {app}.").format(app=call.get("title") or app_id),
+        )
+
+    def app_remove(call: Call) -> Response:
+        app_id = call.get("app")
+        return save(
+            "apps",
+            lambda c: edit.remove_app(c, app_id),
+            {"app_removed": app_id},
+            _("App removed: {app}.").format(app=app_id),
+        )
+
+    def category_add(call: Call) -> Response:
+        cat_id = call.get("id")
+        return save(
+            "categories",
+            lambda c: edit.add_category(c, cat_id, call.get("title")),
+            {"category_added": cat_id},
+            _("Category added: {title}.").format(title=call.get("title") or cat_id),
+        )
+
+    def category_title_(call: Call) -> Response:
+        cat_id = call.get("id")
+        return save(
+            "categories",
+            lambda c: edit.retitle_category(c, cat_id, call.get("title")),
+            {"category": cat_id},
+            _("Category renamed: {title}.").format(title=call.get("title")),
+        )
+
+    web.page(app, "/rules", page, parent=True)
+    web.action(app, "/rules/limit", limit)
+    web.action(app, "/rules/always", always)
+    web.action(app, "/rules/child/add", child_add)
+    web.action(app, "/rules/child/update", child_update)
+    web.action(app, "/rules/child/remove", child_remove)
+    web.action(app, "/rules/app/catalog", app_catalog)
+    web.action(app, "/rules/app/custom", app_custom)
+    web.action(app, "/rules/app/remove", app_remove)
+    web.action(app, "/rules/category/add", category_add)
+    web.action(app, "/rules/category/title", category_title_)

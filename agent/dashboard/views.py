@@ -1,0 +1,184 @@
+"""The status document and rules shaped for pages: titles, states and progress, translated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from agent import fmt
+from agent.dashboard.texts import _
+from rules import engine
+from rules.catalog import BUILTIN_CATEGORIES
+from rules.model import TOTAL, Config, LimitSpec, Window
+from rules.timeutil import windows_for
+
+__all__ = [
+    "ChildView",
+    "LimitRow",
+    "category_title",
+    "child_views",
+    "limit_title",
+    "sync_on",
+    "windows_text",
+]
+
+
+def category_title(cat_id: str, title: str) -> str:
+    """A category's title; the built-in ones translated unless a parent renamed them."""
+    builtin = {
+        "games": _("Games"),
+        "browsers": _("Web browsers"),
+        "video": _("Video"),
+        "social": _("Social media"),
+        "chat": _("Chat"),
+        "creative": _("Creative"),
+        "education": _("Education"),
+        "other": _("Other"),
+    }
+    if BUILTIN_CATEGORIES.get(cat_id) == title:
+        return builtin.get(cat_id, title)
+    return title
+
+
+def limit_title(config: Config, key: str, kind: str, title: str) -> str:
+    """A limit's title for people: "Total screen time", a category's or an app's title."""
+    if kind == "total" or key == TOTAL:
+        return _("Total screen time")
+    if kind == "category":
+        return category_title(key, title)
+    return title
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def windows_text(windows: Iterable[Window]) -> str:
+    """ "08:00–20:30, 21:00–22:00" (en dash between the times); "" for the whole day."""
+    parts = []
+    for w in windows:
+        if w.start == w.end:
+            return ""  # the whole day: nothing to point out
+        parts.append(f"{_hhmm(w.start)}–{_hhmm(w.end) if w.end else '24:00'}")
+    return ", ".join(parts)
+
+
+def _has_windows(spec: LimitSpec) -> bool:
+    return bool(spec.allowed or spec.allowed_weekend is not None or spec.allowed_days)
+
+
+def sync_on(status: Mapping[str, Any]) -> bool:
+    """Whether the agent reports family-account sync as on."""
+    sync = status.get("agent", {}).get("sync")
+    if isinstance(sync, Mapping):
+        return bool(sync.get("enabled") or sync.get("paired") or sync.get("on"))
+    return bool(sync) and sync not in ("off", "disabled")
+
+
+@dataclass(frozen=True)
+class LimitRow:
+    """One limit of a child on the today view."""
+
+    key: str
+    title: str
+    used: int
+    budget: int | None  # seconds, with today's bonus
+    bonus: int
+    left: int | None
+    state: str
+    state_label: str
+    detail: str  # why blocked and until when, or ""
+    windows: str  # today's allowed hours, or ""
+    active: bool
+
+    @property
+    def percent(self) -> int:
+        """Share of the budget used (0 to 100)."""
+        if not self.budget:
+            return 100 if self.budget == 0 else 0
+        return max(0, min(100, round(100 * self.used / self.budget)))
+
+
+@dataclass(frozen=True)
+class ChildView:
+    """A child's card on the today and parent pages."""
+
+    name: str
+    paused: bool
+    running: list[str]
+    limits: list[LimitRow]
+
+    @property
+    def blocked(self) -> bool:
+        """Whether any limit is blocked now."""
+        return any(r.state == "blocked" for r in self.limits)
+
+
+def _until_text(until: str | None, today: dt.date) -> str:
+    if not until:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(until)
+    except ValueError:
+        return ""
+    if moment.date() == today:
+        return fmt.time_short(moment)
+    return f"{fmt.time_short(moment)} {fmt.weekday(moment.date())}"
+
+
+def _state(row: Mapping[str, Any], paused: bool, today: dt.date) -> tuple[str, str]:
+    state = str(row.get("state", "ok"))
+    if paused:
+        return _("Paused"), ""
+    if state == "blocked":
+        why = _("time is up") if row.get("reason") == "budget" else _("outside allowed hours")
+        until = _until_text(row.get("until"), today)
+        if until:
+            return _("Blocked"), _("{why}; open again at {when}").format(why=why, when=until)
+        return _("Blocked"), _("{why}; closed for the rest of today").format(why=why)
+    if state == "warning":
+        return _("Almost up"), ""
+    return _("OK"), ""
+
+
+def child_views(status: Mapping[str, Any], config: Config) -> list[ChildView]:
+    """The status document's children, ready for the templates."""
+    today = dt.date.fromisoformat(status["day"])
+    out: list[ChildView] = []
+    for child in status.get("children", []):
+        paused = bool(child.get("paused"))
+        kid = config.child(child["name"])
+        specs: dict[str, LimitSpec] = {}
+        if kid is not None:
+            specs = {lim.key: lim.spec for lim in engine.child_limits(config, kid)}
+        rows: list[LimitRow] = []
+        for row in child.get("limits", []):
+            label, detail = _state(row, paused, today)
+            limit = row.get("limit_seconds")
+            bonus = int(row.get("bonus_seconds") or 0)
+            spec = specs.get(row["id"])
+            rows.append(
+                LimitRow(
+                    key=row["id"],
+                    title=limit_title(config, row["id"], row["kind"], row["title"]),
+                    used=int(row.get("used_seconds") or 0),
+                    budget=None if limit is None else int(limit) + bonus,
+                    bonus=bonus,
+                    left=row.get("left_seconds"),
+                    state="paused" if paused else str(row.get("state", "ok")),
+                    state_label=label,
+                    detail=detail,
+                    windows=windows_text(windows_for(spec, today))
+                    if spec and _has_windows(spec)
+                    else "",
+                    active=bool(row.get("active")),
+                )
+            )
+        running = []
+        for app_id in child.get("running", []):
+            app = config.app(app_id)
+            running.append(app.title if app else app_id)
+        out.append(ChildView(child["name"], paused, running, rows))
+    return out

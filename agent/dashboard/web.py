@@ -1,0 +1,296 @@
+"""Plumbing for dashboard pages: language, templates, sessions, CSRF checks and flash messages."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from babel.numbers import format_decimal
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from agent import fmt
+from agent.api import COOKIE, ApiContext
+from agent.dashboard.texts import LANG_COOKIE, _, language, language_names, pick_language
+from agent.dashboard.texts import translations as _translations
+from agent.sessions import SESSION_SECONDS
+
+__all__ = [
+    "CSP",
+    "FLASH_COOKIE",
+    "LOGIN_COOKIE",
+    "Call",
+    "Web",
+    "iso_day",
+    "safe_next",
+]
+
+FLASH_COOKIE = "playclock_flash"
+LOGIN_COOKIE = "playclock_login"
+TEMPLATES = Path(__file__).with_name("templates")
+CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to; anything else (other hosts, schemes) becomes `default`."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(ch) < 32 for ch in target):
+        return default
+    return target
+
+
+def _number(value: float | int, lang: str) -> str:
+    return format_decimal(value, locale="vi" if lang == "vi" else "en")
+
+
+@cache
+def _env(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"], default=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(_translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        duration=fmt.duration,
+        date_long=fmt.date_long,
+        date_short=fmt.date_short,
+        weekday=fmt.weekday,
+        time_short=fmt.time_short,
+        number=lambda v: _number(v, lang),
+    )
+    return env
+
+
+@dataclass
+class Call:
+    """One request to a dashboard route: its language, parent session and form fields."""
+
+    request: Request
+    lang: str
+    csrf: str | None  # the parent session's CSRF token, None without a session
+    form: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def parent(self) -> bool:
+        """Whether a parent is logged in."""
+        return self.csrf is not None
+
+    def get(self, name: str, default: str = "") -> str:
+        """A form field, stripped."""
+        values = self.form.get(name)
+        return values[0].strip() if values else default
+
+    def getlist(self, name: str) -> list[str]:
+        """Every value of a repeated form field."""
+        return [v.strip() for v in self.form.get(name, [])]
+
+
+def _read_flash(request: Request) -> dict[str, str] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), str):
+        return None
+    return {"kind": "error" if data.get("k") == "error" else "ok", "text": data["t"][:500]}
+
+
+class Web:
+    """Renders pages and guards forms for one API context."""
+
+    def __init__(self, ctx: ApiContext) -> None:
+        self.ctx = ctx
+
+    # -- per request -------------------------------------------------------------------
+
+    def lang_of(self, request: Request) -> str:
+        """The request's language: the switch's cookie, else the settings, else the OS."""
+        return pick_language(
+            request.cookies.get(LANG_COOKIE), self.ctx.agent.config.settings.locale
+        )
+
+    def session_csrf(self, request: Request) -> str | None:
+        """The parent session's CSRF token, or None when not logged in."""
+        return self.ctx.sessions.check(request.cookies.get(COOKIE))
+
+    def origin_ok(self, request: Request) -> bool:
+        """A browser's Origin (when sent) must be this dashboard's own.
+
+        "null" passes: browsers send it for pages with `Referrer-Policy: no-referrer`; the
+        SameSite=Strict cookies and the CSRF tokens are the defence that matters.
+        """
+        origin = request.headers.get("origin")
+        if origin is None or origin == "null":
+            return True
+        host = request.headers.get("host", "")
+        return origin == f"http://{host}" and (
+            host in self.ctx.allowed_hosts or host == "testserver"
+        )
+
+    # -- responses ---------------------------------------------------------------------
+
+    def fragment(self, call: Call, name: str, **values: Any) -> str:
+        """A template rendered to text with the common values (language, session, path)."""
+        path = call.request.url.path
+        query = call.request.url.query
+        here = path + (f"?{query}" if query else "")
+        values.setdefault("flash", None)
+        return (
+            _env(call.lang)
+            .get_template(name)
+            .render(
+                lang=call.lang,
+                languages=language_names(),
+                parent=call.parent,
+                csrf=call.csrf or "",
+                path=path,
+                here=quote(here, safe="/"),
+                now=self.ctx.agent.clock.now(),
+                **values,
+            )
+        )
+
+    def render(self, call: Call, name: str, code: int = 200, **values: Any) -> HTMLResponse:
+        """A template as a page, with the flash message shown once."""
+        flash = _read_flash(call.request)
+        html = self.fragment(call, name, flash=flash, **values)
+        response = HTMLResponse(html, status_code=code)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["Referrer-Policy"] = "same-origin"
+        if flash is not None:
+            response.delete_cookie(FLASH_COOKIE, path="/")
+        return response
+
+    @staticmethod
+    def redirect(url: str, message: str | None = None, *, error: bool = False) -> Response:
+        """303 See Other, with a message for the next page."""
+        response = RedirectResponse(url, status_code=303)
+        if message:
+            data = json.dumps({"k": "error" if error else "ok", "t": message[:500]})
+            response.set_cookie(
+                FLASH_COOKIE,
+                base64.urlsafe_b64encode(data.encode()).decode().rstrip("="),
+                max_age=60,
+                httponly=True,
+                samesite="strict",
+                path="/",
+            )
+        return response
+
+    def to_login(self, call: Call) -> Response:
+        """Send someone without a parent session to the PIN form."""
+        here = call.request.url.path
+        if call.request.method == "GET" and call.request.url.query:
+            here += f"?{call.request.url.query}"
+        return self.redirect(f"/login?next={quote(here, safe='/')}")
+
+    def refused(self, call: Call) -> HTMLResponse:
+        """403 for a form without the right CSRF token; nothing was changed."""
+        return self.render(
+            call,
+            "message.html",
+            code=403,
+            title=_("Not allowed"),
+            message=_(
+                "This form was out of date or came from another page, so nothing was changed. "
+                "Go back, reload the page and try again."
+            ),
+        )
+
+    @staticmethod
+    def login_token(response: Response) -> str:
+        """A token tying the PIN form to this browser's cookie (against forged logins)."""
+        token = secrets.token_urlsafe(24)
+        response.set_cookie(
+            LOGIN_COOKIE, token, max_age=SESSION_SECONDS, httponly=True, samesite="strict", path="/"
+        )
+        return token
+
+    # -- routes ------------------------------------------------------------------------
+
+    def page(
+        self, app: FastAPI, path: str, handler: Callable[[Call], Response], *, parent: bool
+    ) -> None:
+        """A GET page; parent pages send everyone else to /login."""
+
+        def work(request: Request) -> Response:
+            call = Call(request, self.lang_of(request), self.session_csrf(request))
+            with language(call.lang):
+                if parent and not call.parent:
+                    return self.to_login(call)
+                return handler(call)
+
+        async def endpoint(request: Request) -> Response:
+            return await run_in_threadpool(work, request)
+
+        app.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False)
+
+    def action(
+        self,
+        app: FastAPI,
+        path: str,
+        handler: Callable[[Call], Response],
+        *,
+        parent: bool = True,
+    ) -> None:
+        """A POST form: parent actions need the session and its CSRF token."""
+
+        def work(request: Request, form: dict[str, list[str]]) -> Response:
+            call = Call(request, self.lang_of(request), self.session_csrf(request), form)
+            with language(call.lang):
+                if not self.origin_ok(request):
+                    return self.refused(call)
+                if parent:
+                    if not call.parent:
+                        return self.redirect(
+                            "/login",
+                            _("Your session has ended. Enter the parent PIN again."),
+                            error=True,
+                        )
+                    cookie = request.cookies.get(COOKIE)
+                    if not self.ctx.sessions.csrf_ok(cookie, call.get("csrf") or None):
+                        return self.refused(call)
+                return handler(call)
+
+        async def endpoint(request: Request) -> Response:
+            form: dict[str, list[str]] = {}
+            try:
+                data = await request.form(max_files=0, max_fields=400)
+            except Exception:  # a malformed body: treat as an empty form (it will be refused)
+                data = None
+            if data is not None:
+                for key, value in data.multi_items():
+                    if isinstance(value, str):
+                        form.setdefault(key, []).append(value)
+            return await run_in_threadpool(work, request, form)
+
+        app.add_api_route(path, endpoint, methods=["POST"], include_in_schema=False)
+
+
+def iso_day(text: str | None, default: dt.date) -> dt.date:
+    """A YYYY-MM-DD query value, or `default` when missing or malformed."""
+    try:
+        return dt.date.fromisoformat(text) if text else default
+    except ValueError:
+        return default

@@ -1,0 +1,287 @@
+"""`playclock sync pair|now|status|withdraw` and `playclock hub serve`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from agent import paths
+from agent.i18n import _
+from agent.ledger import SqliteLedger
+from sync.client import SyncClient, SyncReport
+from sync.consent import ChildInfo, ConsentMissing, make_consents, needs_child_consent, share_labels
+from sync.info import sync_info
+from sync.job import NOW_PATH, LazySecrets
+from sync.pairing import AlreadyPaired, Secrets, pair, withdraw
+from sync.state import SyncStore
+from sync.texts import error_text
+from sync.transport import HubError, check_url, new_session
+
+__all__ = [
+    "cmd_hub_serve",
+    "cmd_now",
+    "cmd_pair",
+    "cmd_status",
+    "cmd_withdraw",
+    "open_secrets",
+    "print_report",
+]
+
+OK, FAIL, USAGE = 0, 1, 2
+
+
+def _err(message: str) -> None:
+    print(f"playclock: {message}", file=sys.stderr)
+
+
+def open_secrets() -> Secrets:
+    """The OS keyring (agent.secrets.open_store), opened when first used."""
+    return LazySecrets()
+
+
+def _ledger(args: argparse.Namespace) -> SqliteLedger:
+    data = paths.data_dir(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    return SqliteLedger(data / "ledger.sqlite")
+
+
+def _source(args: argparse.Namespace) -> Any:
+    from agent.commands import load_source
+
+    return load_source(args)
+
+
+def _config_issues(source: Any) -> int:
+    for issue in source.error or []:
+        print(issue.format(_), file=sys.stderr)
+    return USAGE
+
+
+def _what_is_shared() -> str:
+    from sync.consent import SHARES_ALL
+
+    lines = [_("Sharing sends these summaries, per child and day, to the family hub:")]
+    lines += [f"  - {label}" for label in share_labels(SHARES_ALL)]
+    lines.append(_("Nothing else leaves this computer: no window titles, web addresses, "
+                   "command lines or file paths."))
+    return "\n".join(lines)
+
+
+def _yes(prompt: str) -> bool:
+    try:
+        return input(prompt).strip().casefold() in ("y", "yes", "c", "có", "co")
+    except EOFError:
+        return False
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    """Record consent (the parent's, and each child's from 7), then pair and turn sync on."""
+    try:
+        url = check_url(args.url)
+    except ValueError as exc:
+        _err(str(exc))
+        return USAGE
+    ca_bundle = getattr(args, "ca_bundle", None)
+    if ca_bundle and not Path(ca_bundle).is_file():
+        _err(_("no CA bundle file at {path}").format(path=ca_bundle))
+        return USAGE
+    source = _source(args)
+    if source.config is None:
+        return _config_issues(source)
+    kids = [ChildInfo(c.name, c.birth_year) for c in source.config.children]
+    if not kids:
+        _err(_("the rules name no child, so there is nothing to share"))
+        return USAGE
+    tty = sys.stdin.isatty()
+    now = dt.datetime.now().astimezone()
+    parent = (args.parent_name or "").strip()
+    agreed = list(args.child_consent or [])
+    if tty:
+        print(_what_is_shared())
+        if not parent:
+            parent = input(_("Name of the parent or guardian who agrees: ")).strip()
+        for kid in kids:
+            asked = {a.casefold() for a in agreed}
+            question = _("Does {child} agree to share this? [y/N] ").format(child=kid.name)
+            needed = needs_child_consent(kid.birth_year, now) and kid.name.casefold() not in asked
+            if needed and _yes(question):
+                agreed.append(kid.name)
+    if not parent:
+        _err(_("a parent's or guardian's consent is needed: give --parent-name NAME"))
+        return USAGE
+    try:
+        consents = make_consents(kids, parent, agreed, now)
+    except ConsentMissing as exc:
+        _err(str(exc))
+        return USAGE
+    ledger = _ledger(args)
+    try:
+        result = pair(SyncStore(ledger), ledger, open_secrets(), url, args.code, consents,
+                      device_name=(socket.gethostname() or "PlayClock")[:100],
+                      ca_bundle=ca_bundle)
+    except AlreadyPaired as exc:
+        _err(str(exc))
+        return FAIL
+    except HubError as exc:
+        _err(_("pairing failed: {why}").format(why=str(exc) or error_text(exc.code)))
+        return FAIL
+    except Exception as exc:  # the keyring (SecretStoreError) and the like
+        _err(_("pairing failed: {why}").format(why=exc))
+        return FAIL
+    finally:
+        ledger.close()
+    print(_("Paired with {url} as device {device}. Shared: {children}.").format(
+        url=url, device=result.device_id, children=", ".join(result.children)))
+    print(_("Summaries are sent every 5 minutes while the agent runs; "
+            "'playclock sync now' sends them at once."))
+    return OK
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """A run's report for people."""
+    if report.get("skipped") == "disabled" and not report.get("error"):
+        print(_("Sync is off: nothing was sent."))
+        return
+    if report.get("skipped") == "no_consent":
+        print(_("No child is shared under a valid consent: nothing was sent."))
+    sent = report.get("sent") or []
+    print(_("Sent {n} day summaries; {m} were already up to date.").format(
+        n=len(sent), m=report.get("unchanged", 0)))
+    for child, day in sent:
+        print(f"  {child} {day}")
+    if report.get("applied") or report.get("rejected"):
+        print(_("Parent commands: {applied} applied, {rejected} refused.").format(
+            applied=len(report.get("applied") or []), rejected=len(report.get("rejected") or [])))
+    if report.get("forwarded"):
+        print(_("Requests for more time sent to the parents: {n}.").format(
+            n=len(report["forwarded"])))
+    pending = report.get("pending") or []
+    if pending:
+        print(_("Still to send: {days}.").format(days=", ".join(f"{c} {d}" for c, d in pending)))
+    for note in report.get("notes") or []:
+        if note.startswith("child_consent_needed:"):
+            print(_("{child} is 7 or older now and must agree too; until then nothing about "
+                    "{child} is sent.").format(child=note.split(":", 1)[1]))
+    if report.get("error"):
+        _err(error_text(report["error"]))
+
+
+def _ask_agent(source: Any) -> dict[str, Any] | None:
+    """The running agent's own sync run (it applies commands at once), or None."""
+    from agent.client import base_url
+
+    session = requests.Session()
+    session.trust_env = False  # loopback: never through a proxy
+    try:
+        resp = session.post(base_url(source.config.settings.listen) + NOW_PATH,
+                            timeout=(3.0, 300.0))
+    except requests.RequestException:
+        return None
+    finally:
+        session.close()
+    if resp.status_code != 200:
+        return None  # an agent without sync wired in: run here instead
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+def cmd_now(args: argparse.Namespace) -> int:
+    """Sync once: through the running agent, else here (commands then wait for the agent)."""
+    from agent.tz import resolve_timezone
+
+    source = _source(args)
+    if source.config is None:
+        return _config_issues(source)
+    done = _ask_agent(source)
+    if done is None:
+        ledger = _ledger(args)
+        try:
+            tz = resolve_timezone(source.config.settings.timezone)
+            client = SyncClient(SyncStore(ledger), ledger, open_secrets(), None, new_session,
+                                lambda: dt.datetime.now(tz),
+                                day_starts=source.config.settings.day_starts)
+            report: SyncReport = client.run_once()
+        finally:
+            ledger.close()
+        done = report.as_json()
+    print_report(done)
+    if done.get("skipped") == "disabled" and not done.get("error"):
+        return FAIL
+    return OK if done.get("ok") else FAIL
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Whether sync is on, with whose consent, what it shares and when it last sent."""
+    ledger = _ledger(args)
+    try:
+        info = sync_info(ledger)
+    finally:
+        ledger.close()
+    if not info["enabled"]:
+        print(_("Sync: off. Usage stays on this computer."))
+        if info["withdraw_pending"]:
+            print(_("Consent was withdrawn; the hub has not yet confirmed deleting the data "
+                    "(asked again at every run)."))
+        if info["last_error"]:
+            print(error_text(info["last_error"]))
+        return OK
+    print(_("Sync: on, with {hub}.").format(hub=info["hub"]))
+    for c in info["consents"]:
+        print(_("{child}: shared since {when} with the consent of {parent}").format(
+            child=c["child"], when=c["parent_consented_at"], parent=c["parent_name"])
+              + (_(" and of {child} ({when})").format(child=c["child"],
+                                                      when=c["child_consented_at"])
+                 if c["child_consented"] else "") + ".")
+        for label in share_labels(info["shares"].get(c["child"], [])):
+            print(f"  - {label}")
+    print(_("Nothing else leaves this computer: no window titles, web addresses, "
+            "command lines or file paths."))
+    print(_("Last sent: {when}").format(when=info["last_sent"] or _("never")))
+    if info["pending_days"]:
+        print(_("Waiting to be sent: {days}").format(days=", ".join(info["pending_days"])))
+    if info["last_error"]:
+        print(_("Last problem: {what}").format(what=error_text(info["last_error"])))
+    return OK
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    """Withdraw consent: sync stops at once and the hub deletes this computer's data."""
+    ledger = _ledger(args)
+    try:
+        store = SyncStore(ledger)
+        state = store.load()
+        if not (state.enabled or state.withdraw_pending or state.active_consents()):
+            print(_("Sync is not on; there is nothing to withdraw."))
+            return OK
+        try:
+            error = withdraw(store, ledger, open_secrets(), actor="cli")
+        except Exception as exc:  # the keyring could not be opened
+            _err(_("sync is off, but the hub could not be asked to delete the data yet: "
+                   "{why}").format(why=exc))
+            return FAIL
+    finally:
+        ledger.close()
+    if error is None:
+        print(_("Consent withdrawn: sync is off and the hub deleted everything this computer "
+                "sent."))
+        return OK
+    if error == "no_token":
+        _err(_("sync is off; the hub's key for this computer is missing, so a parent must "
+               "remove this computer on the hub to delete its data"))
+        return FAIL
+    _err(_("sync is off; the hub could not be reached ({why}), so the deletion will be asked "
+           "for again until the hub confirms it").format(why=error_text(error)))
+    return FAIL
+
+
+def cmd_hub_serve(args: argparse.Namespace) -> int:
+    """Run the family hub in the foreground."""
+    from sync.hub import serve
+
+    return int(serve(args.db, args.listen))

@@ -1,0 +1,552 @@
+"""The Agent's loop with fakes: a settable process list, a recording closer, hand-moved clocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.clock import TrustedClock
+from agent.closer import CloseAction
+from agent.configsource import ConfigSource
+from agent.ledger import Event, MemoryLedger
+from agent.probe import FakeSource
+from agent.service import Agent, AgentError
+from rules.config import load_text
+from rules.model import LimitSpec, ProcessInfo
+
+TZ = dt.timezone(dt.timedelta(hours=7))
+START = dt.datetime(2026, 11, 23, 20, 0, 0, tzinfo=TZ)  # a Monday, 20:00
+DAY = START.date()
+
+RULES = """\
+version = 1
+
+[settings]
+poll_seconds = 1
+day_starts = "04:00"
+warn_minutes = [5, 1]
+grace_seconds = 7
+
+[apps.fakegame]
+title = "Fake Game"
+category = "games"
+names = ["fakegame"]
+
+[apps.notes]
+title = "Notes"
+names = ["notes"]
+
+[categories.games]
+title = "Games"
+
+[[child]]
+name = "An"
+accounts = ["an"]
+
+[child.limits.games]
+daily = {daily}
+
+[child.limits.total]
+daily = 120
+"""
+
+
+def rules(daily: int = 10) -> str:
+    return RULES.replace("{daily}", str(daily))
+
+
+def game(pid: int, user: str = "an", name: str = "fakegame") -> ProcessInfo:
+    return ProcessInfo(pid=pid, name=name, exe=f"/opt/{name}", user=user, create_time=pid + 0.5)
+
+
+class FakeCloser:
+    """Records what the agent asks to close; `actions` are handed back by the next step."""
+
+    def __init__(self, grace: float) -> None:
+        self.grace = grace
+        self.closed: list[tuple[int, float]] = []
+        self.steps: list[float] = []
+        self.actions: list[CloseAction] = []
+
+    @property
+    def pids(self) -> list[int]:
+        return [pid for pid, _ct in self.closed]
+
+    def close(self, pid: int, create_time: float) -> list[CloseAction]:
+        self.closed.append((pid, create_time))
+        return [CloseAction(pid, "polite", create_time)]
+
+    def step(self, now: float) -> list[CloseAction]:
+        self.steps.append(now)
+        out, self.actions = self.actions, []
+        return out
+
+
+class Harness:
+    """An Agent wired to fakes; `run` moves both clocks and ticks once per step."""
+
+    def __init__(self, tmp_path: Path, text: str, start: dt.datetime = START) -> None:
+        self.wall = start.timestamp()
+        self.steady = 10_000.0
+        self.path = tmp_path / "rules.toml"
+        self.path.write_text(text, encoding="utf-8")
+        self.source = ConfigSource(self.path)
+        self.ledger = MemoryLedger()
+        self.procs = FakeSource()
+        self.closers: list[FakeCloser] = []
+        self.accounts: list[frozenset[str]] = []
+        self.clock = TrustedClock(TZ, wall=lambda: self.wall, steady=lambda: self.steady)
+        self.agent = Agent(
+            self.source,
+            self.ledger,
+            self._probe_for,
+            self._closer_for,
+            self.clock,
+            lambda: self.steady,
+        )
+
+    def _probe_for(self, accounts: frozenset[str]) -> FakeSource:
+        self.accounts.append(accounts)
+        return self.procs
+
+    def _closer_for(self, grace: float) -> FakeCloser:
+        self.closers.append(FakeCloser(grace))
+        return self.closers[-1]
+
+    @property
+    def closer(self) -> FakeCloser:
+        return self.closers[-1]
+
+    def run(self, seconds: float, step: float = 1.0) -> None:
+        """Real time passes with a tick every `step` seconds."""
+        done = 0.0
+        while done < seconds - 1e-9:
+            dt_ = min(step, seconds - done)
+            self.wall += dt_
+            self.steady += dt_
+            done += dt_
+            self.agent.tick()
+
+    def events(self, kind: str | None = None) -> list[Event]:
+        return [e for e in self.ledger.events() if kind is None or e.kind == kind]
+
+    def child(self, name: str = "An") -> dict[str, Any]:
+        return next(c for c in self.agent.status()["children"] if c["name"] == name)
+
+    def limit(self, key: str, name: str = "An") -> dict[str, Any]:
+        return next(r for r in self.child(name)["limits"] if r["id"] == key)
+
+    def rewrite(self, text: str) -> None:
+        self.path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def h(tmp_path: Path) -> Harness:
+    harness = Harness(tmp_path, rules(10))
+    harness.agent.start()
+    return harness
+
+
+def prefill(h: Harness, seconds: float, day: dt.date = DAY) -> None:
+    h.ledger.add_usage(
+        {
+            (day, "An", "category", "games"): seconds,
+            (day, "An", "app", "fakegame"): seconds,
+            (day, "An", "total", "total"): seconds,
+        }
+    )
+
+
+# -- start and counting -----------------------------------------------------------------------
+
+
+def test_start_loads_rules_and_logs(h: Harness) -> None:
+    assert h.accounts == [frozenset({"an"})]
+    assert h.closer.grace == 7
+    (start,) = h.events("agent_start")
+    assert start.detail["config"] == str(h.path)
+    assert h.ledger.get_meta("heartbeat") is not None
+    assert h.agent.status()["day"] == DAY.isoformat()
+    assert h.limit("games")["used_seconds"] == 0
+    assert h.limit("games")["limit_seconds"] == 600
+
+
+def test_usage_counted_as_a_union(h: Harness) -> None:
+    h.procs.set([game(100), game(101), game(200, name="notes"), game(300, name="bash")])
+    h.run(30)
+    assert h.limit("games")["used_seconds"] == 30
+    assert h.limit("total")["used_seconds"] == 30  # two apps at once count once
+    assert h.child()["running"] == ["fakegame", "notes"]
+    h.procs.set([])
+    h.run(10)
+    assert h.limit("games")["used_seconds"] == 30
+    usage = h.ledger.usage(DAY, DAY)
+    assert usage[(DAY, "An", "app", "fakegame")] == pytest.approx(30)
+    assert usage[(DAY, "An", "app", "notes")] == pytest.approx(30)
+    assert usage[(DAY, "An", "total", "total")] == pytest.approx(30)
+    assert h.closer.closed == []
+
+
+def test_other_accounts_are_not_counted(h: Harness) -> None:
+    h.procs.set([game(100, user="dad")])
+    h.run(20)
+    assert h.limit("games")["used_seconds"] == 0
+    assert h.child()["running"] == []
+
+
+def test_warnings_logged_once_per_threshold(h: Harness) -> None:
+    h.procs.set([game(100)])
+    h.run(5 * 60 - 5, step=5)
+    assert h.events("warning") == []
+    h.run(60, step=5)  # 5 minutes left crossed
+    (w5,) = h.events("warning")
+    assert (w5.child, w5.target, w5.detail["minutes"]) == ("An", "games", 5)
+    assert h.limit("games")["state"] == "warning"
+    h.run(3 * 60, step=5)  # 1:05 left: nothing new
+    assert len(h.events("warning")) == 1
+    h.run(10, step=5)  # under a minute
+    assert [e.detail["minutes"] for e in h.events("warning")] == [5, 1]
+    assert h.ledger.load_day(DAY).warned >= {("An", "games", 5), ("An", "games", 1)}
+
+
+def test_warnings_are_not_repeated_after_a_restart(tmp_path: Path) -> None:
+    first = Harness(tmp_path, rules(10))
+    first.agent.start()
+    first.procs.set([game(100)])
+    first.run(5 * 60 + 5, step=5)
+    assert [e.detail["minutes"] for e in first.events("warning")] == [5]
+    first.agent.stop()
+    second = Harness(tmp_path, rules(10), start=START + dt.timedelta(seconds=310))
+    second.ledger = second.agent.ledger = first.ledger  # the same ledger, a new agent
+    second.agent.start()
+    second.procs.set([game(101)])
+    second.run(30, step=5)
+    assert [e.detail["minutes"] for e in first.events("warning")] == [5]
+    assert second.limit("games")["used_seconds"] == 335
+
+
+def test_closes_the_right_pids_when_the_budget_is_used(h: Harness) -> None:
+    prefill(h, 590)
+    h.agent.start()  # reload the day with the prefilled usage
+    others = [game(200, name="notes"), game(300, user="dad"), game(400, name="bash")]
+    h.procs.set([game(100), game(101), *others])
+    h.run(5)
+    assert h.closer.closed == []
+    h.run(6)
+    assert h.limit("games")["state"] == "blocked"
+    assert h.limit("games")["reason"] == "budget"
+    assert sorted(h.closer.pids) == [100, 101]
+    assert dict(h.closer.closed)[100] == 100.5  # with its create time (pid reuse guard)
+    (close,) = h.events("close")
+    assert (close.child, close.target) == ("An", "fakegame")
+    assert close.detail["limit"] == "games" and close.detail["reason"] == "budget"
+    assert sorted(close.detail["pids"]) == [100, 101]
+
+
+def test_a_stubborn_process_is_closed_once_and_kill_logged(h: Harness) -> None:
+    prefill(h, 600)
+    h.agent.start()
+    h.procs.set([game(100)])
+    h.run(5)
+    assert h.closer.pids == [100]  # the closer owns the grace; not asked again each tick
+    assert h.closer.steps and h.closer.steps[-1] == h.steady
+    h.closer.actions = [CloseAction(100, "kill", 100.5, pids=(100,))]
+    h.run(1)
+    (kill,) = h.events("kill")
+    assert kill.detail["pid"] == 100
+
+
+def test_relaunch_while_blocked_is_closed_at_the_next_tick(h: Harness) -> None:
+    prefill(h, 600)
+    h.agent.start()
+    h.procs.set([game(100)])
+    h.run(1)
+    assert h.closer.pids == [100]
+    h.procs.set([])  # it quit
+    h.run(1)
+    h.procs.set([game(101)])  # and came back under a new pid
+    h.run(1)
+    assert h.closer.pids == [100, 101]
+    # A pid that died and was reused by the game again is closed again too.
+    h.procs.set([])
+    h.run(1)
+    h.procs.set([game(100)])
+    h.run(1)
+    assert h.closer.pids == [100, 101, 100]
+
+
+# -- time -------------------------------------------------------------------------------------
+
+
+def test_wall_clock_jump_does_not_reset_the_budget(h: Harness) -> None:
+    prefill(h, 600)
+    h.agent.start()
+    h.procs.set([game(100)])
+    h.run(1)
+    assert h.limit("games")["state"] == "blocked"
+    h.wall += 86400  # the child sets tomorrow's date
+    h.procs.set([game(101)])
+    h.run(1)
+    (jump,) = h.events("clock_jump")
+    assert jump.detail["seconds"] == pytest.approx(86400, abs=2)
+    assert h.agent.status()["day"] == DAY.isoformat()
+    assert h.limit("games")["state"] == "blocked"
+    assert h.closer.pids == [100, 101]
+    h.run(5)
+    assert len(h.events("clock_jump")) == 1
+    assert h.limit("games")["used_seconds"] == 607  # elapsed still counted from the steady clock
+
+
+def test_wall_clock_set_back_does_not_refill(h: Harness) -> None:
+    prefill(h, 600)
+    h.agent.start()
+    h.wall -= 86400
+    h.procs.set([game(100)])
+    h.run(1)
+    assert [e.detail["seconds"] for e in h.events("clock_jump")] == [pytest.approx(-86400, abs=2)]
+    assert h.limit("games")["state"] == "blocked"
+    assert h.closer.pids == [100]
+
+
+def test_a_gap_is_not_counted_and_is_logged(h: Harness) -> None:
+    h.procs.set([game(100)])
+    h.run(10)
+    h.wall += 3600  # suspended for an hour with the game open
+    h.steady += 3600
+    h.agent.tick()
+    h.run(2)
+    assert h.limit("games")["used_seconds"] == 12
+    (gap,) = h.events("gap")
+    assert gap.detail["seconds"] == 3600
+    assert gap.detail["to"].startswith("2026-11-23T21:00:10")
+
+
+def test_restart_after_a_long_stop_logs_a_gap(tmp_path: Path) -> None:
+    first = Harness(tmp_path, rules(10))
+    first.agent.start()
+    first.agent.stop()
+    assert [e.kind for e in first.events()] == ["agent_start", "agent_stop"]
+    second = Harness(tmp_path, rules(10), start=START + dt.timedelta(minutes=30))
+    second.ledger = first.ledger
+    second.agent.ledger = first.ledger
+    second.agent.start()
+    gap = first.events("gap")[-1]
+    assert gap.detail["seconds"] == 1800
+
+
+def test_day_rollover_starts_fresh_budgets(tmp_path: Path) -> None:
+    h = Harness(tmp_path, rules(10), start=dt.datetime(2026, 11, 24, 3, 59, 0, tzinfo=TZ))
+    prefill(h, 600)  # the budget day of 03:59 is still the 23rd (day_starts = 04:00)
+    h.agent.start()
+    assert h.agent.status()["day"] == "2026-11-23"
+    h.procs.set([game(100)])
+    h.run(1)
+    assert h.closer.pids == [100]
+    h.procs.set([])
+    h.run(58.5, step=0.5)  # 03:59:59.5
+    assert h.agent.status()["day"] == "2026-11-23"
+    h.procs.set([game(101)])
+    h.run(2)  # crosses 04:00:00 during the first of these ticks
+    assert h.agent.status()["day"] == "2026-11-24"
+    assert h.limit("games")["state"] == "ok"
+    assert h.limit("games")["used_seconds"] == 1  # only the part after 04:00
+    assert 101 not in h.closer.pids
+    usage = h.ledger.usage(dt.date(2026, 11, 23), dt.date(2026, 11, 24))
+    assert usage[(dt.date(2026, 11, 24), "An", "category", "games")] == pytest.approx(1.5)
+    assert usage[(dt.date(2026, 11, 23), "An", "category", "games")] == pytest.approx(601.5)
+
+
+# -- the rules file ---------------------------------------------------------------------------
+
+
+def test_broken_config_keeps_the_old_rules_then_a_fix_loads(h: Harness) -> None:
+    prefill(h, 600)
+    h.agent.start()
+    broken = rules(10).replace("daily = 10", 'daily = "ten"')
+    line = broken.splitlines().index('daily = "ten"') + 1
+    h.rewrite(broken)
+    h.procs.set([game(100)])
+    h.run(1)
+    assert h.closer.pids == [100]  # still enforcing
+    error = h.agent.status()["agent"]["config_error"]
+    assert error is not None
+    assert f"{h.path}:{line}:" in error
+    assert "child[0].limits.games.daily" in error
+    (rejected,) = h.events("config_rejected")
+    h.run(3)
+    assert len(h.events("config_rejected")) == 1  # once per change, not every tick
+    assert rejected.detail["errors"][0].startswith(f"{h.path}:{line}:")
+
+    h.rewrite(rules(30))
+    h.run(1)
+    assert h.agent.status()["agent"]["config_error"] is None
+    assert h.limit("games")["limit_seconds"] == 1800
+    assert h.limit("games")["state"] in ("ok", "warning")
+    (loaded,) = h.events("config_loaded")
+    assert loaded.detail["external"] is True
+
+
+def test_unreadable_toml_keeps_the_old_rules(h: Harness) -> None:
+    h.rewrite(rules(0) + "\n[oops\n")
+    h.procs.set([game(100)])
+    h.run(1)
+    assert h.limit("games")["limit_seconds"] == 600  # the old limit, not the new daily = 0
+    assert h.closer.closed == []
+    assert f"{h.path}:" in h.agent.status()["agent"]["config_error"]
+
+
+def test_a_deleted_rules_file_is_reported_once_and_the_old_rules_kept(h: Harness) -> None:
+    prefill(h, 600)
+    h.agent.start()
+    h.path.unlink()
+    h.procs.set([game(100)])
+    h.run(5)
+    assert h.closer.pids == [100]
+    assert f"{h.path}:1:" in h.agent.status()["agent"]["config_error"]
+    assert len(h.events("config_rejected")) == 1  # not one event per poll
+    h.rewrite(rules(20))
+    h.run(1)
+    assert h.agent.status()["agent"]["config_error"] is None
+    assert h.limit("games")["limit_seconds"] == 1200
+
+
+def test_a_changed_grace_gets_a_new_closer(h: Harness) -> None:
+    h.rewrite(rules(10).replace("grace_seconds = 7", "grace_seconds = 3"))
+    h.run(1)
+    assert [c.grace for c in h.closers] == [7, 3]
+
+
+# -- parent actions ---------------------------------------------------------------------------
+
+
+def test_grant_adds_time_and_is_logged(h: Harness) -> None:
+    prefill(h, 600)
+    h.agent.start()
+    h.procs.set([game(100)])
+    h.run(1)
+    assert h.limit("games")["state"] == "blocked"
+    h.agent.grant("an", "games", 5, "parent")  # child names are case-insensitive
+    row = h.limit("games")
+    assert (row["bonus_seconds"], row["state"]) == (300, "warning")
+    assert row["left_seconds"] == pytest.approx(299, abs=1)
+    (grant,) = h.events("grant")
+    assert (grant.child, grant.target, grant.actor) == ("An", "games", "parent")
+    assert grant.detail == {"minutes": 5}
+    assert h.ledger.load_day(DAY).bonus == {("An", "games"): 300}
+    h.procs.set([game(101)])
+    h.run(1)
+    assert 101 not in h.closer.pids
+
+
+@pytest.mark.parametrize(
+    ("child", "target", "minutes"),
+    [("Nobody", "games", 5), ("An", "chess", 5), ("An", "games", 0), ("An", "*", 1441)],
+)
+def test_bad_grants_are_refused(h: Harness, child: str, target: str, minutes: int) -> None:
+    with pytest.raises(AgentError):
+        h.agent.grant(child, target, minutes, "parent")
+    assert h.events("grant") == []
+    assert h.ledger.load_day(DAY).bonus == {}
+
+
+def test_pause_stops_closing_and_resume_starts_again(h: Harness) -> None:
+    prefill(h, 600)
+    h.agent.start()
+    h.agent.pause("An", True, "parent")
+    assert h.child()["paused"] is True
+    assert h.limit("games")["state"] == "ok"
+    h.procs.set([game(100)])
+    h.run(2)
+    assert h.closer.closed == []
+    h.agent.pause("An", False, "dashboard")
+    assert h.child()["paused"] is False
+    assert h.limit("games")["state"] == "blocked"
+    h.run(1)
+    assert h.closer.pids == [100]
+    assert [(e.kind, e.child, e.actor) for e in h.events() if e.kind in ("pause", "resume")] == [
+        ("pause", "An", "parent"),
+        ("resume", "An", "dashboard"),
+    ]
+    assert h.ledger.load_day(DAY).paused == set()
+
+
+def test_ask_and_answer(h: Harness) -> None:
+    prefill(h, 600)
+    h.agent.start()
+    req = h.agent.ask("An", 15, "xin thêm 15 phút")
+    assert req["state"] == "pending"
+    (asked,) = h.events("request")
+    assert (asked.child, asked.actor, asked.detail["minutes"]) == ("An", "child", 15)
+
+    answered = h.agent.answer(req["id"], True, None, "parent")
+    assert answered["state"] == "approved"
+    assert answered["answered_minutes"] == 15  # the minutes granted, not "none"
+    for key in ("games", "total"):
+        assert h.limit(key)["bonus_seconds"] == 900
+    assert h.limit("games")["state"] != "blocked"
+    (done,) = h.events("request_answered")
+    assert (done.child, done.actor) == ("An", "parent")
+    assert done.detail == {"id": req["id"], "approved": True, "minutes": 15}
+    with pytest.raises(AgentError):
+        h.agent.answer(req["id"], True, None, "parent")
+    assert h.limit("games")["bonus_seconds"] == 900
+
+
+def test_deny_grants_nothing(h: Harness) -> None:
+    req = h.agent.ask("An", 30, "")
+    denied = h.agent.answer(req["id"], False, None, "parent")
+    assert denied["state"] == "denied"
+    assert h.limit("games")["bonus_seconds"] == 0
+    assert h.events("request_answered")[0].detail["approved"] is False
+
+
+def test_set_limit_rewrites_the_rules_and_applies(h: Harness) -> None:
+    prefill(h, 600)
+    h.agent.start()
+    h.procs.set([game(100)])
+    h.run(1)
+    assert h.closer.pids == [100]
+    h.agent.set_limit("An", "games", LimitSpec(key="ignored", daily=20), "parent")
+    on_disk = load_text(h.path.read_text(encoding="utf-8"), str(h.path))
+    (kid,) = on_disk.children
+    assert {s.key: s.daily for s in kid.limits} == {"games": 20, "total": 120}
+    assert h.path.with_suffix(".toml.bak").read_text(encoding="utf-8") == rules(10)
+    assert h.limit("games")["limit_seconds"] == 1200
+    assert h.limit("games")["state"] != "blocked"
+    (changed,) = h.events("rules_changed")
+    assert changed.actor == "parent"
+    assert changed.detail["key"] == "games" and changed.detail["limit"]["daily"] == 20
+    h.procs.set([game(101)])
+    h.run(2)
+    assert h.closer.pids == [100]
+    assert h.events("config_loaded") == []  # its own write is not "a change from outside"
+    # Removing the limit works the same way.
+    h.agent.set_limit("An", "games", None, "parent")
+    assert [lim["id"] for lim in h.child()["limits"]] == ["total"]
+    with pytest.raises(AgentError):
+        h.agent.set_limit("An", "chess", LimitSpec(key="chess", daily=5), "parent")
+
+
+def test_set_limit_to_zero_closes_at_the_next_tick(h: Harness) -> None:
+    h.procs.set([game(100)])
+    h.run(1)
+    h.agent.set_limit("An", "fakegame", LimitSpec(key="fakegame", daily=0), "parent")
+    h.run(1)
+    assert h.closer.pids == [100]
+    assert h.events("close")[0].detail["limit"] == "fakegame"
+
+
+def test_a_tick_that_fails_does_not_raise(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom() -> list[ProcessInfo]:
+        raise RuntimeError("probe exploded")
+
+    monkeypatch.setattr(h.procs, "snapshot", boom)
+    ticks = h.agent.ticks
+    h.agent.tick()  # logged, not raised
+    assert h.agent.ticks == ticks
+    monkeypatch.undo()
+    h.agent.tick()
+    assert h.agent.ticks == ticks + 1

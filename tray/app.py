@@ -1,0 +1,313 @@
+"""The tray app: pystray wiring, the status refresh loop, events, Tk windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import webbrowser
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from agent.client import AgentClient, AgentUnavailable, ApiRefused
+from agent.i18n import _
+from tray.actions import Actions
+from tray.icon import draw_icon
+from tray.model import MenuEntry, TrayView, build_view, pick_child
+from tray.notify import EventPoller, notice_for
+
+__all__ = ["ICON_NAME", "ICON_SIZE", "XORG_BACKGROUND", "TrayApp", "to_pystray"]
+
+log = logging.getLogger("playclock.tray")
+
+ICON_NAME = "playclock"
+ICON_SIZE = 64
+# pystray's xorg backend pastes the image without its alpha: give it a real background.
+XORG_BACKGROUND = (48, 48, 48)
+READY_SECONDS = 15.0
+
+
+def to_pystray(entries: Sequence[MenuEntry], run: Callable[[str], None]) -> Any:
+    """A pystray Menu for a menu tree; activating an item calls `run(action)`."""
+    import pystray
+
+    def item(entry: MenuEntry) -> Any:
+        if entry.is_separator:
+            return pystray.Menu.SEPARATOR
+        if entry.children:
+            submenu = pystray.Menu(*(item(c) for c in entry.children))
+            return pystray.MenuItem(entry.label, submenu, enabled=entry.enabled)
+        action = entry.action
+        return pystray.MenuItem(
+            entry.label,
+            (lambda _icon, _item: run(action)) if action else None,
+            enabled=entry.enabled and action is not None,
+            checked=(lambda _item: True) if entry.checked else None,
+        )
+
+    return pystray.Menu(*(item(e) for e in entries))
+
+
+def _accept_clicks(icon: Any) -> None:
+    """Let pystray's xorg window receive clicks (0.19.5 never asks for ButtonPress events)."""
+    from Xlib import X
+
+    window = getattr(icon, "_window", None)
+    if window is None:
+        return
+    window.change_attributes(event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask)
+    icon._display.flush()
+
+
+class _Worker(threading.Thread):
+    """Runs actions one at a time off the UI threads (a daemon: a stuck one never blocks exit)."""
+
+    def __init__(self, run: Callable[[str], None]) -> None:
+        super().__init__(name="playclock-tray-actions", daemon=True)
+        self.jobs: queue.Queue[str | None] = queue.Queue()
+        self.run_action = run
+
+    def run(self) -> None:
+        while (action := self.jobs.get()) is not None:
+            self.run_action(action)
+
+
+class TrayApp:
+    """One tray icon for the child who uses this OS account."""
+
+    def __init__(
+        self,
+        client: AgentClient,
+        url: str,
+        *,
+        user: str,
+        accounts: Mapping[str, Sequence[str]] | None = None,
+        refresh_seconds: float = 5.0,
+    ) -> None:
+        self.client = client
+        self.url = url
+        self.user = user
+        self.accounts = dict(accounts or {})
+        self.refresh_seconds = refresh_seconds
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.child: str | None = None
+        self.today: dt.date | None = None
+        self.view: TrayView = build_view(None)
+        self.actions = Actions(client, self, lambda: self.child, url)
+        self.host: Any = None  # TkHost when Tk works
+        self.panel: Any = None
+        self.toasts: Any = None
+        self.icon: Any = None
+        self._wake = threading.Event()
+        self._icon_lock = threading.Lock()
+        self._worker = _Worker(self.actions.run)
+
+    # -- the Ui the actions use ------------------------------------------------------------
+
+    def _tk(self, fn: Callable[[], Any]) -> None:
+        if self.host is not None:
+            self.host.submit(fn)
+
+    def ask_pin(self) -> str | None:
+        """The PIN from the "Parent PIN" dialog."""
+        if self.host is None:
+            log.error("no Tk: cannot ask for the PIN")
+            return None
+        from tray.pindialog import ask_pin
+
+        return self.host.call(lambda: ask_pin(self.host.root))
+
+    def ask_more(self) -> tuple[int, str] | None:
+        """Minutes and a message from the "Ask for more time" dialog."""
+        if self.host is None:
+            return None
+        from tray.pindialog import ask_more
+
+        return self.host.call(lambda: ask_more(self.host.root))
+
+    def message(self, title: str, text: str) -> None:
+        """A window with a message."""
+        if self.host is None:
+            self.notify(title, text)
+            return
+        from tray.windows import show_info
+
+        self._tk(lambda: show_info(self.host.root, title, text))
+
+    def notify(self, title: str, text: str) -> None:
+        """A notification: the platform's when pystray has one, else a Tk toast."""
+        icon = self.icon
+        if icon is not None and icon.HAS_NOTIFICATION:
+            try:
+                icon.notify(text, title)
+                return
+            except Exception:  # fall back to a toast when the platform refuses
+                log.warning("platform notification failed", exc_info=True)
+        if self.toasts is not None:
+            self._tk(lambda: self.toasts.show(title, text))
+        else:
+            log.warning("%s: %s", title, text)
+
+    def open_url(self, url: str) -> None:
+        """Open a page in the browser."""
+        webbrowser.open(url)
+
+    def refresh(self) -> None:
+        """Ask for a status refresh soon."""
+        self._wake.set()
+
+    # -- status ------------------------------------------------------------------------------
+
+    def fetch(self) -> dict[str, Any] | None:
+        """The status document, or None when the agent cannot be reached."""
+        try:
+            return self.client.status()
+        except (AgentUnavailable, ApiRefused) as exc:
+            log.debug("status: %s", exc)
+            return None
+
+    def compute(self, doc: dict[str, Any] | None) -> TrayView:
+        """The view for a status document; remembers the child, the day and titles."""
+        if doc is not None:
+            self.child = pick_child(doc, self.user, self.accounts)
+            self.today = dt.date.fromisoformat(doc["day"])
+            for child in doc.get("children") or []:
+                if child["name"] == self.child:
+                    self.actions.titles = {r["id"]: r["title"] for r in child["limits"]}
+        return build_view(doc, child=self.child, parent=self.actions.parent_active)
+
+    def update(self) -> None:
+        """Fetch the status and show it when anything changed."""
+        view = self.compute(self.fetch())
+        if view == self.view:
+            return
+        self.view = view
+        self._apply(view)
+
+    def _image(self, view: TrayView) -> Any:
+        xorg = self.icon is not None and not self.icon.HAS_MENU
+        return draw_icon(view, ICON_SIZE, XORG_BACKGROUND if xorg else None)
+
+    def _apply(self, view: TrayView) -> None:
+        icon = self.icon
+        if icon is not None and self.ready.is_set() and not self.stop.is_set():
+            with self._icon_lock:
+                icon.icon = self._image(view)
+                icon.title = view.tooltip
+                if icon.HAS_MENU:
+                    icon.menu = self._menu(view)
+        if self.panel is not None:
+            self._tk(lambda: self.panel.update(view))
+
+    def _menu(self, view: TrayView) -> Any:
+        import pystray
+
+        menu = to_pystray(view.menu, self.dispatch)
+        # Left click (where the backend has one) opens the panel.
+        default = pystray.MenuItem(
+            _("Open PlayClock"), self._open_panel, default=True, visible=False
+        )
+        return pystray.Menu(default, *menu.items)
+
+    def _refresher(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.update()
+            except Exception:  # keep refreshing whatever one round hit
+                log.exception("refresh failed")
+            self._wake.wait(self.refresh_seconds)
+            self._wake.clear()
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """An agent event: a notification when it deserves one, and a refresh."""
+        notice = notice_for(event, self.child, self.actions.titles, self.today)
+        if notice is not None:
+            self.notify(notice.title, notice.text)
+        self.refresh()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def dispatch(self, action: str) -> None:
+        """Run an action in the worker thread."""
+        self._worker.jobs.put(action)
+
+    def _open_panel(self) -> None:
+        if self.panel is not None:
+            self._tk(lambda: self.panel.toggle(self.view))
+
+    # -- running -----------------------------------------------------------------------------
+
+    def _start_tk(self) -> None:
+        try:
+            from tray.panel import Panel
+            from tray.tkhost import TkHost
+            from tray.windows import Toasts
+
+            self.host = TkHost()
+        except Exception as exc:  # no Tk, or no display for it
+            log.warning("no Tk windows: %s", exc)
+            return
+        self.panel = Panel(self.host.root, self.dispatch)
+        self.toasts = Toasts(self.host.root)
+
+    def _setup(self, icon: Any) -> None:
+        try:
+            icon.visible = True
+        finally:
+            self.ready.set()
+
+    def run(self) -> int:
+        """Show the icon and serve until `stop` is set; 0, or 1 when the icon never came up."""
+        import pystray
+
+        self._start_tk()
+        self.view = self.compute(self.fetch())
+        xorg = not pystray.Icon.HAS_MENU
+        self.icon = pystray.Icon(
+            ICON_NAME,
+            icon=draw_icon(self.view, ICON_SIZE, XORG_BACKGROUND if xorg else None),
+            title=self.view.tooltip,
+            menu=self._menu(self.view),
+        )
+        thread = threading.Thread(
+            target=self.icon.run,
+            kwargs={"setup": self._setup},
+            name="playclock-tray-icon",
+            daemon=True,
+        )
+        if xorg:
+            _accept_clicks(self.icon)
+            # pystray's xorg loop reads icon._thread before it sets it itself.
+            self.icon._thread = thread
+        thread.start()
+        if not self.ready.wait(READY_SECONDS):
+            log.error("the tray icon did not start")
+            self.stop.set()
+            return 1
+        self._apply(self.view)
+        self._worker.start()
+        threading.Thread(target=self._refresher, name="playclock-tray-refresh", daemon=True).start()
+        EventPoller(self.client, self.on_event, self.stop).start()
+        try:
+            if self.host is not None:
+                self.host.run(self.stop)
+            else:
+                self.stop.wait()
+        finally:
+            self.shutdown(thread)
+        return 0
+
+    def shutdown(self, thread: threading.Thread | None = None) -> None:
+        """Stop the loops, the icon and Tk."""
+        self.stop.set()
+        self._wake.set()
+        self._worker.jobs.put(None)
+        if self.icon is not None and self.ready.is_set():
+            with self._icon_lock:
+                self.icon.stop()
+        if thread is not None:
+            thread.join(timeout=5)
+        if self.host is not None:
+            self.host.close()

@@ -1,0 +1,95 @@
+"""The tray icon, drawn live with Pillow: a ring of the time left around the minutes."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from tray.model import IconState, TrayView
+
+__all__ = ["COLOURS", "TEXT_COLOURS", "TRACK", "draw_icon", "font"]
+
+RGB = tuple[int, int, int]
+
+COLOURS: dict[IconState, RGB] = {
+    "ok": (46, 160, 67),
+    "warning": (240, 160, 20),
+    "blocked": (210, 35, 42),
+    "paused": (52, 120, 220),
+    "unreachable": (128, 128, 128),
+}
+# Dark digits on amber: white on amber is hard to read at 22 px.
+TEXT_COLOURS: dict[IconState, RGB] = {
+    "ok": (255, 255, 255),
+    "warning": (30, 30, 30),
+    "blocked": (255, 255, 255),
+    "paused": (255, 255, 255),
+    "unreachable": (255, 255, 255),
+}
+TRACK: RGB = (215, 215, 215)
+
+_SCALE = 4  # draw large, then shrink: smooth edges at tray sizes
+_FONT_FILES = (
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    Path("/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"),
+)
+
+
+@cache
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """A bold font at `size` pixels: DejaVu Sans Bold when present, else Pillow's own."""
+    for path in _FONT_FILES:
+        if path.is_file():
+            return ImageFont.truetype(str(path), size)
+    return ImageFont.load_default(size=size)
+
+
+def _fit_font(
+    draw: ImageDraw.ImageDraw, text: str, box: float
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    size = int(box * 0.8)
+    while size > 6:
+        f = font(size)
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=f)
+        if right - left <= box * 0.9 and bottom - top <= box * 0.66:
+            return f
+        size -= 2
+    return font(6)
+
+
+def draw_icon(view: TrayView, size: int = 64, background: RGB | None = None) -> Image.Image:
+    """The icon for a view: RGBA, transparent around the ring unless `background` is given."""
+    big = size * _SCALE
+    fill = COLOURS[view.state]
+    ink = TEXT_COLOURS[view.state]
+    image = Image.new("RGBA", (big, big), (*background, 255) if background else (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    margin = big * 0.03
+    ring = max(2 * _SCALE, round(big * 0.10))
+    outer = (margin, margin, big - margin, big - margin)
+    draw.ellipse(outer, outline=TRACK, width=ring)
+    if view.fraction > 0:
+        # Clockwise from twelve o'clock, like a clock running down.
+        end = -90 + 360 * min(1.0, view.fraction)
+        draw.arc(outer, start=-90, end=end, fill=fill, width=ring)
+    inset = margin + ring + max(_SCALE, big * 0.03)
+    inner = (inset, inset, big - inset, big - inset)
+    draw.ellipse(inner, fill=fill)
+    centre = big / 2
+    diameter = big - 2 * inset
+    if view.state == "paused":
+        bar_w, bar_h, gap = diameter * 0.14, diameter * 0.46, diameter * 0.11
+        for x in (centre - gap - bar_w, centre + gap):
+            draw.rectangle((x, centre - bar_h / 2, x + bar_w, centre + bar_h / 2), fill=ink)
+    elif view.state == "blocked":
+        bar_w, bar_h = diameter * 0.62, diameter * 0.18
+        draw.rectangle(
+            (centre - bar_w / 2, centre - bar_h / 2, centre + bar_w / 2, centre + bar_h / 2),
+            fill=ink,
+        )
+    elif view.badge:
+        face = _fit_font(draw, view.badge, diameter)
+        draw.text((centre, centre), view.badge, font=face, fill=ink, anchor="mm")
+    return image.resize((size, size), Image.Resampling.LANCZOS)

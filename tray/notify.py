@@ -1,0 +1,170 @@
+"""Notifications: the agent's events turned into messages, and a thread that polls for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from agent.client import AgentUnavailable, ApiRefused
+from agent.fmt import date_short, duration, time_short
+from agent.i18n import _, current
+
+__all__ = [
+    "REMINDER_EN",
+    "REMINDER_VI",
+    "EventPoller",
+    "EventSource",
+    "Notice",
+    "notice_for",
+    "reminder_text",
+]
+
+log = logging.getLogger("playclock.tray")
+
+# Decree 147/2024/NĐ-CP, Art. 39(1)(g) prescribes these exact Vietnamese words, so they
+# are never left to a translation catalogue that might be missing or reworded.
+REMINDER_VI = "Chơi quá 180 phút một ngày sẽ ảnh hưởng xấu đến sức khỏe"
+REMINDER_EN = "Playing more than 180 minutes a day harms your health"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification: a title, a line or two of text, and the event kind behind it."""
+
+    title: str
+    text: str
+    kind: str
+
+
+def reminder_text() -> str:
+    """The Decree 147 health reminder in the current language."""
+    return REMINDER_VI if current() == "vi" else _(REMINDER_EN)
+
+
+def _opens_again(until: str | None, today: dt.date | None) -> str:
+    if not until:
+        return _("It stays closed for the rest of today.")
+    moment = dt.datetime.fromisoformat(until)
+    if today is not None and moment.date() > today + dt.timedelta(days=1):
+        return _("It opens again on {date} at {time}.").format(
+            date=date_short(moment.date()), time=time_short(moment)
+        )
+    return _("It opens again at {time}.").format(time=time_short(moment))
+
+
+def notice_for(
+    event: Mapping[str, Any],
+    child: str | None,
+    titles: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
+) -> Notice | None:
+    """The notification an event deserves for this child's tray, or None."""
+    kind = event.get("kind")
+    if event.get("child") not in (None, child):
+        return None
+    detail = event.get("detail") or {}
+    names = titles or {}
+    target = event.get("target")
+    if kind == "warning":
+        title = detail.get("title") or names.get(target or "", target or "")
+        return Notice(
+            _("Time is almost up"),
+            _("{limit}: {left} left. Save what you are doing.").format(
+                limit=title,
+                left=duration(detail.get("left_seconds", detail.get("minutes", 0) * 60)),
+            ),
+            kind,
+        )
+    if kind == "close":
+        app = names.get(target or "", target or _("An app"))
+        limit = names.get(detail.get("limit") or "", detail.get("limit") or app)
+        if detail.get("reason") == "window":
+            why = _("{limit} is not allowed at this time of day.").format(limit=limit)
+        else:
+            why = _("Today's time for {limit} is used up.").format(limit=limit)
+        return Notice(
+            _("{app} was closed").format(app=app),
+            f"{why} {_opens_again(detail.get('until'), today)}",
+            kind,
+        )
+    if kind == "reminder":
+        return Notice(_("Health reminder"), reminder_text(), kind)
+    if kind == "grant" and event.get("child") == child:
+        minutes = int(detail.get("minutes") or 0)
+        if minutes <= 0:
+            return None
+        return Notice(
+            _("More time"),
+            _("A parent gave you {time} more today.").format(time=duration(minutes * 60)),
+            kind,
+        )
+    if kind == "pause" and event.get("child") == child:
+        return Notice(_("Limits paused"), _("A parent paused your limits for today."), kind)
+    if kind == "resume" and event.get("child") == child:
+        return Notice(_("Limits resumed"), _("Your time limits count again."), kind)
+    if kind == "request_answered" and event.get("child") == child:
+        if detail.get("approved"):
+            minutes = int(detail.get("minutes") or 0)
+            return Notice(
+                _("Request approved"),
+                _("You got {time} more.").format(time=duration(minutes * 60)),
+                kind,
+            )
+        return Notice(_("Request answered"), _("A parent said no this time."), kind)
+    return None
+
+
+class EventSource(Protocol):
+    """The part of the agent client the poller uses."""
+
+    def events(self, after: int, wait: float = 0) -> dict[str, Any]: ...
+
+
+class EventPoller(threading.Thread):
+    """Long-polls the agent's events and hands each to `on_event` (daemon thread)."""
+
+    def __init__(
+        self,
+        client: EventSource,
+        on_event: Callable[[dict[str, Any]], None],
+        stop: threading.Event,
+        wait: float = 25.0,
+        retry: float = 5.0,
+    ) -> None:
+        super().__init__(name="playclock-tray-events", daemon=True)
+        self.client = client
+        self.on_event = on_event
+        self.stop = stop
+        self.wait = wait
+        self.retry = retry
+        self.after: int | None = None  # None: start from now, skipping the history
+
+    def poll_once(self) -> None:
+        """One round: fetch what is new and hand it on; errors wait `retry` seconds."""
+        try:
+            if self.after is None:
+                self.after = int(self.client.events(0)["last"])
+                return
+            answer = self.client.events(self.after, wait=self.wait)
+        except (AgentUnavailable, ApiRefused, KeyError, ValueError) as exc:
+            log.debug("events: %s", exc)
+            self.stop.wait(self.retry)
+            return
+        last = int(answer.get("last", self.after))
+        for event in answer.get("events", []):
+            if int(event.get("seq", 0)) > self.after:
+                try:
+                    self.on_event(event)
+                except Exception:  # one bad event must not end the notifications
+                    log.exception("event %r", event)
+        # A restarted agent counts from 1 again: follow it down.
+        self.after = last
+
+    def run(self) -> None:
+        """Poll until stopped."""
+        while not self.stop.is_set():
+            self.poll_once()
