@@ -71,6 +71,8 @@ class ApiContext:
     asks: RateLimiter = field(default_factory=lambda: RateLimiter(3, 600))
     logins: RateLimiter = field(default_factory=lambda: RateLimiter(20, 60))
     extra_routes: list[Callable[[FastAPI, ApiContext], None]] = field(default_factory=list)
+    pollers: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(8))
 
     @property
     def allowed_hosts(self) -> set[str]:
@@ -258,7 +260,15 @@ def create_app(ctx: ApiContext) -> FastAPI:
     def events(after: int = 0, wait: float = 0) -> dict[str, Any]:
         """New events after an id; waits up to `wait` seconds (long polling)."""
         wait = max(0.0, min(wait, 30.0))
-        items = agent.bus.wait(after, wait) if wait else agent.bus.since(after)
+        # A few long polls at a time (the trays); more answer at once, so no local
+        # program can tie up every worker thread of the API.
+        if wait and ctx.pollers.acquire(blocking=False):
+            try:
+                items = agent.bus.wait(after, wait)
+            finally:
+                ctx.pollers.release()
+        else:
+            items = agent.bus.since(after)
         return {"last": agent.bus.last_id, "events": items}
 
     @app.get(f"{API_PREFIX}/log")

@@ -93,6 +93,22 @@ class Runtime:
         """At `day_starts`: tick at once so the new day's budgets apply without waiting."""
         self.agent.tick()
 
+    def _weekly_report(self) -> None:
+        """Write last week's report (HTML and JSON) into `<data>/reports/` if it is missing."""
+        from agent.reports.weekly import write_weekly
+        from agent.reports.weeks import format_week, last_complete_week
+
+        try:
+            today = self.agent.state.day
+            stem = format_week(last_complete_week(today))
+            if not (self.data_dir / "reports" / f"{stem}.html").exists():
+                with self.agent.lock:
+                    self.agent.ledger.flush()
+                write_weekly(self.agent.ledger, self.agent.config, self.data_dir, today,
+                             self.agent.clock.tz)
+        except Exception:  # a report must never stop the agent
+            log.exception("weekly report failed")
+
     def _watch_settings(self) -> None:
         """Follow a changed `poll_seconds` after a config reload."""
         seconds = self.agent.config.settings.poll_seconds
@@ -167,4 +183,7 @@ def build(
     scheduler = BackgroundScheduler(timezone=tz)
     runtime = Runtime(agent, ledger, data_dir, scheduler)
     runtime_ref.append(runtime)
+    from agent.dashboard import add_routes  # the dashboard is served on the API's address
+
+    runtime.extras.setdefault("routes", []).append(add_routes)
     return runtime

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import io
 import locale as _locale
 import os
 import threading
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -67,6 +69,17 @@ def set_language(lang: str, *, thread_only: bool = False) -> None:
         _state.lang = lang
     else:
         _default[0] = lang
+
+
+@contextlib.contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Translate into `lang` in this thread for the duration of the block, then restore."""
+    before: str | None = getattr(_state, "lang", None)
+    _state.lang = lang
+    try:
+        yield
+    finally:
+        _state.lang = before
 
 
 def current() -> str:

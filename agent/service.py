@@ -76,7 +76,7 @@ class Agent:
         self.state = DayState(day=dt.date.min)
         self.statuses: tuple[ChildStatus, ...] = ()
         self._last_flush = steady()
-        self._closing: set[tuple[str, str, int]] = set()
+        self._closing: set[tuple[str, str, int, float]] = set()
         self.ticks = 0
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -233,9 +233,14 @@ class Agent:
         assert self.closer is not None
         born = {p.pid: p.create_time for p in processes}
         for close in closes:
-            new = [pid for pid in close.pids if (close.child, close.app, pid) not in self._closing]
+            # Keyed with the create time: a relaunch that got a freed pid again is a new process.
+            new = [
+                pid
+                for pid in close.pids
+                if (close.child, close.app, pid, born.get(pid, 0.0)) not in self._closing
+            ]
             for pid in new:
-                self._closing.add((close.child, close.app, pid))
+                self._closing.add((close.child, close.app, pid, born.get(pid, 0.0)))
                 self.closer.close(pid, born.get(pid, 0.0))
             if new:
                 until = close.until.isoformat(timespec="minutes") if close.until else None
@@ -248,8 +253,8 @@ class Agent:
         for action in self.closer.step(self.steady()):
             if getattr(action, "kind", "") == "kill":
                 self._event("kill", detail={"pid": action.pid})
-        alive = {p.pid for p in processes}
-        self._closing = {k for k in self._closing if k[2] in alive}
+        alive = {(p.pid, p.create_time) for p in processes}
+        self._closing = {k for k in self._closing if (k[2], k[3]) in alive}
 
     # -- views and parent actions ------------------------------------------------------
 

@@ -64,7 +64,6 @@ title = "Games"
 [[child]]
 name = "An"
 accounts = ["{getpass.getuser()}"]
-preset = "vn-decree-147"
 
 [child.limits.games]
 daily = 60

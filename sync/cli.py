@@ -19,9 +19,9 @@ from sync.consent import ChildInfo, ConsentMissing, make_consents, needs_child_c
 from sync.info import sync_info
 from sync.job import NOW_PATH, LazySecrets
 from sync.pairing import AlreadyPaired, Secrets, pair, withdraw
-from sync.state import SyncStore
+from sync.state import TOKEN_NAME, SyncStore
 from sync.texts import error_text
-from sync.transport import HubError, check_url, new_session
+from sync.transport import HubError, check_url, new_session, pairing_session
 
 __all__ = [
     "cmd_hub_serve",
@@ -34,6 +34,9 @@ __all__ = [
 ]
 
 OK, FAIL, USAGE = 0, 1, 2
+# The HTTP sessions used (tests swap in quicker retries).
+session_factory = new_session
+pairing_session_factory = pairing_session
 
 
 def _err(message: str) -> None:
@@ -120,11 +123,17 @@ def cmd_pair(args: argparse.Namespace) -> int:
     except ConsentMissing as exc:
         _err(str(exc))
         return USAGE
+    secrets = open_secrets()
+    try:
+        secrets.get(TOKEN_NAME)  # open the keyring now: pair only when the token can be kept
+    except Exception as exc:
+        _err(str(exc))
+        return FAIL
     ledger = _ledger(args)
     try:
-        result = pair(SyncStore(ledger), ledger, open_secrets(), url, args.code, consents,
+        result = pair(SyncStore(ledger), ledger, secrets, url, args.code, consents,
                       device_name=(socket.gethostname() or "PlayClock")[:100],
-                      ca_bundle=ca_bundle)
+                      ca_bundle=ca_bundle, session_factory=pairing_session_factory)
     except AlreadyPaired as exc:
         _err(str(exc))
         return FAIL
@@ -203,7 +212,7 @@ def cmd_now(args: argparse.Namespace) -> int:
         ledger = _ledger(args)
         try:
             tz = resolve_timezone(source.config.settings.timezone)
-            client = SyncClient(SyncStore(ledger), ledger, open_secrets(), None, new_session,
+            client = SyncClient(SyncStore(ledger), ledger, open_secrets(), None, session_factory,
                                 lambda: dt.datetime.now(tz),
                                 day_starts=source.config.settings.day_starts)
             report: SyncReport = client.run_once()
@@ -233,11 +242,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         return OK
     print(_("Sync: on, with {hub}.").format(hub=info["hub"]))
     for c in info["consents"]:
-        print(_("{child}: shared since {when} with the consent of {parent}").format(
-            child=c["child"], when=c["parent_consented_at"], parent=c["parent_name"])
-              + (_(" and of {child} ({when})").format(child=c["child"],
-                                                      when=c["child_consented_at"])
-                 if c["child_consented"] else "") + ".")
+        line = (
+            _("{child}: shared since {when}, with the consent of {parent} and of {child} "
+              "({child_when}).")
+            if c["child_consented"]
+            else _("{child}: shared since {when}, with the consent of {parent}.")
+        )
+        print(line.format(child=c["child"], when=c["parent_consented_at"],
+                          parent=c["parent_name"], child_when=c["child_consented_at"]))
         for label in share_labels(info["shares"].get(c["child"], [])):
             print(f"  - {label}")
     print(_("Nothing else leaves this computer: no window titles, web addresses, "
@@ -260,7 +272,8 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
             print(_("Sync is not on; there is nothing to withdraw."))
             return OK
         try:
-            error = withdraw(store, ledger, open_secrets(), actor="cli")
+            error = withdraw(store, ledger, open_secrets(), actor="cli",
+                             session_factory=session_factory)
         except Exception as exc:  # the keyring could not be opened
             _err(_("sync is off, but the hub could not be asked to delete the data yet: "
                    "{why}").format(why=exc))

@@ -51,6 +51,7 @@ class SyncReport:
     notes: list[str] = field(default_factory=list)  # e.g. "child_consent_needed:An"
     error: str | None = None  # a stable code (see sync.texts)
     detail: str | None = None
+    checked: bool = False  # the days were compared with what the hub holds
 
     @property
     def ok(self) -> bool:
@@ -156,7 +157,8 @@ class SyncClient:
             self._run(state, consents, report)
             state.last_attempt = now.isoformat(timespec="seconds")
             state.last_error = report.error
-            state.pending = sorted({day for _child, day in report.pending})
+            if report.checked:
+                state.pending = sorted({day for _child, day in report.pending})
         return report
 
     def _run(self, state: SyncState, consents: list[ChildConsent], report: SyncReport) -> None:
@@ -269,6 +271,7 @@ class SyncClient:
         finally:
             for plan in plans:
                 self._settle(state, plan, today, report)
+            report.checked = True
 
     def _send_day(
         self, conn: HubConnection, state: SyncState, plan: _Plan, day: dt.date,

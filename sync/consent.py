@@ -64,13 +64,14 @@ def make_consents(
         raise ConsentMissing([], _("a parent or guardian must give consent: name them"))
     if when.tzinfo is None:
         raise ValueError("consent times must carry a time zone")
-    agreed = {child_key(n) for n in child_agreed}
+    given = list(child_agreed)
+    agreed = {child_key(n) for n in given}
     kids = list(children)
-    unknown = agreed - {child_key(c.name) for c in kids}
+    known = {child_key(c.name) for c in kids}
+    unknown = [n for n in given if child_key(n) not in known]
     if unknown:
         raise ConsentMissing(
-            sorted(unknown),
-            _("no child named {names} in the rules").format(names=", ".join(sorted(unknown))),
+            unknown, _("no child named {names} in the rules").format(names=", ".join(unknown))
         )
     missing = [
         c.name

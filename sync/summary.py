@@ -30,7 +30,8 @@ MAX_APPS = 200
 MAX_CATEGORIES = 50
 # The hub's usage id rule: no spaces, slashes or colons, so no title, path or URL fits.
 _USAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-# Event kinds counted per day, and the summary's name for each count.
+# Event kinds counted per day, and the summary's name for each count (plus approved requests,
+# which count as grants).
 COUNTED_EVENTS = {
     "warning": "warnings",
     "close": "closes",
@@ -82,6 +83,13 @@ def _top(values: dict[str, float], limit: int) -> dict[str, int]:
     return dict(sorted(valid[:limit]))
 
 
+def _count_name(event: Event) -> str | None:
+    """Which count an event adds to: an approved request is bonus time granted too."""
+    if event.kind == "request_answered":
+        return "grants" if event.detail.get("approved") else None
+    return COUNTED_EVENTS.get(event.kind)
+
+
 def _count_events(
     ledger: SummaryLedger, child: str, first: dt.date, last: dt.date
 ) -> dict[dt.date, dict[str, int]]:
@@ -94,7 +102,7 @@ def _count_events(
     while True:
         page = ledger.events(since, until, after_id=after, limit=_EVENT_PAGE)
         for event in page:
-            name = COUNTED_EVENTS.get(event.kind)
+            name = _count_name(event)
             if name is None or event.day is None or not first <= event.day <= last:
                 continue
             if event.child is None or child_key(event.child) != key:

@@ -1,36 +1,101 @@
 """Update the gettext catalogs: extract strings, merge into vi/en, fold in translation lists.
 
-    .venv/bin/python tools/i18n.py [--merge FILE.txt ...]
+    .venv/bin/python tools/i18n.py [--merge FILE ...]
 
-Translation lists are lines `English<TAB>Vietnamese`; they fill empty Vietnamese entries.
+Translation lists fill empty Vietnamese entries (never overwrite one). Each is either lines
+`English<TAB>Vietnamese` (`\\n` for a newline; `#` starts a comment) or a PO file.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "agent" / "locale"
-SOURCES = ["rules", "agent", "tray", "sync", "installer"]
+MAPPING = ROOT / "babel.cfg"
+SOURCES = ("rules", "agent", "tray", "sync", "installer")
+# `_` and `ngettext` (agent.i18n, agent.dashboard.texts, Jinja2 templates), `N_` (rules/config.py)
+KEYWORDS = {**DEFAULT_KEYWORDS, "_": None, "N_": None, "ngettext": (1, 2)}
+COMMENT_TAGS = ("TRANSLATORS:",)
+LANGS = ("vi", "en")
+
+
+def extract_catalog() -> Catalog:
+    """Every translatable string in the sources (Python and Jinja2 templates), in memory."""
+    with MAPPING.open(encoding="utf-8") as fh:
+        method_map, options_map = parse_mapping_cfg(fh, filename=str(MAPPING))
+    catalog = Catalog(project="PlayClock", version="0.1.0", fuzzy=False)
+    for source in SOURCES:
+        found = extract_from_dir(
+            ROOT / source, method_map, options_map, keywords=KEYWORDS,
+            comment_tags=COMMENT_TAGS, strip_comment_tags=True,
+        )
+        for filename, lineno, message, comments, context in found:
+            catalog.add(
+                message, None, [(f"{source}/{filename}", lineno)],
+                auto_comments=comments, context=context,
+            )
+    return catalog
 
 
 def extract() -> Catalog:
-    """Every translatable string in the sources (Python and Jinja2 templates)."""
-    pot = LOCALES / "playclock.pot"
-    subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
-         "-k", "_", "-k", "N_", "-k", "ngettext:1,2", "--no-location", "--sort-output",
-         "--project", "PlayClock", "--version", "0.1.0", "-o", str(pot), *SOURCES],
-        cwd=ROOT, check=True, capture_output=True,
-    )
-    with pot.open("rb") as fh:
-        return read_po(fh)
+    """Extract the strings and write the template (agent/locale/playclock.pot)."""
+    template = extract_catalog()
+    with (LOCALES / "playclock.pot").open("wb") as fh:
+        write_po(fh, template, width=0, no_location=True, sort_output=True)
+    return template
+
+
+def _forms(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ("",)
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def is_translated(message: Message) -> bool:
+    """Whether every form of the message has a translation (a fuzzy one would not be used)."""
+    return all(_forms(message.string)) and not message.fuzzy
+
+
+def read_list(path: Path) -> dict[str, str]:
+    """One translation list: English (a singular msgid) → Vietnamese."""
+    text = path.read_text(encoding="utf-8")
+    table: dict[str, str] = {}
+    if any(line.startswith("msgid ") for line in text.splitlines()):
+        with path.open("rb") as fh:
+            for message in read_po(fh, locale="vi"):
+                forms = _forms(message.string)
+                if message.id and all(forms):
+                    table[_forms(message.id)[0]] = forms[0]
+        return table
+    for line in text.splitlines():
+        if "\t" in line and not line.startswith("#"):
+            en, vi = line.split("\t", 1)
+            if en and vi.strip():
+                table[en.replace("\\n", "\n")] = vi.replace("\\n", "\n")
+    return table
+
+
+def read_lists(names: list[str]) -> tuple[dict[str, str], list[str]]:
+    """All the lists together, and a note for each English string two lists translate apart."""
+    extra: dict[str, str] = {}
+    where: dict[str, str] = {}
+    clashes = []
+    for name in names:
+        for en, vi in read_list(Path(name)).items():
+            if en in extra and extra[en] != vi:
+                clashes.append(f"{en!r}: {where[en]} {extra[en]!r} / {name} {vi!r} (first kept)")
+                continue
+            extra.setdefault(en, vi)
+            where.setdefault(en, name)
+    return extra, clashes
 
 
 def update(template: Catalog, lang: str, extra: dict[str, str]) -> tuple[int, int]:
@@ -40,22 +105,30 @@ def update(template: Catalog, lang: str, extra: dict[str, str]) -> tuple[int, in
         with path.open("rb") as fh:
             catalog = read_po(fh, locale=lang)
     else:
-        catalog = Catalog(locale=lang, project="PlayClock", version="0.1.0")
+        catalog = Catalog(locale=lang, project="PlayClock", version="0.1.0", fuzzy=False)
     catalog.update(template, no_fuzzy_matching=True)
+    catalog.fuzzy = False
     missing = 0
     for message in catalog:
         if not message.id:
             continue
-        key = message.id if isinstance(message.id, str) else message.id[0]
-        if lang == "en" and not message.string:
-            message.string = message.id if isinstance(message.id, str) else tuple(message.id)
-        elif lang == "vi" and not message.string and key in extra:
-            message.string = extra[key] if isinstance(message.id, str) else (extra[key],)
-        text = message.string if isinstance(message.string, str) else "".join(message.string)
-        missing += not text
+        plural = not isinstance(message.id, str)
+        if lang == "en":
+            # English is the source: msgstr = msgid (singular, plural; nplurals=2).
+            message.string = tuple(message.id) if plural else message.id
+        elif not is_translated(message):
+            ids = _forms(message.id)
+            found = next((extra[i] for i in ids if i in extra), None)
+            if found is not None:
+                message.string = (found,) * catalog.num_plurals if plural else found
+        if plural and len(_forms(message.string)) != catalog.num_plurals:
+            forms = _forms(message.string)
+            message.string = tuple(forms[i] if i < len(forms) else forms[-1]
+                                   for i in range(catalog.num_plurals))
+        missing += not is_translated(message)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
-        write_po(fh, catalog, width=0, omit_header=False, sort_output=True,
+        write_po(fh, catalog, width=0, no_location=True, omit_header=False, sort_output=True,
                  ignore_obsolete=True)
     return len(catalog), missing
 
@@ -63,16 +136,13 @@ def update(template: Catalog, lang: str, extra: dict[str, str]) -> tuple[int, in
 def main() -> int:
     """Extract and update both catalogs."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--merge", nargs="*", default=[], help="English<TAB>Vietnamese lists")
+    parser.add_argument("--merge", nargs="*", default=[], help="translation lists (TSV or PO)")
     args = parser.parse_args()
-    extra: dict[str, str] = {}
-    for name in args.merge:
-        for line in Path(name).read_text(encoding="utf-8").splitlines():
-            if "\t" in line and not line.startswith("#"):
-                en, vi = line.split("\t", 1)
-                extra[en.replace("\\n", "\n")] = vi.replace("\\n", "\n")
+    extra, clashes = read_lists(args.merge)
+    for clash in clashes:
+        print(f"warning: lists disagree on {clash}", file=sys.stderr)
     template = extract()
-    for lang in ("vi", "en"):
+    for lang in LANGS:
         total, missing = update(template, lang, extra)
         print(f"{lang}: {total} messages, {missing} untranslated")
     return 0

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import queue
 import threading
+import time
 import webbrowser
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from tray.actions import Actions
 from tray.icon import draw_icon
 from tray.model import MenuEntry, TrayView, build_view, pick_child
 from tray.notify import EventPoller, notice_for
+from tray.xorg import embedded, xorg_icon_class
 
 __all__ = ["ICON_NAME", "ICON_SIZE", "XORG_BACKGROUND", "TrayApp", "to_pystray"]
 
@@ -26,6 +28,7 @@ ICON_SIZE = 64
 # pystray's xorg backend pastes the image without its alpha: give it a real background.
 XORG_BACKGROUND = (48, 48, 48)
 READY_SECONDS = 15.0
+DOCK_RETRY_SECONDS = 4.0
 
 
 def to_pystray(entries: Sequence[MenuEntry], run: Callable[[str], None]) -> Any:
@@ -47,17 +50,6 @@ def to_pystray(entries: Sequence[MenuEntry], run: Callable[[str], None]) -> Any:
         )
 
     return pystray.Menu(*(item(e) for e in entries))
-
-
-def _accept_clicks(icon: Any) -> None:
-    """Let pystray's xorg window receive clicks (0.19.5 never asks for ButtonPress events)."""
-    from Xlib import X
-
-    window = getattr(icon, "_window", None)
-    if window is None:
-        return
-    window.change_attributes(event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask)
-    icon._display.flush()
 
 
 class _Worker(threading.Thread):
@@ -101,6 +93,8 @@ class TrayApp:
         self.toasts: Any = None
         self.icon: Any = None
         self._wake = threading.Event()
+        self._dock_asked: float | None = None
+        self._dock_retry = DOCK_RETRY_SECONDS
         self._icon_lock = threading.Lock()
         self._worker = _Worker(self.actions.run)
 
@@ -215,10 +209,28 @@ class TrayApp:
         while not self.stop.is_set():
             try:
                 self.update()
+                self._check_dock()
             except Exception:  # keep refreshing whatever one round hit
                 log.exception("refresh failed")
             self._wake.wait(self.refresh_seconds)
             self._wake.clear()
+
+    def _check_dock(self) -> None:
+        """Ask the tray host again when it has not embedded the icon (xorg only)."""
+        icon = self.icon
+        if icon is None or not hasattr(icon, "redock") or embedded(icon):
+            self._dock_retry = DOCK_RETRY_SECONDS
+            self._dock_asked = None
+            return
+        now = time.monotonic()
+        if self._dock_asked is None:
+            self._dock_asked = now
+        elif now - self._dock_asked >= self._dock_retry:
+            log.warning("the tray host has not shown the icon; asking it again")
+            with self._icon_lock:
+                icon.redock()
+            self._dock_asked = now
+            self._dock_retry = min(300.0, self._dock_retry * 2)
 
     def on_event(self, event: dict[str, Any]) -> None:
         """An agent event: a notification when it deserves one, and a refresh."""
@@ -265,7 +277,8 @@ class TrayApp:
         self._start_tk()
         self.view = self.compute(self.fetch())
         xorg = not pystray.Icon.HAS_MENU
-        self.icon = pystray.Icon(
+        icon_class = xorg_icon_class(pystray.Icon) if xorg else pystray.Icon
+        self.icon = icon_class(
             ICON_NAME,
             icon=draw_icon(self.view, ICON_SIZE, XORG_BACKGROUND if xorg else None),
             title=self.view.tooltip,
@@ -278,7 +291,6 @@ class TrayApp:
             daemon=True,
         )
         if xorg:
-            _accept_clicks(self.icon)
             # pystray's xorg loop reads icon._thread before it sets it itself.
             self.icon._thread = thread
         thread.start()

@@ -62,6 +62,33 @@ def _pin(kind: str, d: Mapping[str, Any]) -> str:
     return _("Parent PIN: {what}").format(what=kind.removeprefix("pin."))
 
 
+def _rules_changed(config: Config, d: Mapping[str, Any]) -> str:
+    """What a parent changed in the rules, from the event's detail."""
+    if "key" in d and "child" in d:
+        limit = _target(config, str(d["key"]))
+        if d.get("limit") is None:
+            return _("Limit removed: {limit} for {child}.").format(limit=limit, child=d["child"])
+        return _("Limit changed: {limit} for {child}.").format(limit=limit, child=d["child"])
+    simple = {
+        "child_added": _("Child added: {child}."),
+        "child_removed": _("Child removed: {child}."),
+        "app_added": _("App added: {app}."),
+        "app_removed": _("App removed: {app}."),
+        "category_added": _("Category added: {title}."),
+        "category": _("Category renamed: {title}."),
+        "always_allowed": _("Always-allowed apps changed for {child}."),
+    }
+    for key, text in simple.items():
+        if key in d:
+            value = d.get("child", "") if key == "always_allowed" else d[key]
+            if key.startswith("category"):
+                value = d.get("title") or value
+            return text.format(child=value, app=value, title=value)
+    if "child" in d:
+        return _("Details of {child} changed.").format(child=d["child"])
+    return _("Rules changed.")
+
+
 def describe(event: Event, config: Config) -> str:
     """A sentence for an event."""
     d = event.detail
@@ -83,7 +110,7 @@ def describe(event: Event, config: Config) -> str:
         ),
         "config_loaded": lambda: _("Rules loaded."),
         "config_rejected": lambda: _("Rules file rejected: it has errors."),
-        "rules_changed": lambda: _("Rules changed."),
+        "rules_changed": lambda: _rules_changed(config, d),
         "reload": lambda: _("Rules reloaded."),
         "warning": lambda: _("Warning: {minutes} left on {limit}.").format(
             minutes=_minutes(d.get("minutes")), limit=target

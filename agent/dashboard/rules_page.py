@@ -280,7 +280,7 @@ def add_rules(app: FastAPI, web: Web) -> None:
         return save(
             "categories",
             lambda c: edit.add_category(c, cat_id, call.get("title")),
-            {"category_added": cat_id},
+            {"category_added": cat_id, "title": call.get("title")},
             _("Category added: {title}.").format(title=call.get("title") or cat_id),
         )
 
@@ -289,7 +289,7 @@ def add_rules(app: FastAPI, web: Web) -> None:
         return save(
             "categories",
             lambda c: edit.retitle_category(c, cat_id, call.get("title")),
-            {"category": cat_id},
+            {"category": cat_id, "title": call.get("title")},
             _("Category renamed: {title}.").format(title=call.get("title")),
         )
 

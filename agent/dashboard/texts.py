@@ -87,9 +87,5 @@ def language_names() -> list[tuple[str, str]]:
 @contextlib.contextmanager
 def language(lang: str) -> Iterator[Translations]:
     """Use `lang` for `agent.i18n._` and `agent.fmt` in this thread, then restore it."""
-    before = getattr(i18n._state, "lang", None) or ""
-    i18n.set_language(lang, thread_only=True)
-    try:
+    with i18n.language(lang):
         yield translations(lang)
-    finally:
-        i18n.set_language(before, thread_only=True)

@@ -133,11 +133,16 @@ def _state(row: Mapping[str, Any], paused: bool, today: dt.date) -> tuple[str, s
     if paused:
         return _("Paused"), ""
     if state == "blocked":
-        why = _("time is up") if row.get("reason") == "budget" else _("outside allowed hours")
         until = _until_text(row.get("until"), today)
+        if row.get("reason") == "budget":
+            if until:
+                return _("Blocked"), _("Time is up. Open again at {when}.").format(when=until)
+            return _("Blocked"), _("Time is up for today.")
         if until:
-            return _("Blocked"), _("{why}; open again at {when}").format(why=why, when=until)
-        return _("Blocked"), _("{why}; closed for the rest of today").format(why=why)
+            return _("Blocked"), _("Outside allowed hours. Open again at {when}.").format(
+                when=until
+            )
+        return _("Blocked"), _("Outside allowed hours for the rest of today.")
     if state == "warning":
         return _("Almost up"), ""
     return _("OK"), ""

@@ -135,11 +135,9 @@ class Web:
         return self.ctx.sessions.check(request.cookies.get(COOKIE))
 
     def origin_ok(self, request: Request) -> bool:
-        """A browser's Origin (when sent) must be this dashboard's own.
-
-        "null" passes: browsers send it for pages with `Referrer-Policy: no-referrer`; the
-        SameSite=Strict cookies and the CSRF tokens are the defence that matters.
-        """
+        """A browser's Origin (when sent) must be this dashboard's own."""
+        # "null" passes: browsers send it from pages with `Referrer-Policy: no-referrer`;
+        # the SameSite=Strict cookies and the CSRF tokens are the defence that matters.
         origin = request.headers.get("origin")
         if origin is None or origin == "null":
             return True

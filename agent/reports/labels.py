@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from agent import i18n
 from agent.fmt import duration
-from agent.i18n import _, ngettext, set_language
+from agent.i18n import _, language, ngettext
 from agent.reports.model import ClockJump, DayStatus, GapCause, Happening
 
 __all__ = [
@@ -23,18 +20,6 @@ __all__ = [
     "total_title",
     "weekday_abbr",
 ]
-
-
-@contextmanager
-def language(lang: str) -> Iterator[None]:
-    """Translate into `lang` in this thread for the duration of the block."""
-    state = i18n._state  # the thread's own choice, restored afterwards
-    before: str | None = getattr(state, "lang", None)
-    set_language(lang, thread_only=True)
-    try:
-        yield
-    finally:
-        state.lang = before
 
 
 def total_title() -> str:
@@ -206,6 +191,7 @@ def headings() -> dict[str, str]:
         "jumps": _("Clock changes"),
         "no_jumps": _("Nobody moved the system clock."),
         "no_usage": _("No screen time was recorded this week or last week."),
+        "no_apps": _("No apps were used this week."),
         "total_limit": _("Total limit"),
         "privacy": _("This report was made on this computer and is not sent anywhere."),
         "helpline": _("Need help? Call 111 — Tổng đài quốc gia bảo vệ trẻ em (free, 24/7)"),

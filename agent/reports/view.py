@@ -144,12 +144,16 @@ def _row(row: UsageRow) -> RowView:
     )
 
 
-def _when(h: Happening, report: Report) -> str:
-    i = report.days.index(h.day) if h.day in report.days else 0
-    clock = time_short(h.ts)
-    if report.day_seconds[i] != 86400:  # a DST change: the same hour can happen twice
-        clock += f" {h.ts.tzname()}"
-    return f"{weekday(h.day)} {clock}"
+def _clock(moment: dt.datetime) -> str:
+    """ "14:05", with the zone's abbreviation on a DST change day, when an hour comes twice."""
+    tz, day = moment.tzinfo, moment.date()
+    early = dt.datetime.combine(day, dt.time(0), tz).utcoffset()
+    late = dt.datetime.combine(day, dt.time(23, 59), tz).utcoffset()
+    return time_short(moment) + (f" {moment.tzname()}" if early != late else "")
+
+
+def _when(h: Happening) -> str:
+    return f"{weekday(h.day)} {_clock(h.ts)}"
 
 
 def _target(target: str | None, titles: dict[str, str]) -> str:
@@ -252,6 +256,8 @@ def child_view(child: ChildReport, report: Report, index: int) -> ChildView:
     )
     used_any = child.total.week > 0 or child.total.previous > 0
     chart, desc, compare = _charts(child, report, titles) if used_any else (None, "", None)
+    if child.total.week == 0:
+        chart = None  # nothing to draw this week; last week still shows in the comparison
     compare_rows = tuple(
         (
             titles[f"{c.kind}:{c.id}"],
@@ -271,7 +277,7 @@ def child_view(child: ChildReport, report: Report, index: int) -> ChildView:
         if child.event_count(k)
     )
     timeline = tuple(
-        (_when(h, report), lb.happening_text(h, _target(h.target, by_id))) for h in child.timeline
+        (_when(h), lb.happening_text(h, _target(h.target, by_id))) for h in child.timeline
     )
     return ChildView(
         child.name,
@@ -291,7 +297,7 @@ def child_view(child: ChildReport, report: Report, index: int) -> ChildView:
 
 
 def _moment(moment: dt.datetime) -> str:
-    return f"{weekday(moment.date())} {date_short(moment.date())} {time_short(moment)}"
+    return f"{weekday(moment.date())} {date_short(moment.date())} {_clock(moment)}"
 
 
 def report_view(report: Report, lang: str) -> ReportView:

@@ -16,13 +16,22 @@ from typing import Any
 
 import pytest
 
-from tests.support.agentproc import AgentProcess, child_of, limit_row, prefill_usage
+from tests.support.agentproc import (
+    AgentProcess,
+    child_of,
+    limit_row,
+    prefill_usage,
+    unique_game_name,
+)
 from tests.support.waiting import wait_for_line, wait_until
 
 POLL = 0.5
 GRACE = 2.0
 CLOSE_DEADLINE = POLL + GRACE + 1.0  # the brief's bound for closing a blocked game
 SLEEP = shutil.which("sleep") or "/bin/sleep"
+# The process name our `fakegame` app matches: unique to this run, so that other suites'
+# `fakegame` processes on this machine (root's, too) are neither counted nor closed here.
+GAME = unique_game_name()
 
 # Ignores SIGTERM, says "ready", then idles; started with SIGTERM already ignored (below)
 # so the agent cannot catch it before the handler is in place.
@@ -44,21 +53,21 @@ MakeAgent = Callable[..., AgentProcess]
 
 @pytest.fixture
 def game() -> Iterator[Path]:
-    """`fakegame` (a copy of sleep) in a directory every account may enter."""
+    """The game (a copy of sleep named GAME) in a directory every account may enter."""
     path = Path(tempfile.mkdtemp(prefix="playclock-agent-"))
     os.chmod(path, 0o755)
-    shutil.copy2(SLEEP, path / "fakegame")
-    os.chmod(path / "fakegame", 0o755)
-    yield path / "fakegame"
+    shutil.copy2(SLEEP, path / GAME)
+    os.chmod(path / GAME, 0o755)
+    yield path / GAME
     shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
 def stubborn(tmp_path: Path) -> Path:
-    """`fakegame` as a Python script that ignores SIGTERM."""
+    """The game as a Python script (named GAME) that ignores SIGTERM."""
     folder = tmp_path / "stubborn"
     folder.mkdir()
-    path = folder / "fakegame"
+    path = folder / GAME
     path.write_text(STUBBORN, encoding="utf-8")
     path.chmod(0o755)
     return path
@@ -89,7 +98,7 @@ def make_agent(tmp_path: Path) -> Iterator[MakeAgent]:
     made: list[AgentProcess] = []
 
     def make(**rules: Any) -> AgentProcess:
-        agent = AgentProcess.create(tmp_path, **rules)
+        agent = AgentProcess.create(tmp_path, game_name=GAME, **rules)
         made.append(agent)
         return agent
 
@@ -301,6 +310,9 @@ def test_a_broken_config_keeps_the_old_rules_enforcing(
     assert f"{agent.config}:{line}:" in error and "limits.games.daily" in error
     assert limit_row(doc)["state"] == "blocked"
     assert agent.events("config_rejected")
+    text = agent.cli("status")
+    assert text.returncode == 0, text.stderr
+    assert "Rules file has errors" in text.stdout and f"{agent.config}:{line}:" in text.stdout
 
     # A fixed file loads, and the new limit applies.
     agent.config.write_text(good.replace("daily = 0", "daily = 30"), encoding="utf-8")
@@ -317,3 +329,14 @@ def test_sigterm_stops_cleanly(make_agent: MakeAgent) -> None:
     assert events[-1].kind == "agent_stop"
     assert "stopped" in agent.stdout_path.read_text()
     assert agent.health() is None
+
+
+def test_status_with_a_broken_config_and_no_agent_is_bad_input(make_agent: MakeAgent) -> None:
+    agent = make_agent(daily=0)  # never started
+    agent.config.write_text(
+        agent.config.read_text(encoding="utf-8").replace("daily = 0", "daily = -5"), "utf-8"
+    )
+    done = agent.cli("status", "--json")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert f"{agent.config}:" in done.stderr and "limits.games.daily" in done.stderr

@@ -467,9 +467,9 @@ def test_event_stream_returns_when_a_grant_happens(
     assert box, "the long poll did not return within 4 s of the grant"
     resp, returned = box[0]
     assert returned - at < 2.0
-    events = resp.json()["events"]
+    events = [e for e in resp.json()["events"] if e["kind"] in CHANGE_KINDS]
     assert [(e["kind"], e["child"], e["actor"]) for e in events] == [("grant", "An", "parent")]
-    assert resp.json()["last"] == events[0]["seq"] > after
+    assert resp.json()["last"] >= events[0]["seq"] > after
 
 
 def test_event_stream_without_news_waits_then_returns_nothing(shared: tuple[Runtime, str]) -> None:
@@ -620,11 +620,15 @@ def test_no_pin_or_token_in_logs_or_events(
         assert api("DELETE", "/session", token=second["token"]).status_code == 204
         stream = api("GET", "/events").text
         day_log = api("GET", "/log").text
+        for name in ("playclock.api", "uvicorn.error"):
+            logging.getLogger(name).debug("capture check %s", name)
     finally:
         for lg, level in saved:
             lg.setLevel(level)
             if caplog.handler in lg.handlers and lg is not logging.getLogger():
                 lg.removeHandler(caplog.handler)
+    assert "capture check playclock.api" in caplog.text
+    assert "capture check uvicorn.error" in caplog.text
     events = json.dumps([e.as_json() for e in runtime.ledger.events()])
     assert '"pin.try"' in events  # the tries were logged, without what was typed
     out, err = capfd.readouterr()

@@ -28,18 +28,13 @@ from agent.dashboard import add_routes
 from agent.dashboard.texts import translations
 from agent.secrets import SECRETS_DIR_ENV
 from rules.timeutil import day_of
-from tests.support.chromium import (
-    chromium,
-    chromium_unavailable,
-    no_horizontal_scroll,
-    save_full_page,
-)
+from tests.support.browser import PHONE, browser_unavailable, chromium, save_full_screenshot
 from tests.support.hubserver import REPO_ROOT, free_port
 from tests.support.waiting import wait_until
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(chromium_unavailable() is not None, reason=str(chromium_unavailable())),
+    pytest.mark.skipif(browser_unavailable() is not None, reason=str(browser_unavailable())),
 ]
 
 PIN = "4321"
@@ -185,7 +180,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     """A fresh headless Chromium (no cookies), desktop-sized."""
-    with chromium(width=1280, height=900) as driver:
+    with chromium((1280, 900)) as driver:
         yield driver
 
 
@@ -205,8 +200,10 @@ def _login(driver: Any, url: str, pin: str = PIN) -> None:
     assert active.get_attribute("id") == "pin", "the PIN field should have the focus"
     active.send_keys(pin, Keys.ENTER)
     wait_until(
-        lambda: driver.current_url.split("?")[0].rstrip("/") != f"{url}/login"
-        or _text(driver, ".flash-error"),
+        lambda: (
+            driver.current_url.split("?")[0].rstrip("/") != f"{url}/login"
+            or _text(driver, ".flash-error")
+        ),
         timeout=10,
         message="the login answered",
     )
@@ -227,6 +224,22 @@ def _unlabelled(driver: Any) -> list[str]:
         """
     )
     return result
+
+
+def _shot(driver: Any, name: str) -> Path:
+    """The whole page as artifacts/screenshots/dashboard-NAME.png."""
+    path = SHOTS / f"dashboard-{name}.png"
+    assert save_full_screenshot(driver, path) > 1000
+    return path
+
+
+def _fits_width(driver: Any) -> bool:
+    """Whether the page fits the window's width (nothing to scroll sideways)."""
+    return bool(
+        driver.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1"
+        )
+    )
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -270,7 +283,7 @@ def test_parent_changes_a_limit_and_the_status_follows(server: Server, browser: 
         timeout=10,
         message="the API's status shows the new limit",
     )
-    assert 'daily = 95' in (server.runtime.agent.source.path or Path()).read_text()
+    assert "daily = 95" in (server.runtime.agent.source.path or Path()).read_text()
     budget = row["limit_seconds"] + row["bonus_seconds"]
     hours, minutes = divmod(budget // 60, 60)
     shown = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
@@ -357,13 +370,13 @@ def test_screenshots_of_each_page(server: Server, browser: Any, lang: str) -> No
             "This computer is monitored by PlayClock; a parent set it up; "
             "usage stays on this computer unless sync is on."
         ) in _text(browser, ".monitor")
-        shot = save_full_page(browser, SHOTS / f"dashboard-{name}-{lang}.png")
+        shot = _shot(browser, f"{name}-{lang}")
         assert _png_size(shot)[0] >= 1200
     browser.get(f"{server.url}/report")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
     assert browser.find_elements(By.CSS_SELECTOR, "nav.pc-bar a[rel=prev]")
     assert words.gettext("Previous week") in _text(browser, "nav.pc-bar")
-    shot = save_full_page(browser, SHOTS / f"dashboard-report-{lang}.png")
+    shot = _shot(browser, f"report-{lang}")
     assert _png_size(shot)[1] > 900, "the report has content below the bar"
     if lang == "en":
         DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
@@ -372,13 +385,13 @@ def test_screenshots_of_each_page(server: Server, browser: Any, lang: str) -> No
 
 
 def test_phone_sized_window(server: Server) -> None:
-    with chromium(width=390, height=844, phone=True) as phone:
+    with chromium(PHONE, mobile=True) as phone:
         phone.get(f"{server.url}/")
-        assert no_horizontal_scroll(phone), "the today page fits a phone's width"
-        save_full_page(phone, SHOTS / "dashboard-today-phone-en.png")
+        assert _fits_width(phone), "the today page fits a phone's width"
+        _shot(phone, "today-phone-en")
         _login(phone, server.url)
         for name in ("parent", "rules"):
             phone.get(f"{server.url}/{name}")
-            assert no_horizontal_scroll(phone), f"/{name} fits a phone's width"
-            save_full_page(phone, SHOTS / f"dashboard-{name}-phone-en.png")
+            assert _fits_width(phone), f"/{name} fits a phone's width"
+            _shot(phone, f"{name}-phone-en")
     assert _png_size(SHOTS / "dashboard-rules-phone-en.png")[0] == 390

@@ -70,9 +70,9 @@ def test_pair_then_every_day_on_the_hub_equals_the_ledger(
     assert r.json()["total_seconds"] == sum(
         expected_day(device.ledger, AN, d)["total_seconds"] for d in in_week)
 
-    # Nothing changed: nothing is sent again.
+    # Nothing changed: nothing is sent again (days older than yesterday are not even re-read).
     again = device.client().run_once()
-    assert again.ok and again.sent == [] and again.unchanged == 8
+    assert again.ok and again.sent == [] and again.unchanged == 4
 
     # More use today: only today goes again, under a higher revision, still exact.
     device.use(days[-1], AN, {"minecraft": 600})
@@ -161,6 +161,8 @@ def test_parent_commands_and_child_requests_round_trip(
     later = client.run_once()
     assert later.applied == [tomorrow]
     assert agent.ledger.load_day(agent.state.day).bonus[(AN, "total")] == 600
-    # The day's summary counts the grants it carried out.
-    assert hub_day(api, parent, AN, today)["counts"]["grants"] == 2
+    # The day's summary counts what was carried out: the grant, the approval, the request.
+    got = hub_day(api, parent, AN, today)
+    assert got == expected_day(device.ledger, AN, today)
+    assert got["counts"]["grants"] == 2 and got["counts"]["requests"] == 1
     device.close()

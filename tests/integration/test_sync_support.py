@@ -35,6 +35,7 @@ __all__ = [
     "TZ",
     "Device",
     "at",
+    "bodies",
     "expected_day",
     "fast_session",
     "hub_day",
@@ -159,13 +160,13 @@ class Device:
         return SyncClient(self.store, self.ledger, self.secrets, self.agent,
                           kwargs.pop("session_factory", fast_session), self.now, **kwargs)
 
-    def pair(self, url: str, code: str) -> PairResult:
+    def pair(self, url: str, code: str, ca_bundle: str | None = None) -> PairResult:
         """Both children, the parent's consent and An's."""
         kids = [ChildInfo(AN, YEAR - 11), ChildInfo(BINH, YEAR - 5)]
         consents = make_consents(kids, "Mẹ", [AN], self.now())
         return pair(self.store, self.ledger, self.secrets, url, code, consents,
-                    device_name="PC phòng khách", session_factory=fast_session,
-                    clock=self.now, timeout=FAST_TIMEOUT)
+                    device_name="PC phòng khách", ca_bundle=ca_bundle,
+                    session_factory=fast_session, clock=self.now, timeout=FAST_TIMEOUT)
 
     def use(self, day: dt.date, child: str, apps: dict[str, int], *, warnings: int = 0,
             closes: int = 0, grants: int = 0, requests: int = 0) -> None:
@@ -209,8 +210,12 @@ def expected_day(ledger: SqliteLedger, child: str, day: dt.date) -> dict[str, An
             out["apps" if kind == "app" else "categories"][ident] = round(seconds)
     names = {"warning": "warnings", "close": "closes", "grant": "grants", "request": "requests"}
     for e in ledger.events(limit=100_000):
-        if e.day == day and e.child == child and e.kind in names:
+        if e.day != day or e.child != child:
+            continue
+        if e.kind in names:
             out["counts"][names[e.kind]] += 1
+        elif e.kind == "request_answered" and e.detail.get("approved"):
+            out["counts"]["grants"] += 1
     return out
 
 
@@ -230,6 +235,7 @@ def start_hub(request: pytest.FixtureRequest, tmp: Path, backend: str = "sqlite"
 
 
 def bodies(records: list[Any]) -> str:
-    """Every recorded path and body, as one text to search."""
-    return "\n".join(r.line + " " + r.body.decode("utf-8", "replace") for r in records) + json.dumps(
-        [r.headers.get("User-Agent", "") for r in records])
+    """Every recorded request line, header and body, as one text to search."""
+    return "\n".join(
+        f"{r.line} {json.dumps(r.headers)} {r.body.decode('utf-8', 'replace')}" for r in records
+    )

@@ -17,6 +17,7 @@ import datetime as dt
 import getpass
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -39,6 +40,7 @@ __all__ = [
     "prefill_usage",
     "rules_text",
     "today",
+    "unique_game_name",
 ]
 
 START_TIMEOUT = 30.0
@@ -71,9 +73,15 @@ def rules_text(
     poll_seconds: float = 0.5,
     grace_seconds: float = 2,
     warn_minutes: tuple[int, ...] = (10, 5, 1),
+    game_name: str = "fakegame",
 ) -> str:
     """Rules for tests: child "An" on the current account (and "Binh" on `second_child`),
-    one custom app `fakegame` in category "games", a `games` limit of `daily` minutes."""
+    one custom app `fakegame` in category "games", a `games` limit of `daily` minutes.
+
+    `game_name` is the process name the app matches; give each test run its own
+    (see `unique_game_name`) so that another suite's `fakegame` on this machine is
+    neither counted nor closed by this agent.
+    """
     user = account or getpass.getuser()
     text = f"""\
 version = 1
@@ -87,7 +95,7 @@ listen = "127.0.0.1:{port}"
 [apps.fakegame]
 title = "Fake Game"
 category = "games"
-names = ["fakegame"]
+names = ["{game_name}"]
 
 [categories.games]
 title = "Games"
@@ -109,6 +117,11 @@ accounts = ["{second_child}"]
 daily = {second_daily}
 """
     return text
+
+
+def unique_game_name() -> str:
+    """A process name like "fakegame-1a2b3" (under Linux's 15-character limit)."""
+    return f"fakegame-{secrets.token_hex(3)[:5]}"
 
 
 def today(day_starts: int = 0) -> dt.date:

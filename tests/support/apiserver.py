@@ -207,7 +207,7 @@ def running_agent(
         runtime = build(rules, tmp_path / f"data-{attempt}")
         if scrypt is not None:
             runtime.pins()._params = scrypt  # a cheap hash, so that tests can try PINs often
-        if pin is not None:
+        if pin is not None and not runtime.pins().is_set():  # set already on a retry
             runtime.pins().set_pin(pin)
         try:
             runtime.start()

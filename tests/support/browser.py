@@ -127,7 +127,7 @@ def save_full_screenshot(driver: WebDriver, path: str | Path) -> int:
     import base64
 
     width, height = page_size(driver)
-    shot = driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+    shot = driver.execute_cdp_cmd(
         "Page.captureScreenshot",
         {
             "format": "png",

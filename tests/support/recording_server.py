@@ -11,7 +11,8 @@ everything: a sink that proves whether anything was sent at all). Faults apply t
 - `drop(count)`: close the connection at once, without an answer.
 
 `after_forward` (a callable taking the `Recorded` and the hub's status) runs after each
-forwarded request, before the answer goes back: e.g. kill the hub mid-upload.
+forwarded request, before the answer goes back: e.g. kill the hub mid-upload. When it returns
+True the hub's answer is lost (the client gets 502 instead).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class RecordingServer:
     def __init__(self, upstream: str | None = None, *, hold_seconds: float = 30.0) -> None:
         self.upstream = urlsplit(upstream) if upstream else None
         self.hold_seconds = hold_seconds
-        self.after_forward: Callable[[Recorded, int], None] | None = None
+        self.after_forward: Callable[[Recorded, int], bool | None] | None = None
         self._records: list[Recorded] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -116,6 +117,11 @@ class RecordingServer:
     def drop(self, count: int, match: str = "") -> None:
         """Close the connection of the next `count` matching requests without an answer."""
         self._add(Fault("drop", count, match))
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault."""
+        with self._lock:
+            self._faults.clear()
 
     def faults_left(self) -> int:
         """How many fault uses are still queued."""
@@ -175,14 +181,16 @@ class RecordingServer:
                     return
                 forwarded = fault is None or fault.forward
                 status, headers, payload = owner._forward(rec) if forwarded else (0, [], b"")
+                lost = False
                 if forwarded and owner.after_forward is not None and owner.upstream is not None:
-                    owner.after_forward(rec, status)
+                    lost = bool(owner.after_forward(rec, status))
                 if fault is not None and fault.kind == "hold":
                     owner._release.wait(owner.hold_seconds)
                     self.close_connection = True
                     return
-                if fault is not None and fault.kind == "lose":
-                    status, headers = fault.status, [("Content-Type", "application/json")]
+                if lost or (fault is not None and fault.kind == "lose"):
+                    status = fault.status if fault is not None and fault.kind == "lose" else 502
+                    headers = [("Content-Type", "application/json")]
                     payload = json.dumps({"error": "injected", "message": "lost"}).encode()
                 self._send(status, headers, payload)
 

@@ -146,8 +146,11 @@ def test_more_than_a_page_of_events_is_all_counted() -> None:
     """Events are read page by page: 2500 warnings are 2500."""
     ledger = MemoryLedger()
     for n in range(2500):
-        ledger.add_event(Event("warning", at(1, 8) + dt.timedelta(seconds=n), day(1), "An",
-                               "games", {"minutes": 1}))
+        ledger.add_event(
+            Event(
+                "warning", at(1, 8) + dt.timedelta(seconds=n), day(1), "An", "games", {"minutes": 1}
+            )
+        )
     an = child(build(ledger), "An")
     assert an["events"]["warning"] == 2500 and an["days"][1]["events"]["warning"] == 2500
 

@@ -28,18 +28,14 @@ def test_every_report_string_has_a_vietnamese_translation() -> None:
     """vi_strings.txt (PO format) covers every extracted message, with non-empty msgstr."""
     with VI.open("rb") as fh:
         catalog = read_po(fh, locale="vi")
-    translated = {
-        (m.id[0] if isinstance(m.id, tuple) else m.id): m.string
-        for m in catalog
-        if m.id
-    }
+    translated = {(m.id[0] if isinstance(m.id, tuple) else m.id): m.string for m in catalog if m.id}
     ids = extracted()
     assert len(ids) > 80
     missing = sorted(ids - set(translated))
     assert not missing, missing
     for msgid in ids:
         text = translated[msgid]
-        forms = text if isinstance(text, tuple) else (text,)
+        forms = tuple(text) if isinstance(text, (tuple, list)) else (str(text or ""),)
         assert all(forms), msgid
         # The same placeholders on both sides.
         want = sorted(re.findall(r"\{[^}]*\}", msgid))
@@ -58,6 +54,12 @@ def test_templates_hold_no_words_of_their_own() -> None:
 def test_the_vietnamese_terms_of_the_programme_are_used() -> None:
     """The interface words from the Vietnam reference."""
     text = VI.read_text(encoding="utf-8")
-    for term in ("Báo cáo hằng tuần", "Thời gian thưởng", "Thời gian sử dụng", "Trò chơi",
-                 "Tổng đài quốc gia bảo vệ trẻ em", "miễn phí"):
+    for term in (
+        "Báo cáo hằng tuần",
+        "Thời gian thưởng",
+        "Thời gian sử dụng",
+        "Trò chơi",
+        "Tổng đài quốc gia bảo vệ trẻ em",
+        "miễn phí",
+    ):
         assert term in text, term

@@ -23,8 +23,14 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 @pytest.mark.parametrize(
     ("text", "week"),
-    [("2026-W43", (2026, 43)), ("2026w43", (2026, 43)), (" 2026-w01 ", (2026, 1)),
-     ("2026-W53", (2026, 53)), ("2020-W53", (2020, 53)), ("2026-W5", (2026, 5))],
+    [
+        ("2026-W43", (2026, 43)),
+        ("2026w43", (2026, 43)),
+        (" 2026-w01 ", (2026, 1)),
+        ("2026-W53", (2026, 53)),
+        ("2020-W53", (2020, 53)),
+        ("2026-W5", (2026, 5)),
+    ],
 )
 def test_parse_week(text: str, week: tuple[int, int]) -> None:
     """YYYY-Www and its loose spellings parse; weeks 53 exist in long years."""

@@ -278,6 +278,19 @@ def test_relaunch_while_blocked_is_closed_at_the_next_tick(h: Harness) -> None:
     assert h.closer.pids == [100, 101, 100]
 
 
+def test_a_pid_reused_at_once_by_a_relaunch_is_closed_again(h: Harness) -> None:
+    """Windows hands a freed pid out again quickly: a new process with the same pid is new."""
+    prefill(h, 600)
+    h.agent.start()
+    h.procs.set([game(100)])
+    h.run(1)
+    h.procs.set([ProcessInfo(100, "fakegame", "/opt/fakegame", user="an", create_time=900.0)])
+    h.run(1)
+    assert h.closer.closed == [(100, 100.5), (100, 900.0)]
+    h.run(2)
+    assert len(h.closer.closed) == 2  # and each process only once
+
+
 # -- time -------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,124 @@
+"""Wiring: the agent's sync job, its local API routes, `hub serve` and the CLI's words."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from agent.ledger import MemoryLedger
+from rules.model import Config
+from sync import cli
+from sync.job import NOW_PATH, LazySecrets, install
+
+TZ = dt.timezone(dt.timedelta(hours=7))
+
+
+def _runtime() -> Any:
+    agent = SimpleNamespace(
+        clock=SimpleNamespace(now=lambda: dt.datetime(2026, 1, 5, 9, tzinfo=TZ)),
+        config=Config(), log=lambda *a, **k: None,
+    )
+    return SimpleNamespace(agent=agent, ledger=MemoryLedger(), extras={},
+                           scheduler=BackgroundScheduler(timezone=dt.UTC))
+
+
+def test_install_adds_the_five_minute_job_the_status_hook_and_the_routes() -> None:
+    rt = _runtime()
+    job = install(rt)
+    scheduled = rt.scheduler.get_job("sync")
+    assert scheduled is not None and scheduled.trigger.interval == dt.timedelta(minutes=5)
+    assert scheduled.max_instances == 1 and scheduled.coalesce is True
+    (hook,) = rt.extras["status_hooks"]
+    assert hook()["sync"]["enabled"] is False
+    app = FastAPI()
+    for add in rt.extras["routes"]:
+        add(app, None)
+    http = TestClient(app)
+    first = http.post(NOW_PATH).json()
+    assert first["ok"] is True and first["skipped"] == "disabled" and "throttled" not in first
+    assert http.post(NOW_PATH).json()["throttled"] is True  # at most one run per 10 s
+    assert http.get("/api/v1/sync").json()["enabled"] is False
+    assert job.last is not None
+
+
+def test_the_keyring_opens_lazily_and_once() -> None:
+    opened: list[int] = []
+    box: dict[str, str] = {}
+
+    class Store:
+        def get(self, name: str) -> str | None:
+            return box.get(name)
+
+        def set(self, name: str, value: str) -> None:
+            box[name] = value
+
+        def delete(self, name: str) -> None:
+            box.pop(name, None)
+
+    def opener() -> Store:
+        opened.append(1)
+        return Store()
+
+    secrets = LazySecrets(opener)
+    assert opened == []
+    secrets.set("sync-token", "x")
+    assert secrets.get("sync-token") == "x"
+    secrets.delete("sync-token")
+    assert secrets.get("sync-token") is None and opened == [1]
+
+
+def test_hub_serve_passes_the_database_and_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sync.hub
+
+    seen: list[tuple[str | None, str]] = []
+
+    def serve(db: str | None, listen: str) -> int:
+        seen.append((db, listen))
+        return 0
+
+    monkeypatch.setattr(sync.hub, "serve", serve)
+    args = argparse.Namespace(db="sqlite:////tmp/x.sqlite", listen="127.0.0.1:7390")
+    assert cli.cmd_hub_serve(args) == 0
+    assert seen == [("sqlite:////tmp/x.sqlite", "127.0.0.1:7390")]
+
+
+def test_status_when_off_says_usage_stays_here(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(config=None, data_dir=str(tmp_path))
+    assert cli.cmd_status(args) == 0
+    assert "off" in capsys.readouterr().out
+
+
+def test_reports_read_as_sentences(capsys: pytest.CaptureFixture[str]) -> None:
+    cli.print_report({"ok": False, "sent": [["An", "2026-01-05"]], "unchanged": 2,
+                      "pending": [["Bình", "2026-01-06"]], "applied": [1], "rejected": [],
+                      "forwarded": [4], "notes": ["child_consent_needed:Bình"],
+                      "error": "hub_unreachable"})
+    out = capsys.readouterr()
+    assert "An 2026-01-05" in out.out and "Bình 2026-01-06" in out.out
+    assert "Bình is 7 or older" in out.out
+    assert "could not be reached" in out.err
+
+
+def test_every_sync_message_has_a_vietnamese_translation() -> None:
+    from babel.messages.extract import extract_from_file
+
+    root = Path(__file__).resolve().parents[2]
+    lines = (root / "sync" / "vi_strings.txt").read_text(encoding="utf-8").splitlines()
+    pairs = dict(line.split("\t") for line in lines)
+    for source in sorted((root / "sync").glob("*.py")):
+        for _lineno, message, _c, _ctx in extract_from_file("python", str(source),
+                                                            keywords={"_": None}):
+            assert isinstance(message, str)
+            assert pairs.get(message), f"{source.name}: no Vietnamese for {message!r}"
+            assert sorted(re.findall(r"\{\w+\}", message)) == sorted(
+                re.findall(r"\{\w+\}", pairs[message])), message
