@@ -7,7 +7,7 @@ import ipaddress
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
 import uvicorn
@@ -132,10 +132,19 @@ class LimitBody(BaseModel):
                 raise ValueError(f"expected windows as HH:MM-HH:MM, got {text!r}")
         return value
 
-    def spec(self, key: str) -> LimitSpec:
-        """As the core's limit."""
-        windows = tuple(w for w in (parse_window(t) for t in self.allowed) if w is not None)
-        return LimitSpec(key=key, daily=self.daily, weekend=self.weekend, allowed=windows)
+    def spec(self, key: str, base: LimitSpec | None = None) -> LimitSpec:
+        """As the core's limit: the fields sent replace `base`'s, the others are kept."""
+        sent = self.model_fields_set
+        out = base if base is not None else LimitSpec(key=key)
+        changes: dict[str, Any] = {"key": key}
+        if "daily" in sent:
+            changes["daily"] = self.daily
+        if "weekend" in sent:
+            changes["weekend"] = self.weekend
+        if "allowed" in sent:
+            changes["allowed"] = tuple(
+                w for w in (parse_window(t) for t in self.allowed) if w is not None)
+        return replace(out, **changes)
 
 
 class PinChangeBody(BaseModel):
@@ -339,7 +348,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
 
     @app.put(f"{API_PREFIX}/children/{{child}}/limits/{{key}}")
     def set_limit(child: str, key: str, body: LimitBody, actor: Parent) -> dict[str, Any]:
-        run(lambda: agent.set_limit(child, key, body.spec(key), actor))
+        kid = agent.config.child(child)
+        base = kid.effective_limits().get(key) if kid is not None else None
+        run(lambda: agent.set_limit(child, key, body.spec(key, base), actor))
         return agent.status()
 
     @app.delete(f"{API_PREFIX}/children/{{child}}/limits/{{key}}")
@@ -396,6 +407,8 @@ class ApiServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            # A tray's long poll or an idle keep-alive must not hold the agent's stop up.
+            timeout_graceful_shutdown=2,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="playclock-api", daemon=True)

@@ -88,6 +88,10 @@ def _serve(args: argparse.Namespace, *, live: bool) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Set first: a TERM during start-up still ends in a clean stop with its event.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_a: stop.set())
     source = load_source(args)
     if source.config is None:
         return _issues(source)
@@ -98,9 +102,6 @@ def _serve(args: argparse.Namespace, *, live: bool) -> int:
         for issue in exc.issues:
             print(issue.format(_), file=sys.stderr)
         return USAGE
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_a: stop.set())
     try:
         runtime.start()
     except (OSError, NotLoopback) as exc:
@@ -200,10 +201,15 @@ def _offline_status(source: ConfigSource, data: Path) -> dict[str, Any]:
     ledger = SqliteLedger(db) if db.is_file() else MemoryLedger()
     try:
         state = ledger.load_day(day)
+        from sync.info import sync_info
+
+        sync = sync_info(ledger)
     finally:
         ledger.close()
     statuses = engine.decide(config, state, {}, now)
-    return status_document(day, statuses, running=False, config_error=source.error)
+    return status_document(day, statuses, running=False, config_error=source.error,
+                           extra={"sync": sync},
+                           accounts={c.name: c.accounts for c in config.children})
 
 
 def print_status(doc: dict[str, Any]) -> None:

@@ -186,4 +186,7 @@ def build(
     from agent.dashboard import add_routes  # the dashboard is served on the API's address
 
     runtime.extras.setdefault("routes", []).append(add_routes)
+    from sync.job import install as install_sync  # 5-min sync job (idle while sync is off)
+
+    install_sync(runtime)
     return runtime

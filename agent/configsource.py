@@ -92,12 +92,22 @@ class ConfigSource:
         try:
             resolve_timezone(config.settings.timezone)
         except UnknownTimezone:
-            line = next((i for i, text in enumerate(data.decode("utf-8").splitlines(), 1)
-                         if text.strip().startswith("timezone")), 1)
-            issue = ConfigIssue(str(self.path), line, "settings.timezone",
-                                "unknown time zone {value!r}; use an IANA name such as "
-                                '"Asia/Ho_Chi_Minh", or "auto"',
-                                {"value": config.settings.timezone})
+            line = next(
+                (
+                    i
+                    for i, text in enumerate(data.decode("utf-8").splitlines(), 1)
+                    if text.strip().startswith("timezone")
+                ),
+                1,
+            )
+            issue = ConfigIssue(
+                str(self.path),
+                line,
+                "settings.timezone",
+                "unknown time zone {value!r}; use an IANA name such as "
+                '"Asia/Ho_Chi_Minh", or "auto"',
+                {"value": config.settings.timezone},
+            )
             return self._fail([issue], signature)
         self.config, self.error, self._signature = config, None, signature
         return LoadOutcome(True, external=digest != self.written)

@@ -265,6 +265,7 @@ class Agent:
                 self.state.day,
                 self.statuses,
                 running=True,
+                accounts={c.name: c.accounts for c in self.config.children},
                 config_error=self.source.error,
                 extra=self.extra_status(),
             )

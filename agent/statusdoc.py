@@ -21,6 +21,7 @@ def status_document(
     running: bool,
     config_error: list[ConfigIssue] | None = None,
     extra: dict[str, Any] | None = None,
+    accounts: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
     """The design's status document; `extra` adds agent fields (mode, data dir, sync)."""
     agent: dict[str, Any] = {
@@ -32,5 +33,7 @@ def status_document(
     return {
         "day": day.isoformat(),
         "agent": agent,
-        "children": [s.as_json() for s in statuses],
+        # Extension: each child's OS accounts, so a tray can find its own child.
+        "children": [{**s.as_json(), "accounts": list((accounts or {}).get(s.name, ()))}
+                     for s in statuses],
     }

@@ -135,11 +135,15 @@ class SyncClient:
         """Push, pull and forward once; never sends anything without `enabled` and a consent."""
         report = SyncReport()
         with self.store.locked() as state:
-            if state.withdraw_pending:
-                report.error = finish_withdrawal(
-                    state, self.secrets, self.session_factory, self.timeout
-                )
+            if state.withdraw_pending:  # ask the hub again to delete what this device sent
                 report.skipped = "disabled"
+                try:
+                    report.error = finish_withdrawal(
+                        state, self.secrets, self.session_factory, self.timeout
+                    )
+                except Exception as exc:  # the keyring cannot be opened right now
+                    report.error, report.detail = "keyring", str(exc)
+                state.last_error = report.error
                 return report
             if not state.enabled or not state.hub:
                 report.skipped = "disabled"

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
+from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import MaxRetryError, SSLError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry
 
 from agent.i18n import _
@@ -17,6 +22,7 @@ __all__ = [
     "RETRY_METHODS",
     "HubConnection",
     "HubError",
+    "HubRetry",
     "HubUnavailable",
     "Unauthorized",
     "check_url",
@@ -49,11 +55,43 @@ class Unauthorized(HubError):
     """The device token is wrong or revoked: this device is no longer paired."""
 
 
+def _cert_failure(error: BaseException) -> bool:
+    """Whether a TLS error is a failed certificate check (anywhere in its chain)."""
+    seen: BaseException | None = error
+    for _depth in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError) or any(
+            isinstance(a, ssl.SSLCertVerificationError) for a in seen.args
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class HubRetry(Retry):
+    """urllib3's Retry, except that a certificate that fails verification is not retried."""
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> HubRetry:
+        """The next state, or MaxRetryError at once for a TLS failure (retrying cannot help)."""
+        if isinstance(error, SSLError) and _cert_failure(error):
+            raise MaxRetryError(_pool, url or "", error) from error  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 def hub_retry(
     total: int = 5, backoff_factor: float = 0.5, backoff_jitter: float = 0.5
 ) -> Retry:
     """Retries for every call: a full-day PUT with a revision, acks and requests are idempotent."""
-    return Retry(
+    return HubRetry(
         total=total,
         backoff_factor=backoff_factor,
         backoff_jitter=backoff_jitter,
@@ -76,7 +114,7 @@ def new_session(retry: Retry | None = None) -> requests.Session:
 def pairing_session() -> requests.Session:
     """Pairing uses the code up: retry only when the request never reached the hub."""
     return new_session(
-        Retry(total=3, connect=3, read=0, status=0, other=0, redirect=0, backoff_factor=0.5,
+        HubRetry(total=3, connect=3, read=0, status=0, other=0, redirect=0, backoff_factor=0.5,
               backoff_jitter=0.5, allowed_methods=RETRY_METHODS, raise_on_status=False)
     )
 

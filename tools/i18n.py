@@ -34,13 +34,20 @@ def extract_catalog() -> Catalog:
     catalog = Catalog(project="PlayClock", version="0.1.0", fuzzy=False)
     for source in SOURCES:
         found = extract_from_dir(
-            ROOT / source, method_map, options_map, keywords=KEYWORDS,
-            comment_tags=COMMENT_TAGS, strip_comment_tags=True,
+            ROOT / source,
+            method_map,
+            options_map,
+            keywords=KEYWORDS,
+            comment_tags=COMMENT_TAGS,
+            strip_comment_tags=True,
         )
         for filename, lineno, message, comments, context in found:
             catalog.add(
-                message, None, [(f"{source}/{filename}", lineno)],
-                auto_comments=comments, context=context,
+                message,
+                None,
+                [(f"{source}/{filename}", lineno)],
+                auto_comments=comments,
+                context=context,
             )
     return catalog
 
@@ -123,13 +130,21 @@ def update(template: Catalog, lang: str, extra: dict[str, str]) -> tuple[int, in
                 message.string = (found,) * catalog.num_plurals if plural else found
         if plural and len(_forms(message.string)) != catalog.num_plurals:
             forms = _forms(message.string)
-            message.string = tuple(forms[i] if i < len(forms) else forms[-1]
-                                   for i in range(catalog.num_plurals))
+            message.string = tuple(
+                forms[i] if i < len(forms) else forms[-1] for i in range(catalog.num_plurals)
+            )
         missing += not is_translated(message)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
-        write_po(fh, catalog, width=0, no_location=True, omit_header=False, sort_output=True,
-                 ignore_obsolete=True)
+        write_po(
+            fh,
+            catalog,
+            width=0,
+            no_location=True,
+            omit_header=False,
+            sort_output=True,
+            ignore_obsolete=True,
+        )
     return len(catalog), missing
 
 

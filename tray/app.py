@@ -17,7 +17,7 @@ from tray.actions import Actions
 from tray.icon import draw_icon
 from tray.model import MenuEntry, TrayView, build_view, pick_child
 from tray.notify import EventPoller, notice_for
-from tray.xorg import embedded, xorg_icon_class
+from tray.xorg import xorg_icon_class
 
 __all__ = ["ICON_NAME", "ICON_SIZE", "XORG_BACKGROUND", "TrayApp", "to_pystray"]
 
@@ -218,7 +218,7 @@ class TrayApp:
     def _check_dock(self) -> None:
         """Ask the tray host again when it has not embedded the icon (xorg only)."""
         icon = self.icon
-        if icon is None or not hasattr(icon, "redock") or embedded(icon):
+        if icon is None or not hasattr(icon, "redock") or icon.embedded():
             self._dock_retry = DOCK_RETRY_SECONDS
             self._dock_asked = None
             return
@@ -301,7 +301,9 @@ class TrayApp:
         self._apply(self.view)
         self._worker.start()
         threading.Thread(target=self._refresher, name="playclock-tray-refresh", daemon=True).start()
-        EventPoller(self.client, self.on_event, self.stop).start()
+        # Its own connection: a long poll must not share a requests.Session with other threads.
+        events = AgentClient(self.url) if isinstance(self.client, AgentClient) else self.client
+        EventPoller(events, self.on_event, self.stop).start()
         try:
             if self.host is not None:
                 self.host.run(self.stop)

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from tray.model import IconState, TrayView
 
-__all__ = ["COLOURS", "TEXT_COLOURS", "TRACK", "draw_icon", "font"]
+__all__ = ["COLOURS", "TEXT_COLOURS", "TRACK", "draw_icon", "fit_icon", "font"]
 
 RGB = tuple[int, int, int]
 
@@ -93,3 +93,13 @@ def draw_icon(view: TrayView, size: int = 64, background: RGB | None = None) -> 
         face = _fit_font(draw, view.badge, diameter)
         draw.text((centre, centre), view.badge, font=face, fill=ink, anchor="mm")
     return image.resize((size, size), Image.Resampling.LANCZOS)
+
+
+def fit_icon(image: Image.Image, width: int, height: int) -> Image.Image:
+    """An RGB image of a tray slot's size with the icon centred, round (not stretched)."""
+    side = max(1, min(width, height))
+    corner = image.convert("RGB").getpixel((0, 0))
+    slot = Image.new("RGB", (width, height), corner if isinstance(corner, tuple) else 0)
+    icon = image.convert("RGB").resize((side, side), Image.Resampling.LANCZOS)
+    slot.paste(icon, ((width - side) // 2, (height - side) // 2))
+    return slot

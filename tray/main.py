@@ -66,9 +66,6 @@ def cmd_tray(args: argparse.Namespace) -> int:
         return 1
     from tray.app import TrayApp
 
-    import faulthandler
-
-    faulthandler.register(signal.SIGUSR1)  # DEBUG
     app = TrayApp(AgentClient(url), url, user=getpass.getuser(), accounts=accounts)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_a: app.stop.set())

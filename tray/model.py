@@ -10,6 +10,7 @@ from typing import Any, Literal
 from agent.commands import tightest
 from agent.fmt import date_short, duration, time_short
 from agent.i18n import _
+from agent.titles import limit_title
 
 __all__ = [
     "ABOUT",
@@ -149,7 +150,7 @@ def _until(row: Mapping[str, Any], today: dt.date | None) -> str | None:
 
 def limit_line(row: Mapping[str, Any], today: dt.date | None = None) -> str:
     """ "Minecraft — 23 min left", "Games — blocked until 08:00"."""
-    title = row["title"]
+    title = _title(row)
     if row["state"] == "blocked":
         until = _until(row, today)
         if until:
@@ -188,7 +189,7 @@ def _parent_menu(child: Mapping[str, Any], parent: bool) -> MenuEntry:
             MenuEntry(duration(m * 60), limit_action(row["id"], m), checked=current == m * 60)
             for m in LIMIT_CHOICES
         )
-        limits.append(MenuEntry(row["title"], children=choices))
+        limits.append(MenuEntry(_title(row), children=choices))
     entries: list[MenuEntry] = [*grants, SEPARATOR, pause]
     if limits:
         entries.append(MenuEntry(_("Set a daily limit"), children=tuple(limits)))
@@ -228,6 +229,11 @@ def _unreachable() -> TrayView:
     )
 
 
+def _title(row: Mapping[str, Any]) -> str:
+    """A limit's title in the tray's language (built-in categories and the total translated)."""
+    return limit_title(str(row.get("kind", "")), str(row.get("id", "")), str(row["title"]))
+
+
 def _state_of(child: Mapping[str, Any]) -> tuple[IconState, Mapping[str, Any] | None]:
     row = tightest(dict(child))
     if child.get("paused"):
@@ -252,11 +258,11 @@ def _tooltip(name: str, state: IconState, row: Mapping[str, Any] | None, today: 
         until = _until(row, today)
         if until:
             return _("{child}: {limit} blocked until {until}").format(
-                child=name, limit=row["title"], until=until
+                child=name, limit=_title(row), until=until
             )
-        return _("{child}: {limit} blocked today").format(child=name, limit=row["title"])
+        return _("{child}: {limit} blocked today").format(child=name, limit=_title(row))
     return _("{child}: {left} left ({limit})").format(
-        child=name, left=duration(row["left_seconds"]), limit=row["title"]
+        child=name, left=duration(row["left_seconds"]), limit=_title(row)
     )
 
 

@@ -1,50 +1,137 @@
-"""Work-arounds for pystray 0.19.5's xorg backend: clicks, repeated dock requests, lost docks."""
+"""Work-arounds for pystray 0.19.5's xorg backend: clicks, X calls from several threads, docks.
+
+- pystray never asks for ButtonPress events on its window, so a click did nothing.
+- An icon or title update from another thread sends an X event over the display connection
+  that the loop thread is reading; python-xlib then sometimes loses a reply and the loop
+  hangs for good (no drawing, no clicks, no exit). Here every X call runs in the loop
+  thread: other threads queue the work and wake the loop through a pipe.
+- pystray sends a new dock request on every update; ask the tray host once instead.
+- pystray stretches the image to the tray's slot; keep the icon round instead.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import os
+import queue
+import select
+import threading
+import types
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
-__all__ = ["embedded", "xorg_icon_class"]
+from tray.icon import fit_icon
+
+__all__ = ["CALL_TIMEOUT", "xorg_icon_class"]
 
 log = logging.getLogger("playclock.tray")
 
+T = TypeVar("T")
+CALL_TIMEOUT = 10.0
+_MARSHALLED = ("_show", "_hide", "_update_icon", "_update_title", "_stop")
+
 
 def xorg_icon_class(base: Any) -> Any:
-    """A subclass of pystray's xorg Icon that can be clicked and docks once per tray host."""
+    """A subclass of pystray's xorg Icon whose X calls all happen in its loop thread."""
     from Xlib import X
 
-    class XorgIcon(base):  # type: ignore[misc, valid-type]
+    class XorgIcon(base):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            # pystray never asks for ButtonPress events, so a click did nothing.
+            self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
+            self._wake_r, self._wake_w = os.pipe()
+            self._loop_done = threading.Event()
+            for name in _MARSHALLED:
+                original = types.MethodType(getattr(base, name), self)
+                setattr(self, name, self._marshal(original))
             self._window.change_attributes(
                 event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask
             )
             self._display.flush()
 
+        def _in_loop(self) -> bool:
+            thread = getattr(self, "_thread", None)
+            return thread is not None and threading.get_ident() == thread.ident
+
+        def call(self, fn: Callable[[], T]) -> T | None:
+            """Run `fn` in the loop thread and return its result (None if the loop ended)."""
+            if self._in_loop():
+                return fn()
+            if self._loop_done.is_set():
+                return None
+            future: Future[T] = Future()
+            self._jobs.put((fn, future))
+            os.write(self._wake_w, b"!")
+            try:
+                return future.result(CALL_TIMEOUT)
+            except TimeoutError:
+                log.error("the tray icon's X loop did not answer")
+                return None
+
+        def _marshal(self, fn: Callable[[], None]) -> Callable[[], None]:
+            def run() -> None:
+                self.call(fn)
+
+            return run
+
+        def _run_jobs(self) -> None:
+            while True:
+                try:
+                    fn, future = self._jobs.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # handed to the waiting thread
+                    future.set_exception(exc)
+
+        def _events(self) -> Iterator[Any]:
+            display = self._display
+            try:
+                while True:
+                    self._run_jobs()
+                    if display.pending_events():
+                        yield display.next_event()
+                        continue
+                    ready, _w, _x = select.select([display.fileno(), self._wake_r], [], [])
+                    if self._wake_r in ready:
+                        os.read(self._wake_r, 4096)
+            finally:
+                self._loop_done.set()
+                self._run_jobs()
+
+        def _assert_icon_data(self, width: int, height: int) -> None:
+            # pystray stretches the image to the slot; a tall slot made the ring an oval.
+            current = getattr(self, "_icon_data", None)
+            if current is not None and current.size == (width, height):
+                return
+            data = fit_icon(self._icon, width, height)
+            # python-xlib's put_pil_image still calls the old PIL name.
+            setattr(data, "tostring", data.tobytes)  # noqa: B010
+            self._icon_data = data
+
         def _assert_docked(self) -> None:
-            # pystray sends a new dock request on every icon update; a tray host that
-            # gets several while embedding can lose the icon. Ask once per host.
             if not self._systray_manager:
                 self._dock_window()
             assert self._systray_manager
 
         def redock(self) -> None:
-            """Ask the tray host to embed the icon again (from any thread)."""
-            self._systray_manager = None
-            self._update_icon()
+            """Ask the tray host to embed the icon again."""
+
+            def again() -> None:
+                self._systray_manager = None
+                base._update_icon(self)
+
+            self.call(again)
+
+        def embedded(self) -> bool:
+            """Whether the tray host has taken the icon's window in."""
+
+            def check() -> bool:
+                tree = self._window.query_tree()
+                return bool(tree.parent.id != tree.root.id)
+
+            return bool(self.call(check) or self._loop_done.is_set())
 
     return XorgIcon
-
-
-def embedded(icon: Any) -> bool:
-    """Whether the tray host has taken the icon's window in (it is no longer the root's child)."""
-    window = getattr(icon, "_window", None)
-    if window is None:
-        return True
-    try:
-        tree = window.query_tree()
-    except Exception:  # the window is gone: nothing to re-dock
-        return True
-    return bool(tree.parent.id != tree.root.id)

@@ -138,6 +138,14 @@ def describe(event: Event, config: Config) -> str:
             else _("Request denied.")
         ),
         "pin_changed": lambda: _("Parent PIN changed."),
+        "sync_consent": lambda: _("Consent to share summaries recorded for {child}.").format(
+            child=event.child or d.get("child", "")),
+        "sync_paired": lambda: _("Sync with the family hub turned on."),
+        "sync_withdrawn": lambda: _("Sync turned off; the hub was asked to delete this "
+                                    "computer's data."),
+        "sync_revoked": lambda: _("Sync stopped: the family hub no longer accepts this computer."),
+        "sync_consent_withdrawn": lambda: _("Consent to share withdrawn for {child}.").format(
+            child=event.child or d.get("child", "")),
     }
     make = texts.get(k)
     return str(make()) if make else _("Event: {kind}").format(kind=k)
@@ -152,7 +160,8 @@ def _actor(actor: str) -> str:
         "child": _("child"),
         "agent": _("PlayClock"),
         "pin": _("PIN check"),
-    }.get(actor, actor)
+        "sync": _("family sync"),
+    }.get(actor, _("parent, from the family hub") if actor.startswith("hub:") else actor)
 
 
 def log_lines(events: list[Event], config: Config, tz: dt.tzinfo) -> list[LogLine]:

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agent import fmt
+from agent import fmt, titles
 from agent.dashboard.texts import _
+from agent.titles import category_title
 from rules import engine
-from rules.catalog import BUILTIN_CATEGORIES
-from rules.model import TOTAL, Config, LimitSpec, Window
+from rules.model import Config, LimitSpec, Window
 from rules.timeutil import windows_for
 
 __all__ = [
@@ -25,30 +25,9 @@ __all__ = [
 ]
 
 
-def category_title(cat_id: str, title: str) -> str:
-    """A category's title; the built-in ones translated unless a parent renamed them."""
-    builtin = {
-        "games": _("Games"),
-        "browsers": _("Web browsers"),
-        "video": _("Video"),
-        "social": _("Social media"),
-        "chat": _("Chat"),
-        "creative": _("Creative"),
-        "education": _("Education"),
-        "other": _("Other"),
-    }
-    if BUILTIN_CATEGORIES.get(cat_id) == title:
-        return builtin.get(cat_id, title)
-    return title
-
-
 def limit_title(config: Config, key: str, kind: str, title: str) -> str:
-    """A limit's title for people: "Total screen time", a category's or an app's title."""
-    if kind == "total" or key == TOTAL:
-        return _("Total screen time")
-    if kind == "category":
-        return category_title(key, title)
-    return title
+    """A limit's title for people (see agent.titles)."""
+    return titles.limit_title(kind, key, title)
 
 
 def _hhmm(minutes: int) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 from agent.fmt import duration
 from agent.i18n import _, language, ngettext
 from agent.reports.model import ClockJump, DayStatus, GapCause, Happening
+from agent.titles import category_title
 
 __all__ = [
     "category_title",
@@ -25,22 +26,6 @@ __all__ = [
 def total_title() -> str:
     """The name of the "total" row."""
     return _("Total")
-
-
-def category_title(ident: str, title: str) -> str:
-    """A category's title, translated when it is a built-in one left under its own name."""
-    builtin = {
-        "games": ("Games", _("Games")),
-        "browsers": ("Web browsers", _("Web browsers")),
-        "video": ("Video", _("Video")),
-        "social": ("Social media", _("Social media")),
-        "chat": ("Chat", _("Chat")),
-        "creative": ("Creative", _("Creative")),
-        "education": ("Education", _("Education")),
-        "other": ("Other", _("Other")),
-    }
-    english, translated = builtin.get(ident, (None, title))
-    return translated if english == title else title
 
 
 def weekday_abbr(day: dt.date) -> str:

@@ -64,7 +64,9 @@ def serve(db_url: str | None, listen: str = DEFAULT_LISTEN, *, ssl_certfile: str
           flush=True)
     config = uvicorn.Config(app, host=host, port=port, ssl_certfile=ssl_certfile,
                             ssl_keyfile=ssl_keyfile, access_log=access_log, log_level="info",
-                            proxy_headers=True, server_header=False)
+                            proxy_headers=True, server_header=False,
+                            # Idle keep-alive clients must not hold a stop up for ever.
+                            timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     try:
         server.run()

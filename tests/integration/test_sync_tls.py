@@ -53,7 +53,11 @@ def tls_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
         yield url, str(cert)
     finally:
         proc.terminate()
-        proc.wait(15)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(15)
 
 
 def test_an_unknown_certificate_is_refused_and_a_given_ca_bundle_is_trusted(
@@ -75,3 +79,4 @@ def test_an_unknown_certificate_is_refused_and_a_given_ca_bundle_is_trusted(
     assert report.ok and report.sent == [(AN, BASE.isoformat())], report
     assert hub_day(api, parent, AN, BASE) == expected_day(device.ledger, AN, BASE)
     device.close()
+    api.http.close()

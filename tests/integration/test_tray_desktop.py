@@ -20,8 +20,9 @@ from PIL import Image, ImageChops, ImageStat
 
 from tests.support.waiting import wait_until
 from tests.support.xdesktop import XDesktop, xdesktop, xdesktop_unavailable
+from tray import model
 from tray.app import ICON_NAME, ICON_SIZE, XORG_BACKGROUND
-from tray.icon import COLOURS, TEXT_COLOURS, draw_icon
+from tray.icon import COLOURS, TEXT_COLOURS, draw_icon, fit_icon
 from tray.model import TrayView, build_view, grant_action
 from tray.panel import PANEL_CLASS, focus_order, plan
 
@@ -140,12 +141,21 @@ def agent(tmp_path: Path) -> Iterator[RunningAgent]:
         log.close()
 
 
-def start_tray(desk: XDesktop, agent: RunningAgent, url: str, log: Path) -> subprocess.Popen[bytes]:
+def start_tray(
+    desk: XDesktop,
+    agent: RunningAgent,
+    url: str,
+    log: Path,
+    argv: list[str] | None = None,
+) -> subprocess.Popen[bytes]:
     env = {**agent.env, **desk.env, "PYSTRAY_BACKEND": "xorg"}
     env.update({"LANGUAGE": "en", "LC_ALL": "C.UTF-8"})
     with log.open("wb") as out:
         return subprocess.Popen(
-            [*agent.argv, "tray", "--url", url], env=env, stdout=out, stderr=subprocess.STDOUT
+            [*(argv or agent.argv), "tray", "--url", url],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -159,8 +169,7 @@ def icon_window(desk: XDesktop, tray: subprocess.Popen[bytes], log: Path) -> int
 
 def expected_icon(view: TrayView, width: int, height: int) -> Image.Image:
     """What pystray's xorg backend puts on screen for a view: scaled to the tray's slot."""
-    image = draw_icon(view, ICON_SIZE, XORG_BACKGROUND)
-    return image.resize((width, height), Image.Resampling.LANCZOS).convert("RGB")
+    return fit_icon(draw_icon(view, ICON_SIZE, XORG_BACKGROUND), width, height)
 
 
 def difference(a: Image.Image, b: Image.Image) -> float:
@@ -190,6 +199,19 @@ def save_zoomed(image: Image.Image, name: str, factor: int = 6) -> None:
     image.resize(size, Image.Resampling.NEAREST).save(SHOTS / name)
 
 
+def wait_for_icon(desk: XDesktop, window: int, view: TrayView, what: str) -> Image.Image:
+    """The icon's pixels once they are what `view` draws (within a small tolerance)."""
+
+    def shows() -> Image.Image | None:
+        shot = grab_icon(desk, window)
+        want = expected_icon(view, shot.width, shot.height)
+        return shot if difference(shot, want) < 3 else None
+
+    found = wait_until(shows, 20, 0.1, message=what)
+    assert found is not None
+    return found
+
+
 def view_with(agent: RunningAgent, left_minutes: int) -> TrayView:
     """The view the tray should show, with the tightest limit at `left_minutes`."""
     doc = agent.status()
@@ -208,15 +230,7 @@ def test_icon_panel_and_pin_dialog_grant_fifteen_minutes(
             live = build_view(agent.status(), child="An")
             assert (live.state, live.badge) == ("ok", "30")  # Fake Game: 30 of 30 minutes
 
-            def shows(view: TrayView) -> Image.Image | None:
-                shot = grab_icon(desk, window)
-                want = expected_icon(view, shot.width, shot.height)
-                print("DBG", shot.size, difference(shot, want))
-                shot.resize((shot.width*8, shot.height*8)).save("/tmp/trayimg/dbg_shot.png")
-                want.resize((shot.width*8, shot.height*8)).save("/tmp/trayimg/dbg_want.png")
-                return shot if difference(shot, want) < 3 else None
-
-            icon = wait_until(lambda: shows(live), 20, 0.1, message="the icon drawn as '30'")
+            icon = wait_for_icon(desk, window, live, "the icon drawn as '30'")
             save_zoomed(icon, "tray-icon.png")
             assert share_close_to(icon, COLOURS["ok"]) > 0.3  # mostly green
             centre = icon.crop(
@@ -252,7 +266,7 @@ def test_icon_panel_and_pin_dialog_grant_fifteen_minutes(
             assert agent.child()["limits"][0]["left_seconds"] == 45 * 60
 
             after = view_with(agent, 45)
-            icon = wait_until(lambda: shows(after), 20, 0.1, message="the icon redrawn as '45'")
+            icon = wait_for_icon(desk, window, after, "the icon redrawn as '45'")
             save_zoomed(icon, "tray-icon-45.png")
             desk.screenshot(SHOTS / "tray-after-grant.png")
         finally:
@@ -268,17 +282,80 @@ def test_icon_is_grey_when_the_agent_cannot_be_reached(agent: RunningAgent, tmp_
         tray = start_tray(desk, agent, nobody, log)
         try:
             window = icon_window(desk, tray, log)
-            grey = build_view(None)
-
-            def shows_grey() -> Image.Image | None:
-                shot = grab_icon(desk, window)
-                want = expected_icon(grey, shot.width, shot.height)
-                return shot if difference(shot, want) < 3 else None
-
-            icon = wait_until(shows_grey, 20, 0.1, message="the grey 'unreachable' icon")
+            icon = wait_for_icon(desk, window, build_view(None), "the grey 'unreachable' icon")
             save_zoomed(icon, "tray-icon-unreachable.png")
             assert share_close_to(icon, COLOURS["unreachable"]) > 0.2
             assert share_close_to(icon, COLOURS["ok"]) == 0
+        finally:
+            code = _stop(tray)
+            print(log.read_text(errors="replace"))  # shown when the test fails
+        assert code == 0
+
+
+def test_child_asks_for_more_time_from_the_panel(agent: RunningAgent, tmp_path: Path) -> None:
+    log = tmp_path / "tray.log"
+    with xdesktop() as desk:
+        tray = start_tray(desk, agent, agent.url, log)
+        try:
+            window = icon_window(desk, tray, log)
+            x, y, width, height = desk.geometry(window)
+            desk.xdotool("mousemove", str(x + width // 2), str(y + height // 2), "click", "1")
+            panel = wait_until(lambda: desk.windows("--class", PANEL_CLASS), 20, 0.1)[0]
+            # "Ask for more time…" is the panel's first button, focused when it opens.
+            live = build_view(agent.status(), child="An")
+            assert focus_order(plan(live.menu))[0] == model.ASK
+            desk.xdotool("windowfocus", "--sync", str(panel))
+            desk.xdotool("key", "space")
+            dialog = wait_until(lambda: desk.windows("--name", "^Ask for more time$"), 20, 0.1)[0]
+            desk.xdotool("windowfocus", "--sync", str(dialog))
+            desk.xdotool("type", "--delay", "30", "homework done")
+            desk.screenshot(SHOTS / "tray-ask.png")
+            desk.xdotool("key", "Return")
+
+            def asked() -> list[dict[str, Any]]:
+                with urllib.request.urlopen(f"{agent.url}/api/v1/requests", timeout=5) as resp:
+                    return list(json.load(resp)["requests"])
+
+            request = wait_until(asked, 20, 0.1, message="a pending request")[0]
+            assert (request["child"], request["minutes"]) == ("An", 15)
+            assert request["message"] == "homework done"
+        finally:
+            code = _stop(tray)
+            print(log.read_text(errors="replace"))  # shown when the test fails
+        assert code == 0
+
+
+def test_vietnamese_pin_dialog_and_a_wrong_pin_change_nothing(
+    agent: RunningAgent, tmp_path: Path
+) -> None:
+    log = tmp_path / "tray.log"
+    rules = (
+        Path(agent.argv[2]).read_text(encoding="utf-8").replace('locale = "en"', 'locale = "vi"')
+    )
+    vi_rules = tmp_path / "rules-vi.toml"
+    vi_rules.write_text(rules, encoding="utf-8")
+    argv = [str(PLAYCLOCK), "--config", str(vi_rules), "--data-dir", str(tmp_path / "tray-data")]
+    with xdesktop() as desk:
+        tray = start_tray(desk, agent, agent.url, log, argv)
+        try:
+            window = icon_window(desk, tray, log)
+            x, y, width, height = desk.geometry(window)
+            desk.xdotool("mousemove", str(x + width // 2), str(y + height // 2), "click", "1")
+            panel = wait_until(lambda: desk.windows("--class", PANEL_CLASS), 20, 0.1)[0]
+            live = build_view(agent.status(), child="An")
+            steps = focus_order(plan(live.menu)).index(grant_action(15))
+            desk.xdotool("windowfocus", "--sync", str(panel))
+            desk.xdotool("key", "--delay", "50", *(["Tab"] * steps), "space")
+            dialog = wait_until(lambda: desk.windows("--class", "PlayClockPin"), 20, 0.1)[0]
+            assert desk.xdotool("getwindowname", str(dialog)) == "Mã PIN phụ huynh"
+            desk.screenshot(SHOTS / "tray-pin-vi.png")
+            desk.xdotool("windowfocus", "--sync", str(dialog))
+            desk.xdotool("type", "--delay", "30", "0000")
+            desk.xdotool("key", "Return")
+            info = wait_until(lambda: desk.windows("--class", "PlayClockInfo"), 20, 0.1)[0]
+            assert desk.xdotool("getwindowname", str(info)) == "Mã PIN phụ huynh"
+            desk.screenshot(SHOTS / "tray-wrong-pin-vi.png")
+            assert all(r["bonus_seconds"] == 0 for r in agent.child()["limits"])
         finally:
             code = _stop(tray)
             print(log.read_text(errors="replace"))  # shown when the test fails

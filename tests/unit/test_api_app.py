@@ -293,3 +293,19 @@ def test_grant_is_logged_with_actor_parent(setup: Setup, runtime: Runtime) -> No
     assert [(e.child, e.target, e.actor, dict(e.detail)) for e in grants] == [
         ("An", "total", "parent", {"minutes": 5})
     ]
+
+
+def test_setting_a_daily_limit_keeps_the_limits_other_settings(
+    setup: Setup, runtime: Runtime
+) -> None:
+    """PUT with only `daily` keeps the weekend budget and the allowed hours already set."""
+    client = setup.client()
+    pin = {"X-PlayClock-PIN": PIN}
+    first = client.put("/api/v1/children/An/limits/games", headers=pin,
+                       json={"daily": 30, "weekend": 90, "allowed": ["08:00-20:00"]})
+    assert first.status_code == 200, first.text
+    again = client.put("/api/v1/children/An/limits/games", headers=pin, json={"daily": 45})
+    assert again.status_code == 200, again.text
+    spec = runtime.agent.config.child("An").effective_limits()["games"]  # type: ignore[union-attr]
+    assert (spec.daily, spec.weekend, [str(w) for w in spec.allowed]) == (45, 90, ["08:00-20:00"])
+    assert "weekend = 90" in (runtime.agent.source.path.read_text())  # type: ignore[union-attr]

@@ -7,7 +7,7 @@ import math
 import pytest
 from PIL import Image, ImageChops
 
-from tray.icon import COLOURS, TEXT_COLOURS, TRACK, draw_icon
+from tray.icon import COLOURS, TEXT_COLOURS, TRACK, draw_icon, fit_icon
 from tray.model import IconState, TrayView
 
 RGB = tuple[int, int, int]
@@ -138,3 +138,15 @@ def test_unreachable_differs_from_ok() -> None:
     grey = draw_icon(view("unreachable", "?", 0.0), 64)
     green = draw_icon(view("ok", "?", 0.0), 64)
     assert grey.tobytes() != green.tobytes()
+
+
+def test_fit_icon_keeps_the_ring_round_in_a_tall_slot() -> None:
+    icon = draw_icon(view("ok"), 64, background=(48, 48, 48))
+    slot = fit_icon(icon, 24, 30)
+    assert slot.size == (24, 30) and slot.mode == "RGB"
+    assert slot.getpixel((12, 1)) == (48, 48, 48)  # above the centred square
+    assert slot.getpixel((12, 28)) == (48, 48, 48)  # below it
+    middle = slot.crop((0, 3, 24, 27))
+    assert (
+        middle.tobytes() == icon.convert("RGB").resize((24, 24), Image.Resampling.LANCZOS).tobytes()
+    )

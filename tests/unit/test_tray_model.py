@@ -71,7 +71,7 @@ def test_ok_view_shows_minutes_child_and_a_line_per_limit() -> None:
     assert labels(view.menu)[:3] == [
         "An — time left today",
         "Minecraft — 23 min left",
-        "Total — 23 min left",
+        "Total screen time — 23 min left",
     ]
     assert 0.3 < view.fraction < 0.4  # 23 of 60 minutes
 
@@ -141,7 +141,7 @@ def test_blocked_total_is_blocked_even_when_nothing_runs() -> None:
     total = row("total", "Total", kind="total", left=0, state="blocked", reason="budget")
     view = build_view(doc(total))
     assert view.state == "blocked"
-    assert "Total — blocked today" in labels(view.menu)
+    assert "Total screen time — blocked today" in labels(view.menu)
 
 
 def test_blocked_far_ahead_names_the_date() -> None:
