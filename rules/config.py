@@ -44,8 +44,10 @@ class ConfigIssue:
     args: Mapping[str, object] = field(default_factory=dict)
 
     def message(self, translate: Callable[[str], str] = N_) -> str:
-        """The message, translated by `translate`."""
-        return translate(self.template).format(**self.args)
+        """The message, translated by `translate` (type names inside it too)."""
+        args = {k: translate(v) if k in ("expected", "got") and isinstance(v, str) else v
+                for k, v in self.args.items()}
+        return translate(self.template).format(**args)
 
     def format(self, translate: Callable[[str], str] = N_) -> str:
         """`FILE:LINE: field.path: message`."""
