@@ -7,21 +7,27 @@ import ipaddress
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import uvicorn
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
 
+from agent.api_models import (
+    AnswerBody,
+    AskBody,
+    GrantBody,
+    LimitBody,
+    PauseBody,
+    PinBody,
+    PinChangeBody,
+)
 from agent.i18n import _
 from agent.pin import LockedOut, PinError, PinFormatError, PinManager, VerifyStatus, WrongPin
 from agent.service import Agent, AgentError
 from agent.sessions import SESSION_SECONDS, RateLimiter, Sessions
-from rules.model import LimitSpec
-from rules.timeutil import parse_window
 
 __all__ = ["API_PREFIX", "ApiContext", "ApiServer", "NotLoopback", "create_app", "split_listen"]
 
@@ -72,86 +78,14 @@ class ApiContext:
     logins: RateLimiter = field(default_factory=lambda: RateLimiter(20, 60))
     extra_routes: list[Callable[[FastAPI, ApiContext], None]] = field(default_factory=list)
     pollers: threading.BoundedSemaphore = field(
-        default_factory=lambda: threading.BoundedSemaphore(8))
+        default_factory=lambda: threading.BoundedSemaphore(8)
+    )
 
     @property
     def allowed_hosts(self) -> set[str]:
         """Host headers accepted (DNS rebinding protection)."""
         names = ("127.0.0.1", "localhost", "[::1]")
         return {f"{n}:{self.port}" for n in names} | set(names)
-
-
-class PinBody(BaseModel):
-    """A PIN, for logging in."""
-
-    pin: str = Field(min_length=1, max_length=256)
-
-
-class GrantBody(BaseModel):
-    """Bonus minutes for today."""
-
-    child: str = Field(min_length=1, max_length=64)
-    target: str = Field(default="*", min_length=1, max_length=64)
-    minutes: int = Field(ge=-1440, le=1440)
-
-
-class PauseBody(BaseModel):
-    """Pause or resume limits for today."""
-
-    child: str = Field(min_length=1, max_length=64)
-    paused: bool = True
-
-
-class AskBody(BaseModel):
-    """A child's request for more time."""
-
-    child: str = Field(min_length=1, max_length=64)
-    minutes: int = Field(default=15, ge=5, le=240)
-    message: str = Field(default="", max_length=300)
-
-
-class AnswerBody(BaseModel):
-    """A parent's answer to a request."""
-
-    approve: bool
-    minutes: int | None = Field(default=None, ge=1, le=1440)
-
-
-class LimitBody(BaseModel):
-    """A limit's budgets (minutes) and allowed windows."""
-
-    daily: int | None = Field(default=None, ge=0, le=1440)
-    weekend: int | None = Field(default=None, ge=0, le=1440)
-    allowed: list[str] = Field(default_factory=list, max_length=12)
-
-    @field_validator("allowed")
-    @classmethod
-    def _windows(cls, value: list[str]) -> list[str]:
-        for text in value:
-            if parse_window(text) is None:
-                raise ValueError(f"expected windows as HH:MM-HH:MM, got {text!r}")
-        return value
-
-    def spec(self, key: str, base: LimitSpec | None = None) -> LimitSpec:
-        """As the core's limit: the fields sent replace `base`'s, the others are kept."""
-        sent = self.model_fields_set
-        out = base if base is not None else LimitSpec(key=key)
-        changes: dict[str, Any] = {"key": key}
-        if "daily" in sent:
-            changes["daily"] = self.daily
-        if "weekend" in sent:
-            changes["weekend"] = self.weekend
-        if "allowed" in sent:
-            changes["allowed"] = tuple(
-                w for w in (parse_window(t) for t in self.allowed) if w is not None)
-        return replace(out, **changes)
-
-
-class PinChangeBody(BaseModel):
-    """A new PIN, with the old one."""
-
-    old: str | None = Field(default=None, max_length=256)
-    new: str = Field(min_length=4, max_length=256)
 
 
 def _guard(

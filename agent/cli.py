@@ -97,16 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
         dest="pin_command", metavar="ACTION", required=True, parser_class=_Parser
     )
     psub.add_parser("set", help=_("set or change the PIN")).set_defaults(
-        func=_cmd("agent.commands:cmd_pin_set")
+        func=_cmd("agent.commands_parent:cmd_pin_set")
     )
     psub.add_parser(
         "verify", help=_("check a PIN: exit 0 right, 1 wrong, 3 locked out")
-    ).set_defaults(func=_cmd("agent.commands:cmd_pin_verify"))
+    ).set_defaults(func=_cmd("agent.commands_parent:cmd_pin_verify"))
     psub.add_parser("reset", help=_("forget the PIN (administrator only)")).set_defaults(
-        func=_cmd("agent.commands:cmd_pin_reset")
+        func=_cmd("agent.commands_parent:cmd_pin_reset")
     )
 
-    grant = add("grant", "agent.commands:cmd_grant", _("bonus time for today (asks for the PIN)"))
+    grant = add(
+        "grant", "agent.commands_parent:cmd_grant", _("bonus time for today (asks for the PIN)")
+    )
     grant.add_argument("target", help=_('an app, a category, "total", or "all"'))
     grant.add_argument("minutes", type=int)
     grant.add_argument("--child")
@@ -114,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("pause", _("pause limits for the rest of today (asks for the PIN)")),
         ("resume", _("resume paused limits (asks for the PIN)")),
     ):
-        sp = add(name, "agent.commands:cmd_pause", helptext)
+        sp = add(name, "agent.commands_parent:cmd_pause", helptext)
         sp.add_argument("--child")
 
     rep = add("report", "agent.reports.cli:cmd_report", _("weekly usage report"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import getpass
 import json
 import logging
 import os
@@ -32,11 +31,6 @@ from rules.timeutil import day_of
 
 __all__ = [
     "cmd_agent",
-    "cmd_grant",
-    "cmd_pause",
-    "cmd_pin_reset",
-    "cmd_pin_set",
-    "cmd_pin_verify",
     "cmd_rules_catalog",
     "cmd_rules_check",
     "cmd_rules_example",
@@ -46,7 +40,6 @@ __all__ = [
     "cmd_status",
     "load_source",
     "print_status",
-    "read_secret",
     "tightest",
 ]
 
@@ -207,9 +200,14 @@ def _offline_status(source: ConfigSource, data: Path) -> dict[str, Any]:
     finally:
         ledger.close()
     statuses = engine.decide(config, state, {}, now)
-    return status_document(day, statuses, running=False, config_error=source.error,
-                           extra={"sync": sync},
-                           accounts={c.name: c.accounts for c in config.children})
+    return status_document(
+        day,
+        statuses,
+        running=False,
+        config_error=source.error,
+        extra={"sync": sync},
+        accounts={c.name: c.accounts for c in config.children},
+    )
 
 
 def print_status(doc: dict[str, Any]) -> None:
@@ -369,140 +367,3 @@ def cmd_rules_example(args: argparse.Namespace) -> int:
     """Print the example rules file."""
     sys.stdout.write(example_toml())
     return OK
-
-
-# -- PIN ----------------------------------------------------------------------------------
-
-
-def read_secret(prompt: str, *, confirm: bool = False) -> str:
-    """A PIN from the terminal (not echoed), or one line of stdin when it is not a terminal."""
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\r\n")
-    value = getpass.getpass(prompt)
-    if confirm and getpass.getpass(_("Again: ")) != value:
-        raise ValueError(_("the two PINs differ"))
-    return value
-
-
-def _pins(args: argparse.Namespace) -> Any:
-    from agent.ledger import Event, SqliteLedger
-    from agent.pin import FileLockoutStore, PinManager
-    from agent.secrets import open_store
-
-    data = paths.data_dir(args.data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    ledger = SqliteLedger(data / "ledger.sqlite")
-
-    def log(event: str, fields: dict[str, Any]) -> None:
-        ledger.add_event(Event(event, dt.datetime.now(dt.UTC), detail=fields, actor="cli"))
-
-    return PinManager(open_store(), FileLockoutStore(data / "pin-lockout.json"), log=log)
-
-
-def _pin_errors(func: Any) -> Any:
-    def wrapped(args: argparse.Namespace) -> int:
-        from agent.pin import PinError
-        from agent.secrets import SecretStoreError
-
-        try:
-            return int(func(args))
-        except (PinError, SecretStoreError, ValueError) as exc:
-            _err(str(exc))
-            return LOCKED if type(exc).__name__ == "LockedOut" else FAIL
-
-    return wrapped
-
-
-@_pin_errors
-def cmd_pin_set(args: argparse.Namespace) -> int:
-    """Set the PIN; changing it needs the old one first."""
-    pins = _pins(args)
-    old = read_secret(_("Current PIN: ")) if pins.is_set() else None
-    new = read_secret(_("New PIN: "), confirm=True)
-    pins.set_pin(new, old)
-    print(_("PIN saved."))
-    return OK
-
-
-@_pin_errors
-def cmd_pin_verify(args: argparse.Namespace) -> int:
-    """Check a PIN: 0 right, 1 wrong, 3 locked out."""
-    result = _pins(args).verify(read_secret(_("PIN: ")))
-    if result.status.value == "locked":
-        _err(
-            _("locked out for {seconds} s after too many wrong PINs").format(
-                seconds=int(result.seconds_left) + 1
-            )
-        )
-    elif result.status.value == "wrong":
-        _err(_("wrong PIN"))
-    return int(result.status.exit_code)
-
-
-@_pin_errors
-def cmd_pin_reset(args: argparse.Namespace) -> int:
-    """Forget the PIN (root or Administrator only); a new one can then be set."""
-    _pins(args).admin_reset()
-    print(_("PIN removed. Set a new one with 'playclock pin set'."))
-    return OK
-
-
-# -- parent actions through the agent -----------------------------------------------------
-
-
-def _client_and_child(args: argparse.Namespace) -> tuple[AgentClient, str] | int:
-    source = load_source(args)
-    if source.config is None:
-        return _issues(source)
-    names = [c.name for c in source.config.children]
-    child = args.child or (names[0] if len(names) == 1 else None)
-    if child is None:
-        _err(_("name the child with --child ({names})").format(names=", ".join(names)))
-        return USAGE
-    return AgentClient(base_url(source.config.settings.listen)), child
-
-
-def _parent_call(args: argparse.Namespace, call: Any) -> int:
-    got = _client_and_child(args)
-    if isinstance(got, int):
-        return got
-    client, child = got
-    try:
-        call(client, child, read_secret(_("Parent PIN: ")))
-    except AgentUnavailable as exc:
-        _err(str(exc))
-        return FAIL
-    except ApiRefused as exc:
-        _err(str(exc))
-        return LOCKED if exc.status == 423 else (USAGE if exc.status in (400, 422) else FAIL)
-    return OK
-
-
-def cmd_grant(args: argparse.Namespace) -> int:
-    """Bonus minutes for today, through the agent."""
-    target = "*" if args.target == "all" else args.target
-
-    def call(client: AgentClient, child: str, pin: str) -> None:
-        client.grant(child, target, args.minutes, pin=pin)
-        print(
-            _("{child}: {minutes} min added to {target} for today.").format(
-                child=child, minutes=args.minutes, target=args.target
-            )
-        )
-
-    return _parent_call(args, call)
-
-
-def cmd_pause(args: argparse.Namespace) -> int:
-    """Pause or resume limits for today, through the agent."""
-    paused = args.command == "pause"
-
-    def call(client: AgentClient, child: str, pin: str) -> None:
-        client.pause(child, paused, pin=pin)
-        print(
-            (
-                _("{child}: limits paused for today.") if paused else _("{child}: limits resumed.")
-            ).format(child=child)
-        )
-
-    return _parent_call(args, call)

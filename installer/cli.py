@@ -19,14 +19,14 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
     """Remove the service; needs administrator rights and the parent PIN."""
-    from agent.commands import read_secret
+    from agent.commands_parent import read_secret
     from agent.i18n import _
 
     def verify_pin() -> bool:
-        from agent.commands import _pins
+        from agent.commands_parent import pins_for
 
         try:
-            return bool(_pins(args).verify(read_secret(_("Parent PIN: "))).ok)
+            return bool(pins_for(args).verify(read_secret(_("Parent PIN: "))).ok)
         except Exception as exc:  # no keyring, no PIN: refuse, and say why
             print(f"playclock: {exc}", file=sys.stderr)
             return False

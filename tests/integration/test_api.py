@@ -665,6 +665,8 @@ ROUTES = {
     ("post", "/api/v1/requests/{request_id}/answer"),
     ("post", "/api/v1/reload"),
     ("put", "/api/v1/pin"),
+    ("get", "/api/v1/sync"),  # what sync shares, for the tray and the dashboard
+    ("post", "/api/v1/sync/now"),
 }
 
 
