@@ -22,6 +22,7 @@ from agent.configsource import ConfigSource
 from agent.fmt import date_long, duration, time_short
 from agent.i18n import _
 from agent.statusdoc import status_document
+from agent.titles import limit_title
 from agent.tz import resolve_timezone
 from rules import engine
 from rules.catalog import BUILTIN_CATEGORIES, CATALOG
@@ -110,12 +111,16 @@ def _serve(args: argparse.Namespace, *, live: bool) -> int:
     tray = _start_tray(args, url) if live else None
     try:
         last = ""
-        while not stop.wait(5.0 if live else 3600):
+        tty = sys.stdout.isatty()
+        while not stop.wait(2.0 if live else 3600):
             if live and tray is None:
                 line = _live_line(runtime.agent.status())
-                if line != last:
-                    print(line, flush=True)
-                    last = line
+                stamp = "[" + dt.datetime.now().strftime("%H:%M:%S") + "] "
+                if tty:  # one line, rewritten in place
+                    print("\r\033[K" + stamp + line, end="", flush=True)
+                elif line != last:  # a log: a new line only when something changed
+                    print(stamp + line, flush=True)
+                last = line
     finally:
         if tray is not None:
             tray.terminate()
@@ -124,6 +129,8 @@ def _serve(args: argparse.Namespace, *, live: bool) -> int:
             except subprocess.TimeoutExpired:
                 tray.kill()
         runtime.stop()
+    if live and sys.stdout.isatty():
+        print()  # end the line that was being rewritten
     print(_("PlayClock agent stopped."), flush=True)
     return OK
 
@@ -145,18 +152,20 @@ def _start_tray(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes] |
 
 
 def _live_line(doc: dict[str, Any]) -> str:
+    """One line for the terminal: each child's tightest limit and what runs."""
     parts = []
     for child in doc["children"]:
         tight = tightest(child)
+        part = str(child["name"])
         if child.get("paused"):
-            parts.append(_("{name}: paused").format(name=child["name"]))
+            part += ": " + _("limits paused")
         elif tight is not None:
             state = _("blocked") if tight["state"] == "blocked" else duration(tight["left_seconds"])
-            parts.append(f"{child['name']}: {tight['title']} {state}")
-        running = ", ".join(child["running"])
-        if running:
-            parts[-1:] = [f"{parts[-1] if parts else child['name']} ▶ {running}"]
-    return "[" + dt.datetime.now().strftime("%H:%M:%S") + "] " + ("  ·  ".join(parts) or "—")
+            part += f": {limit_title(tight['kind'], tight['id'], tight['title'])} {state}"
+        if child["running"]:
+            part += " ▶ " + ", ".join(child["running"])
+        parts.append(part)
+    return "  ·  ".join(parts) or "—"
 
 
 def tightest(child: dict[str, Any]) -> dict[str, Any] | None:
