@@ -109,6 +109,7 @@ def share_labels(shares: Iterable[str]) -> list[str]:
         "total": _("total screen time per day"),
         "apps": _("time per app per day"),
         "categories": _("time per category per day"),
-        "counts": _("how many warnings, closes, bonus grants and requests"),
+        "counts": _("how many warnings, closes, bonus grants and requests, and when "
+                    "PlayClock was not running or the clock was changed"),
     }
     return [labels.get(s, s) for s in shares]

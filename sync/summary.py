@@ -14,6 +14,8 @@ from sync.state import child_key
 
 __all__ = [
     "COUNTED_EVENTS",
+    "COUNT_NAMES",
+    "DEVICE_EVENTS",
     "MAX_APPS",
     "MAX_CATEGORIES",
     "MAX_SECONDS",
@@ -37,7 +39,13 @@ COUNTED_EVENTS = {
     "close": "closes",
     "grant": "grants",
     "request": "requests",
+    "gap": "gaps",
+    "tamper": "tamper",
+    "clock_jump": "tamper",
 }
+# Events about the computer rather than one child: they count in every child's summary.
+DEVICE_EVENTS = frozenset({"gap", "tamper", "clock_jump"})
+COUNT_NAMES = ("warnings", "closes", "grants", "requests", "gaps", "gap_seconds", "tamper")
 _EVENT_PAGE = 1000
 
 
@@ -63,7 +71,7 @@ def empty_summary() -> dict[str, Any]:
         "total_seconds": 0,
         "apps": {},
         "categories": {},
-        "counts": dict.fromkeys(COUNTED_EVENTS.values(), 0),
+        "counts": dict.fromkeys(COUNT_NAMES, 0),
     }
 
 
@@ -105,10 +113,16 @@ def _count_events(
             name = _count_name(event)
             if name is None or event.day is None or not first <= event.day <= last:
                 continue
-            if event.child is None or child_key(event.child) != key:
+            if event.child is None:
+                if event.kind not in DEVICE_EVENTS:
+                    continue
+            elif child_key(event.child) != key:
                 continue
-            counts = out.setdefault(event.day, dict.fromkeys(COUNTED_EVENTS.values(), 0))
+            counts = out.setdefault(event.day, dict.fromkeys(COUNT_NAMES, 0))
             counts[name] = min(MAX_COUNT, counts[name] + 1)
+            if event.kind == "gap":
+                seconds = counts["gap_seconds"] + int(event.detail.get("seconds", 0) or 0)
+                counts["gap_seconds"] = min(MAX_SECONDS, seconds)
         if len(page) < _EVENT_PAGE:
             return out
         after = page[-1].id

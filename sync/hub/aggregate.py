@@ -45,6 +45,9 @@ def _counts(rows: list[DaySummary]) -> Counts:
         closes=sum(r.closes for r in rows),
         grants=sum(r.grants for r in rows),
         requests=sum(r.requests for r in rows),
+        gaps=sum(r.gaps or 0 for r in rows),
+        gap_seconds=min(86_400 * 7, sum(r.gap_seconds or 0 for r in rows)),
+        tamper=sum(r.tamper or 0 for r in rows),
     )
 
 

@@ -44,6 +44,9 @@ _DAY_VALUES = (
     "closes",
     "grants",
     "requests",
+    "gaps",
+    "gap_seconds",
+    "tamper",
     "updated_at",
 )
 

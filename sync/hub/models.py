@@ -185,6 +185,9 @@ class DaySummary(Base):
     closes: Mapped[int] = mapped_column(Integer)
     grants: Mapped[int] = mapped_column(Integer)
     requests: Mapped[int] = mapped_column(Integer)
+    gaps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gap_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tamper: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime]
 
 

@@ -237,6 +237,11 @@ class Counts(StrictIn):
     closes: Count = 0
     grants: Count = 0
     requests: Count = 0
+    # Tamper evidence: times PlayClock was not running (and for how long), clock changes
+    # and files changed behind its back.
+    gaps: Count = 0
+    gap_seconds: Annotated[int, Strict(), Field(ge=0, le=7 * 86_400)] = 0  # a week's worth
+    tamper: Count = 0
 
 
 class DaySummaryIn(StrictIn):

@@ -112,7 +112,8 @@ def _drop_unshared(session: Session, device_id: int, key: str, shares: set[str])
     if "categories" not in shares:
         values["categories"] = {}
     if "counts" not in shares:
-        values.update(warnings=0, closes=0, grants=0, requests=0)
+        values.update(warnings=0, closes=0, grants=0, requests=0, gaps=0, gap_seconds=0,
+                      tamper=0)
     if values:
         session.execute(update(DaySummary).where(
             DaySummary.device_id == device_id, DaySummary.child_key == key).values(**values))

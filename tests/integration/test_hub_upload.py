@@ -76,7 +76,8 @@ def test_devices_are_summed_per_child_and_day(api: HubApi) -> None:
     assert day["total_seconds"] == 5_400
     assert day["apps"] == {"minecraft": 3_600, "roblox": 1_200}
     assert day["categories"] == {"games": 4_800}
-    assert day["counts"] == {"warnings": 3, "closes": 1, "grants": 1, "requests": 0}
+    assert day["counts"] == {"warnings": 3, "closes": 1, "grants": 1, "requests": 0,
+                             "gaps": 0, "gap_seconds": 0, "tamper": 0}
     assert [(d["device_name"], d["revision"], d["total_seconds"]) for d in day["devices"]] == [
         ("living room", 1, 3_600), ("bedroom", 7, 1_800)]
     _, stranger = api.family()

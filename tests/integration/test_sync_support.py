@@ -200,7 +200,8 @@ def expected_day(ledger: SqliteLedger, child: str, day: dt.date) -> dict[str, An
     """The day as the ledger has it, computed without sync's own code."""
     usage = ledger.usage(day, day)
     out: dict[str, Any] = {"total_seconds": 0, "apps": {}, "categories": {},
-                           "counts": {"warnings": 0, "closes": 0, "grants": 0, "requests": 0}}
+                           "counts": {"warnings": 0, "closes": 0, "grants": 0, "requests": 0,
+                                      "gaps": 0, "gap_seconds": 0, "tamper": 0}}
     for (_d, who, kind, ident), seconds in usage.items():
         if who != child:
             continue
@@ -209,7 +210,14 @@ def expected_day(ledger: SqliteLedger, child: str, day: dt.date) -> dict[str, An
         else:
             out["apps" if kind == "app" else "categories"][ident] = round(seconds)
     names = {"warning": "warnings", "close": "closes", "grant": "grants", "request": "requests"}
+    device = {"gap": "gaps", "tamper": "tamper", "clock_jump": "tamper"}
     for e in ledger.events(limit=100_000):
+        if e.day == day and e.child is None and e.kind in device:  # the computer's own events
+            out["counts"][device[e.kind]] += 1
+            if e.kind == "gap":
+                # A day cannot have more than a day without PlayClock running.
+                seconds = out["counts"]["gap_seconds"] + int(e.detail.get("seconds", 0))
+                out["counts"]["gap_seconds"] = min(86_400, seconds)
         if e.day != day or e.child != child:
             continue
         if e.kind in names:

@@ -39,6 +39,8 @@ def _ledger() -> MemoryLedger:
     ev("warning", D1, child="Bình")
     ev("warning", D1, child=None)
     ev("close", D3)  # a day with counts but no usage
+    ev("gap", D1, child=None, seconds=3600)  # the computer's events count for every child
+    ev("clock_jump", D1, child=None, seconds=86400)
     return led
 
 
@@ -48,7 +50,8 @@ def test_a_day_holds_whole_seconds_per_app_category_and_the_counts() -> None:
         "total_seconds": 2500,
         "apps": {"minecraft": 1800, "roblox": 601},
         "categories": {"games": 2401},
-        "counts": {"warnings": 2, "closes": 1, "grants": 2, "requests": 1},
+        "counts": {"warnings": 2, "closes": 1, "grants": 2, "requests": 1,
+                   "gaps": 1, "gap_seconds": 3600, "tamper": 1},
     }
     assert got[D3] == {**empty_summary(), "counts": {**empty_summary()["counts"], "closes": 1}}
     assert set(got) == {D1, D2, D3}
