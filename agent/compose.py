@@ -148,7 +148,9 @@ def build(
     tz = local_timezone()
     if source.config is not None:
         tz = resolve_timezone(source.config.settings.timezone)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    if not data_dir.exists():
+        # Usage history is a child's personal data: only the agent's account reads it.
+        data_dir.mkdir(parents=True, mode=0o700)
     ledger = SqliteLedger(data_dir / "ledger.sqlite")
     clock = TrustedClock(tz, steady=plat.boot_clock)
 
