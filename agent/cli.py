@@ -143,6 +143,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pair.add_argument("--ca-bundle", metavar="FILE")
     pair.set_defaults(func=_cmd("sync.cli:cmd_pair"))
+    consent = ssub.add_parser(
+        "consent", help=_("record one child's consent to sync, or withdraw it")
+    )
+    consent.add_argument("child", metavar="CHILD")
+    consent.add_argument("--parent-name", help=_("who gives consent"))
+    consent.add_argument(
+        "--child-agrees",
+        action="store_true",
+        help=_("the child agreed too (needed from age 7)"),
+    )
+    consent.add_argument(
+        "--withdraw",
+        action="store_true",
+        help=_("withdraw this child's consent: stop sending, delete their data on the hub"),
+    )
+    consent.set_defaults(func=_cmd("sync.cli:cmd_consent"))
     ssub.add_parser("now", help=_("send and fetch now")).set_defaults(func=_cmd("sync.cli:cmd_now"))
     ssub.add_parser("status", help=_("what is shared and when it was last sent")).set_defaults(
         func=_cmd("sync.cli:cmd_status")

@@ -1,4 +1,4 @@
-"""`playclock sync pair|now|status|withdraw` and `playclock hub serve`."""
+"""`playclock sync pair|consent|now|status|withdraw` and `playclock hub serve`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,21 @@ import requests
 from agent import paths
 from agent.i18n import _
 from agent.ledger import SqliteLedger
+from agent.tz import resolve_timezone
 from sync.client import SyncClient, SyncReport
 from sync.consent import ChildInfo, ConsentMissing, make_consents, needs_child_consent, share_labels
+from sync.consenting import (
+    NothingToWithdraw,
+    NotPaired,
+    child_consent,
+    find_child,
+    is_paired,
+    record_consent,
+    shared_text,
+    waiting_text,
+    withdraw_child,
+    withdrawals_waiting,
+)
 from sync.info import sync_info
 from sync.job import NOW_PATH, LazySecrets
 from sync.pairing import AlreadyPaired, Secrets, pair, withdraw
@@ -24,6 +37,7 @@ from sync.texts import error_text
 from sync.transport import HubError, check_url, new_session, pairing_session
 
 __all__ = [
+    "cmd_consent",
     "cmd_hub_serve",
     "cmd_now",
     "cmd_pair",
@@ -202,8 +216,6 @@ def _ask_agent(source: Any) -> dict[str, Any] | None:
 
 def cmd_now(args: argparse.Namespace) -> int:
     """Sync once: through the running agent, else here (commands then wait for the agent)."""
-    from agent.tz import resolve_timezone
-
     source = _source(args)
     if source.config is None:
         return _config_issues(source)
@@ -230,6 +242,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ledger = _ledger(args)
     try:
         info = sync_info(ledger)
+        waiting = withdrawals_waiting(ledger)
     finally:
         ledger.close()
     if not info["enabled"]:
@@ -257,9 +270,92 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(_("Last sent: {when}").format(when=info["last_sent"] or _("never")))
     if info["pending_days"]:
         print(_("Waiting to be sent: {days}").format(days=", ".join(info["pending_days"])))
+    for child in waiting:
+        print(_("Consent for {child} was withdrawn; the hub has not yet confirmed deleting the "
+                "data (asked again at every run).").format(child=child))
     if info["last_error"]:
         print(_("Last problem: {what}").format(what=error_text(info["last_error"])))
     return OK
+
+
+def _not_paired() -> int:
+    _err(_("this computer is not paired with a hub: run 'playclock sync pair' first"))
+    return USAGE
+
+
+def _record_child(args: argparse.Namespace, store: SyncStore, ledger: SqliteLedger) -> int:
+    if not is_paired(store.load()):
+        return _not_paired()
+    source = _source(args)
+    if source.config is None:
+        return _config_issues(source)
+    kid = find_child(source.config.children, args.child)
+    if kid is None:
+        _err(_("no child named {names} in the rules").format(names=args.child))
+        return USAGE
+    now = dt.datetime.now(resolve_timezone(source.config.settings.timezone))  # as the agent
+    parent = (args.parent_name or "").strip()
+    agrees = bool(args.child_agrees)
+    if sys.stdin.isatty():
+        print(_what_is_shared())
+        if not parent:
+            parent = input(_("Name of the parent or guardian who agrees: ")).strip()
+        if not agrees and needs_child_consent(kid.birth_year, now):
+            agrees = _yes(_("Does {child} agree to share this? [y/N] ").format(child=kid.name))
+    if not parent:
+        _err(_("a parent's or guardian's consent is needed: give --parent-name NAME"))
+        return USAGE
+    try:
+        consent = child_consent(kid, parent, agrees, now)
+    except ConsentMissing:
+        _err(_("{child} must agree too (children aged 7 or more, or of unknown age): ask them, "
+               "then give --child-agrees. Nothing was shared.").format(child=kid.name))
+        return USAGE
+    try:
+        error = record_consent(store, ledger, open_secrets(), consent,
+                               session_factory=session_factory)
+    except NotPaired:
+        return _not_paired()
+    except HubError as exc:
+        _err(_("the hub refused the consent for {child}: {why}; nothing was changed").format(
+            child=kid.name, why=str(exc) or error_text(exc.code)))
+        return FAIL
+    if error is not None:
+        _err(waiting_text(kid.name, error, withdrawing=False))
+        return FAIL
+    print(shared_text(consent))
+    return OK
+
+
+def _withdraw_child(args: argparse.Namespace, store: SyncStore, ledger: SqliteLedger) -> int:
+    try:
+        error = withdraw_child(store, ledger, open_secrets(), args.child,
+                               session_factory=session_factory)
+    except NotPaired:
+        return _not_paired()
+    except NothingToWithdraw:
+        config = _source(args).config
+        if find_child(config.children if config else (), args.child) is None:
+            _err(_("no child named {names} in the rules").format(names=args.child))
+            return USAGE
+        print(_("{child} is not shared; there is nothing to withdraw.").format(child=args.child))
+        return OK
+    if error is not None:
+        _err(waiting_text(args.child, error, withdrawing=True))
+        return FAIL
+    print(_("Consent for {child} withdrawn: nothing more about {child} is sent, and the hub "
+            "deleted what this computer sent about {child}.").format(child=args.child))
+    return OK
+
+
+def cmd_consent(args: argparse.Namespace) -> int:
+    """Record one child's consent (the parent's, the child's from 7), or withdraw it."""
+    ledger = _ledger(args)
+    try:
+        run = _withdraw_child if args.withdraw else _record_child
+        return run(args, SyncStore(ledger), ledger)
+    finally:
+        ledger.close()
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:

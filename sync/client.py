@@ -14,6 +14,7 @@ from agent.ledger import Event, Ledger
 from rules.timeutil import day_of
 from sync.commands import AgentActions, apply_command
 from sync.consent import consent_still_valid
+from sync.consenting import finish_child_withdrawals, pending_withdrawals
 from sync.pairing import Secrets, finish_withdrawal
 from sync.state import TOKEN_NAME, ChildConsent, SyncState, SyncStore, child_key, day_key
 from sync.summary import day_summaries, empty_summary, summary_hash
@@ -149,13 +150,18 @@ class SyncClient:
                 report.skipped = "disabled"
                 return report
             now = self.clock()
+            # A child whose withdrawal the hub has not confirmed: nothing until it has.
+            waiting = {child_key(i["child"])
+                       for i in pending_withdrawals(self.store.ledger, state.device_id)}
             consents = []
             for c in state.active_consents():
+                if child_key(c.child) in waiting:
+                    continue
                 if consent_still_valid(c, now):
                     consents.append(c)
                 else:
                     report.notes.append(f"child_consent_needed:{c.child}")
-            if not consents:
+            if not consents and not waiting:
                 report.skipped = "no_consent"
                 return report
             self._run(state, consents, report)
@@ -180,6 +186,8 @@ class SyncClient:
             state.hub, session, token=token, ca_bundle=state.ca_bundle, timeout=self.timeout
         )
         try:
+            for child, code in finish_child_withdrawals(conn, self.store, state).items():
+                report.error, report.detail = code, f"withdrawal for {child}"
             for c in [c for c in consents if not c.recorded]:
                 if not self._record_consent(conn, state, c, report):
                     consents.remove(c)

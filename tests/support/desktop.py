@@ -26,10 +26,12 @@ __all__ = [
     "DBusSession",
     "SecretServiceSession",
     "dbus_session",
+    "log_tail",
     "missing_tools",
     "patched_environ",
     "secret_service",
     "secret_service_unavailable",
+    "stop_process",
 ]
 
 SECRETS_BUS_NAME = "org.freedesktop.secrets"
@@ -71,7 +73,7 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = old
 
 
-def _stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
     """Terminate a child we started, killing it if it does not exit in time."""
     if proc.poll() is None:
         proc.terminate()
@@ -82,7 +84,7 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
             proc.wait(timeout)
 
 
-def _log_tail(path: Path) -> str:
+def log_tail(path: Path) -> str:
     """The end of a child's log, for error messages."""
     with contextlib.suppress(OSError):
         return path.read_text(errors="replace")[-2000:]
@@ -140,13 +142,13 @@ def dbus_session(timeout: float = 10.0) -> Iterator[DBusSession]:
 
         def ready() -> bool:
             if proc.poll() is not None:
-                raise RuntimeError(f"dbus-daemon exited ({proc.returncode}): {_log_tail(log)}")
+                raise RuntimeError(f"dbus-daemon exited ({proc.returncode}): {log_tail(log)}")
             return _bus_answers(address)
 
         wait_until(ready, timeout, message="the private D-Bus session bus")
         yield DBusSession(address, proc.pid, workdir)
     finally:
-        _stop(proc)
+        stop_process(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -225,7 +227,7 @@ def secret_service(
             def ready() -> bool:
                 if proc.poll() is not None:
                     raise RuntimeError(
-                        f"gnome-keyring-daemon exited ({proc.returncode}): {_log_tail(log)}"
+                        f"gnome-keyring-daemon exited ({proc.returncode}): {log_tail(log)}"
                     )
                 return _default_collection_unlocked(bus.address)
 
@@ -233,4 +235,4 @@ def secret_service(
             with patched_environ(env):
                 yield SecretServiceSession(bus, password, proc.pid, env)
         finally:
-            _stop(proc)
+            stop_process(proc)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from tests.support.desktop import log_tail, stop_process
 from tests.support.waiting import wait_until
 
 __all__ = [
@@ -134,22 +135,6 @@ def _read_display(fd: int, proc: subprocess.Popen[bytes], timeout: float) -> str
     return ":" + data.decode().strip()
 
 
-def _stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
-
-
-def _log_tail(path: Path) -> str:
-    with contextlib.suppress(OSError):
-        return path.read_text(errors="replace")[-2000:]
-    return ""
-
-
 def _xvfb_argv(fd: int, size: tuple[int, int]) -> Sequence[str]:
     return [
         "Xvfb",
@@ -201,7 +186,7 @@ def xdesktop(
         try:
             display = _read_display(read_fd, xvfb, timeout)
         except RuntimeError as exc:
-            raise RuntimeError(f"{exc}: {_log_tail(workdir / 'xvfb.log')}") from None
+            raise RuntimeError(f"{exc}: {log_tail(workdir / 'xvfb.log')}") from None
         env = {
             **os.environ,
             "DISPLAY": display,
@@ -223,9 +208,7 @@ def xdesktop(
 
             def docked() -> int:
                 if trayer.poll() is not None:
-                    raise RuntimeError(
-                        f"trayer exited ({trayer.returncode}): {_log_tail(tray_log)}"
-                    )
+                    raise RuntimeError(f"trayer exited ({trayer.returncode}): {log_tail(tray_log)}")
                 return tray_owner(display)
 
             desk.tray_window = wait_until(
@@ -237,5 +220,5 @@ def xdesktop(
             os.close(write_fd)
         os.close(read_fd)
         for proc in reversed(procs):
-            _stop(proc)
+            stop_process(proc)
         shutil.rmtree(workdir, ignore_errors=True)
