@@ -25,6 +25,10 @@ class ProcessSource(Protocol):
         """The processes running now (a fresh list the caller may keep or change)."""
         ...
 
+    def watch(self, pids: Iterable[int]) -> None:
+        """Re-check these pids on every snapshot (the apps being counted)."""
+        ...
+
 
 class FakeSource:
     """A settable list of processes, for tests of the pure core and the agent loop."""
@@ -47,6 +51,10 @@ class FakeSource:
     def snapshot(self) -> list[ProcessInfo]:
         """A copy of the current list."""
         return list(self.processes)
+
+    def watch(self, pids: Iterable[int]) -> None:
+        """Remember the watched pids (a list has nothing to re-check)."""
+        self.watched = frozenset(pids)
 
 
 @dataclass
@@ -125,6 +133,7 @@ class PsutilSource:
         # Wall clock, because psutil's create times are wall-clock timestamps.
         self._clock = clock
         self._cache: dict[int, _Entry] = {}
+        self._watched: frozenset[int] = frozenset()
         self._rotation = _Rotation()
         self.stats = ProbeStats()
 
@@ -207,6 +216,10 @@ class PsutilSource:
         if changed:
             self._store(pid, self._read(pid))
 
+    def watch(self, pids: Iterable[int]) -> None:
+        """Re-check these pids (exit, exec, pid reuse) on every snapshot, not once in a while."""
+        self._watched = frozenset(pids)
+
     def snapshot(self) -> list[ProcessInfo]:
         """The running, non-zombie processes of the watched accounts."""
         stats = self.stats
@@ -229,6 +242,10 @@ class PsutilSource:
             elif entry.create_time > young_since:
                 stats.young += 1
                 self._store(pid, self._read(pid))
+        # The counted apps' few pids every tick (an exit its parent never reaps must stop
+        # counting at once), and a rotating slice of everything else.
+        for pid in self._watched & cache.keys():
+            self._revalidate(pid)
         for pid in self._rotation.take(cache, self._revalidate_every):
             self._revalidate(pid)
         stats.total_full_reads = total + stats.full_reads

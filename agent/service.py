@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -36,6 +36,8 @@ class AgentError(ValueError):
 
 class _Source(Protocol):
     def snapshot(self) -> list[ProcessInfo]: ...
+
+    def watch(self, pids: Iterable[int]) -> None: ...
 
 
 class _Closer(Protocol):
@@ -196,6 +198,7 @@ class Agent:
         assert self.probe is not None and self.closer is not None, "start() first"
         processes = self.probe.snapshot()
         running = self.matcher.running(processes)
+        self.probe.watch(pid for apps in running.values() for pids in apps.values() for pid in pids)
         result, self.state = engine.tick(self.config, self.state, running, now, reading.elapsed)
         self.ledger.add_usage(result.usage)
         self.statuses = result.statuses

@@ -103,6 +103,19 @@ def test_an_unreaped_exit_is_not_running(game_dir: Path, spawn: Spawn) -> None:
     assert by_pid(source.snapshot(), proc.pid) is None
 
 
+def test_a_watched_game_that_exits_unreaped_stops_counting_on_the_next_snapshot(
+    game_dir: Path, spawn: Spawn
+) -> None:
+    """Without the watch it would be re-checked only when the rotation reaches it."""
+    source = PsutilSource(young_seconds=0.0, revalidate_every=100_000)
+    proc = spawn([str(game_dir / "fakegame"), "300"], start_new_session=True)
+    assert by_pid(source.snapshot(), proc.pid) is not None
+    source.watch([proc.pid])
+    os.kill(proc.pid, 9)
+    wait_until(lambda: psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE)
+    assert by_pid(source.snapshot(), proc.pid) is None
+
+
 FORK_THEN_EXEC = """
 import os, sys
 child = os.fork()
