@@ -230,6 +230,7 @@ def record_consent(
         current = state.consent_for(consent.child)
         if current is not None:  # the hub keeps one active record per child: update it
             consent.consent_id = current.consent_id
+            consent.sharing_since = current.sharing_since or current.parent_consented_at
         consent.recorded = False
         state.consents[key] = consent
         store.save(state)  # who, when, what: before anything leaves the machine

@@ -68,6 +68,9 @@ class ChildConsent:
     shares: list[str]
     recorded: bool = False  # the hub has this version of the record
     withdrawn_at: str | None = None
+    # When sharing began: an updated record (a child turning 7) keeps the first one, so
+    # days still waiting to be sent are not dropped.
+    sharing_since: str | None = None
 
     @property
     def active(self) -> bool:
@@ -76,8 +79,8 @@ class ChildConsent:
 
     @property
     def consented_at(self) -> dt.datetime:
-        """When the parent consented (sharing starts that day)."""
-        return dt.datetime.fromisoformat(self.parent_consented_at)
+        """When sharing started: the first consent of this record, else the parent's consent."""
+        return dt.datetime.fromisoformat(self.sharing_since or self.parent_consented_at)
 
     def hub_body(self) -> dict[str, Any]:
         """The record as the hub's `ConsentIn`."""

@@ -193,6 +193,18 @@ def test_a_child_who_turned_seven_agrees_under_the_same_record() -> None:
     assert rig.run().sent == [("Bình", DAY.isoformat())]
 
 
+def test_updating_a_record_keeps_when_sharing_started() -> None:
+    """Days waiting to be sent under the first record are not dropped by an update."""
+    rig = Rig()
+    first = rig.store.load().consents["bình"]
+    with rig.store.locked() as state:
+        state.consents["bình"].birth_year = 2019
+    assert rig.record(ChildInfo("Bình", 2019)) is None
+    updated = rig.store.load().consents["bình"]
+    assert updated.sharing_since == first.parent_consented_at
+    assert updated.consented_at == first.consented_at
+
+
 def test_an_unreachable_hub_keeps_the_consent_for_the_next_run() -> None:
     rig = Rig()
     rig.use(100, "Chi")
