@@ -6,11 +6,11 @@ import datetime as dt
 import hashlib
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DIGEST_KEY", "loose_permissions", "usage_digest"]
+__all__ = ["DIGEST_KEY", "loose_permissions", "tamper_findings", "usage_digest"]
 
 DIGEST_KEY = "usage_digest"
 
@@ -39,3 +39,17 @@ def loose_permissions(paths: list[Path], owner_uid: int | None = None) -> list[s
         if st.st_uid not in (uid, 0):
             problems.append(f"{path}: owned by uid {st.st_uid}, not the agent's account")
     return problems
+
+
+def tamper_findings(
+    stored: str | None, usage_of: Callable[[dt.date], Mapping[Any, float]], files: list[Path]
+) -> list[dict[str, Any]]:
+    """Details of "tamper" events: usage that no longer matches its digest, loose files."""
+    found: list[dict[str, Any]] = []
+    if stored and ":" in stored:
+        day = dt.date.fromisoformat(stored.split(":", 1)[0])
+        if usage_digest(day, usage_of(day)) != stored:
+            found.append({"what": "ledger", "day": day.isoformat()})
+    for problem in loose_permissions([*files, *(p.parent for p in files)]):
+        found.append({"what": "permissions", "problem": problem})
+    return found

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from agent.ledger_limits import DayLimits, LimitRecord, read_day_limits, write_day_limits
 from agent.ledger_schema import migrate
 from rules.model import DayState, LimitKind
 
@@ -127,6 +128,12 @@ class Ledger(Protocol):
 
     def answer_request(self, request_id: int, approve: bool, minutes: int | None) -> Request:
         """Approve or deny a pending request (KeyError when unknown or answered)."""
+
+    def record_limits(self, day: dt.date, limits: LimitRecord) -> None:
+        """Replace the day's budgets of the children given: (child, key) -> (kind, seconds)."""
+
+    def day_limits(self, first: dt.date, last: dt.date) -> DayLimits:
+        """Budgets recorded for the days from `first` to `last`: (day, child, key) -> (kind, s)."""
 
     def get_meta(self, key: str) -> str | None:
         """A small stored value (heartbeat, lockout, sync state)."""
@@ -346,6 +353,19 @@ class SqliteLedger:
             if cur.rowcount != 1:
                 raise KeyError(request_id)
             return next(r for r in self.requests() if r.id == request_id)
+
+    def record_limits(self, day: dt.date, limits: LimitRecord) -> None:
+        """Replace the day's budgets of the children given, in one transaction."""
+        with self._lock:
+            try:
+                write_day_limits(self._db, day, limits)
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{self.path}: {exc}") from exc
+
+    def day_limits(self, first: dt.date, last: dt.date) -> DayLimits:
+        """Budgets recorded for the days from `first` to `last` inclusive."""
+        with self._lock:
+            return read_day_limits(self._db, first, last)
 
     def get_meta(self, key: str) -> str | None:
         """A small stored value."""

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 
 from agent.ledger import Event, Request, UsageRecord
+from agent.ledger_limits import DayLimits, LimitRecord
 from rules.model import DayState
 
 __all__ = ["MemoryLedger"]
@@ -23,6 +24,7 @@ class MemoryLedger:
         self._warned: set[tuple[dt.date, str, str, int]] = set()
         self._requests: list[Request] = []
         self._meta: dict[str, str] = {}
+        self._limits: DayLimits = {}
         self._lock = threading.RLock()
 
     def add_usage(self, records: Mapping[UsageRecord, float]) -> None:
@@ -138,6 +140,21 @@ class MemoryLedger:
                     self._requests[i] = new
                     return new
             raise KeyError(request_id)
+
+    def record_limits(self, day: dt.date, limits: LimitRecord) -> None:
+        """Replace the day's budgets of the children given."""
+        with self._lock:
+            children = {child for child, _key in limits}
+            self._limits = {
+                k: v for k, v in self._limits.items() if k[0] != day or k[1] not in children
+            }
+            for (child, key), value in limits.items():
+                self._limits[(day, child, key)] = value
+
+    def day_limits(self, first: dt.date, last: dt.date) -> DayLimits:
+        """Budgets recorded for a range of days."""
+        with self._lock:
+            return {k: v for k, v in self._limits.items() if first <= k[0] <= last}
 
     def get_meta(self, key: str) -> str | None:
         """A small stored value."""

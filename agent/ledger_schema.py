@@ -39,6 +39,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: each day's budget per limit, so that reports judge a past day by its own limits
+    """
+    CREATE TABLE day_limits (
+        day TEXT NOT NULL, child TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL,
+        limit_seconds INTEGER NULL,
+        PRIMARY KEY (day, child, key)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from agent.bus import EventBus
 from agent.clock import TrustedClock
 from agent.configsource import ConfigSource
-from agent.integrity import DIGEST_KEY, loose_permissions, usage_digest
+from agent.integrity import DIGEST_KEY, tamper_findings, usage_digest
 from agent.ledger import Event, Ledger
 from agent.statusdoc import status_document
 from rules import engine
@@ -92,6 +92,7 @@ class Agent:
             self._use(self.source.config)
             now = self.clock.now()
             self.state = self.ledger.load_day(day_of(now, self.config.settings.day_starts))
+            self._record_limits(self.state.day)
             last = self.ledger.get_meta(HEARTBEAT_KEY)
             if last:
                 stopped = dt.datetime.fromisoformat(last)
@@ -125,14 +126,10 @@ class Agent:
 
     def _check_integrity(self) -> None:
         """Log a "tamper" event when the ledger or files were changed by someone else."""
-        stored = self.ledger.get_meta(DIGEST_KEY)
-        if stored and ":" in stored:
-            day = dt.date.fromisoformat(stored.split(":", 1)[0])
-            if usage_digest(day, self.ledger.usage(day, day)) != stored:
-                self._event("tamper", detail={"what": "ledger", "day": day.isoformat()})
         files = [p for p in (self.source.path, getattr(self.ledger, "path", None)) if p]
-        for problem in loose_permissions([*files, *(p.parent for p in files)]):
-            self._event("tamper", detail={"what": "permissions", "problem": problem})
+        stored = self.ledger.get_meta(DIGEST_KEY)
+        for detail in tamper_findings(stored, lambda d: self.ledger.usage(d, d), files):
+            self._event("tamper", detail=detail)
 
     def _use(self, config: Config) -> None:
         self.config = config
@@ -189,12 +186,15 @@ class Agent:
                 "gap",
                 detail={"seconds": round(reading.gap), "to": now.isoformat(timespec="seconds")},
             )
-        self._reload()
+        changed = self._reload()
         day = day_of(now, self.config.settings.day_starts)
         if day != self.state.day:
             self._flush(now)
             self.state = self.ledger.load_day(day)
             self._closing.clear()
+            changed = True
+        if changed:
+            self._record_limits(day)
         assert self.probe is not None and self.closer is not None, "start() first"
         processes = self.probe.snapshot()
         running = self.matcher.running(processes)
@@ -221,16 +221,22 @@ class Agent:
             self._last_flush = steady
         self.ticks += 1
 
-    def _reload(self) -> None:
+    def _reload(self) -> bool:
         outcome = self.source.poll()
         if outcome.changed and self.source.config is not None:
             self._use(self.source.config)
             self._event(
                 "config_loaded", detail={"file": self.source.name, "external": outcome.external}
             )
-        elif outcome.error:
+            return True
+        if outcome.error:
             log.error("%s", "\n".join(str(i) for i in outcome.error))
             self._event("config_rejected", detail={"errors": [str(i) for i in outcome.error]})
+        return False
+
+    def _record_limits(self, day: dt.date) -> None:
+        """Remember the day's budgets, so that reports judge the day by its own limits."""
+        self.ledger.record_limits(day, engine.day_budgets(self.config, day))
 
     def _enforce(self, closes: tuple[Any, ...], processes: list[ProcessInfo]) -> None:
         assert self.closer is not None
@@ -397,5 +403,6 @@ class Agent:
                 raise AgentError("; ".join(str(i) for i in exc.issues)) from None
             assert self.source.config is not None
             self._use(self.source.config)
+            self._record_limits(self.state.day)
             self._event("rules_changed", detail={**detail, "file": str(path)}, actor=actor)
             self._refresh()

@@ -29,6 +29,7 @@ __all__ = [
     "Limit",
     "account",
     "child_limits",
+    "day_budgets",
     "decide",
     "limit_kind",
     "next_open",
@@ -83,6 +84,18 @@ def child_limits(config: Config, child: Child) -> list[Limit]:
             if app.category == spec.key and app.id not in specs:
                 each = LimitSpec(key=app.id, daily=spec.each)
                 out.append(Limit(each, "app", app.title, app.id, implicit=True))
+    return out
+
+
+def day_budgets(
+    config: Config, day: dt.date
+) -> dict[tuple[str, str], tuple[LimitKind, int | None]]:
+    """Every child's budget per limit on a day: (child, key) -> (kind, seconds or None)."""
+    out: dict[tuple[str, str], tuple[LimitKind, int | None]] = {}
+    for child in config.children:
+        for limit in child_limits(config, child):
+            minutes = budget_minutes(limit.spec, day)
+            out[(child.name, limit.key)] = (limit.kind, None if minutes is None else minutes * 60)
     return out
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 from agent.ledger import Ledger, UsageRecord
+from agent.ledger_limits import DayLimits
 from agent.reports.events import computer_summary, events_by_child, fetch_events
 from agent.reports.model import ChildReport, DaySummary, DayUsage, Happening, Report, UsageRow
 from agent.reports.weeks import Week, day_bounds, previous_week, week_days
@@ -19,6 +21,8 @@ from rules.timeutil import budget_minutes
 __all__ = ["UnknownChild", "build_report", "select_children", "timezone_name", "title_of"]
 
 Key = tuple[LimitKind, str]
+# One child's recorded budgets: day -> (kind, id) -> seconds (None: windows only).
+Recorded = Mapping[dt.date, Mapping[Key, int | None]]
 # Gaps are recorded when the agent comes back: look this far past the week for those that end later.
 GAP_LOOKAHEAD = dt.timedelta(days=7)
 
@@ -71,6 +75,28 @@ def _split_usage(
     return this, before
 
 
+def _recorded(limits: DayLimits, name: str) -> dict[dt.date, dict[Key, int | None]]:
+    """The child's budgets the agent recorded, by day; a day without rows is not in it."""
+    out: dict[dt.date, dict[Key, int | None]] = {}
+    for (day, child, key), (kind, seconds) in limits.items():
+        if child == name:
+            out.setdefault(day, {})[(cast(LimitKind, kind), key)] = seconds
+    return out
+
+
+def _budget(
+    limit: Limit | None, key: Key, day: dt.date, recorded: Recorded
+) -> tuple[bool, int | None]:
+    """Whether a limit applied to the key that day, and its budget in seconds (None: none)."""
+    # A day with recorded limits is judged by them alone: a key not among them had no limit.
+    # Days from before the ledger recorded limits are judged by today's rules.
+    budgets = recorded.get(day)
+    if budgets is not None:
+        return key in budgets, budgets.get(key)
+    minutes = budget_minutes(limit.spec, day) if limit else None
+    return limit is not None, None if minutes is None else minutes * 60
+
+
 def _row(
     config: Config,
     name: str,
@@ -80,24 +106,17 @@ def _row(
     previous: float,
     days: Sequence[dt.date],
     states: Mapping[dt.date, DayState],
+    recorded: Recorded,
 ) -> UsageRow:
     kind, ident = key
     cells = []
     for day, used in zip(days, seconds, strict=True):
         state = states[day]
-        budget = budget_minutes(limit.spec, day) if limit else None
+        limited, budget = _budget(limit, key, day, recorded)
         bonus = 0.0
-        if limit is not None:
-            bonus = state.bonus.get((name, limit.key), 0.0) + state.bonus.get((name, ALL), 0.0)
-        cells.append(
-            DayUsage(
-                day,
-                round(used),
-                None if budget is None else budget * 60,
-                round(bonus),
-                name in state.paused,
-            )
-        )
+        if limited:  # the limit's key is its usage id
+            bonus = state.bonus.get((name, ident), 0.0) + state.bonus.get((name, ALL), 0.0)
+        cells.append(DayUsage(day, round(used), budget, round(bonus), name in state.paused))
     app = config.app(ident) if kind == "app" else None
     return UsageRow(
         kind,
@@ -132,18 +151,30 @@ def _child(
     days: Sequence[dt.date],
     usage: Mapping[UsageRecord, float],
     states: Mapping[dt.date, DayState],
+    recorded: DayLimits,
     counts: Mapping[dt.date, Counter[str]],
     moments: Sequence[Happening],
 ) -> ChildReport:
     name = child.name
     limits: dict[Key, Limit] = {(m.kind, m.usage_id): m for m in child_limits(config, child)}
     this, before = _split_usage(usage, name, days)
+    budgets = _recorded(recorded, name)
     total_key: Key = ("total", TOTAL)
     keys = set(this) | set(before) | {total_key}
     zero = [0.0] * len(days)
     rows = _order(
         [
-            _row(config, name, k, limits.get(k), this.get(k, zero), before.get(k, 0), days, states)
+            _row(
+                config,
+                name,
+                k,
+                limits.get(k),
+                this.get(k, zero),
+                before.get(k, 0),
+                days,
+                states,
+                budgets,
+            )
             for k in keys
         ]
     )
@@ -184,12 +215,14 @@ def build_report(
     starts = config.settings.day_starts
     usage = ledger.usage(week_days(earlier)[0], days[-1])
     states = {d: ledger.load_day(d) for d in days}
+    recorded = ledger.day_limits(days[0], days[-1])
     bounds = [day_bounds(d, starts, tz) for d in days]
     since, until = bounds[0][0], bounds[-1][1]
     events = fetch_events(ledger, since, until + GAP_LOOKAHEAD)
     per_child = events_by_child((e for e in events if e.ts < until), days, starts, tz)
     children = tuple(
-        _child(config, kid, days, usage, states, *per_child.get(kid.name, ({}, []))) for kid in kids
+        _child(config, kid, days, usage, states, recorded, *per_child.get(kid.name, ({}, [])))
+        for kid in kids
     )
     return Report(
         week=week,

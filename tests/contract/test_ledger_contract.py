@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.ledger import Event, Ledger, LedgerError, MemoryLedger, SqliteLedger
-from agent.ledger_schema import SCHEMA_VERSION
+from agent.ledger_schema import MIGRATIONS, SCHEMA_VERSION
 
 DAY = dt.date(2026, 11, 23)
 NEXT = DAY + dt.timedelta(days=1)
@@ -211,6 +211,56 @@ def test_meta_get_set_overwrite(ledger: Ledger) -> None:
     assert ledger.get_meta("sync") == "{}"
 
 
+# -- day limits -------------------------------------------------------------------------------
+
+
+def test_day_limits_recorded_and_read_by_range(ledger: Ledger) -> None:
+    assert ledger.day_limits(DAY, NEXT) == {}
+    ledger.record_limits(
+        DAY,
+        {
+            ("An", "games"): ("category", 3600),
+            ("An", "total"): ("total", 9000),
+            ("An", "minecraft"): ("app", None),  # windows only, no budget
+            ("Bình", "games"): ("category", 0),
+        },
+    )
+    ledger.record_limits(NEXT, {("An", "games"): ("category", 5400)})
+    assert ledger.day_limits(DAY, DAY) == {
+        (DAY, "An", "games"): ("category", 3600),
+        (DAY, "An", "total"): ("total", 9000),
+        (DAY, "An", "minecraft"): ("app", None),
+        (DAY, "Bình", "games"): ("category", 0),
+    }
+    assert ledger.day_limits(NEXT, NEXT) == {(NEXT, "An", "games"): ("category", 5400)}
+    assert len(ledger.day_limits(DAY - dt.timedelta(days=1), NEXT)) == 5
+    assert ledger.day_limits(NEXT + dt.timedelta(days=1), NEXT + dt.timedelta(days=9)) == {}
+
+
+def test_record_limits_replaces_the_day_of_the_children_given(ledger: Ledger) -> None:
+    ledger.record_limits(
+        DAY,
+        {
+            ("An", "games"): ("category", 3600),
+            ("An", "total"): ("total", 9000),
+            ("Bình", "games"): ("category", 1800),
+        },
+    )
+    ledger.record_limits(NEXT, {("An", "total"): ("total", 9000)})
+    # The rules changed during the day: An's limits now, Bình's untouched, other days kept.
+    ledger.record_limits(
+        DAY, {("An", "games"): ("category", 5400), ("An", "roblox"): ("app", None)}
+    )
+    assert ledger.day_limits(DAY, NEXT) == {
+        (DAY, "An", "games"): ("category", 5400),
+        (DAY, "An", "roblox"): ("app", None),
+        (DAY, "Bình", "games"): ("category", 1800),
+        (NEXT, "An", "total"): ("total", 9000),
+    }
+    ledger.record_limits(DAY, {})  # no children given: nothing changes
+    assert len(ledger.day_limits(DAY, DAY)) == 3
+
+
 # -- unicode ----------------------------------------------------------------------------------
 
 
@@ -223,6 +273,7 @@ def test_unicode_child_names(ledger: Ledger) -> None:
     ledger.mark_warned(DAY, name, "trò-chơi", 5)
     ledger.add_event(Event("grant", at(0), DAY, name, "*", {"lý do": "giỏi"}, "parent"))
     ledger.add_request(at(0), name, 15, "Mẹ ơi 🙏")
+    ledger.record_limits(DAY, {(name, "trò-chơi"): ("category", 2700)})
 
     state = ledger.load_day(DAY)
     assert state.usage == {(name, "category", "trò-chơi"): 42.0}
@@ -233,6 +284,7 @@ def test_unicode_child_names(ledger: Ledger) -> None:
     assert event.child == name and dict(event.detail) == {"lý do": "giỏi"}
     assert ledger.requests()[0].message == "Mẹ ơi 🙏"
     assert ledger.requests()[0].child == name
+    assert ledger.day_limits(DAY, DAY) == {(DAY, name, "trò-chơi"): ("category", 2700)}
 
 
 # -- SQLite only ------------------------------------------------------------------------------
@@ -273,6 +325,76 @@ def test_sqlite_reopen_keeps_everything(tmp_path: Path) -> None:
         again.close()
 
 
+def test_sqlite_reopen_keeps_day_limits(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    first = SqliteLedger(path)
+    first.record_limits(DAY, {("An", "games"): ("category", 3600), ("An", "x"): ("app", None)})
+    first.close()
+    again = SqliteLedger(path)
+    try:
+        assert again.day_limits(DAY, DAY) == {
+            (DAY, "An", "games"): ("category", 3600),
+            (DAY, "An", "x"): ("app", None),
+        }
+    finally:
+        again.close()
+
+
+def test_sqlite_schema_1_file_migrates_and_keeps_its_data(tmp_path: Path) -> None:
+    """A ledger written by the first version (schema 1) opens, gains day_limits, loses nothing."""
+    path = tmp_path / "ledger.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(f"BEGIN; {MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
+    db.executemany(
+        "INSERT INTO usage(day, child, kind, ident, seconds) VALUES (?,?,?,?,?)",
+        [
+            (DAY.isoformat(), "An", "category", "games", 61.5),
+            (DAY.isoformat(), "An", "total", "total", 90.0),
+            (NEXT.isoformat(), "Bình", "app", "roblox", 12.0),
+        ],
+    )
+    db.execute(
+        "INSERT INTO grants(day, child, target, seconds) VALUES (?,?,?,?)",
+        (DAY.isoformat(), "An", "games", 600),
+    )
+    db.execute(
+        "INSERT INTO events(ts, day, kind, child, target, detail, actor) VALUES (?,?,?,?,?,?,?)",
+        (
+            T0.astimezone(dt.UTC).isoformat(),
+            DAY.isoformat(),
+            "agent_stop",
+            None,
+            None,
+            "{}",
+            "agent",
+        ),
+    )
+    db.execute("INSERT INTO meta(key, value) VALUES ('heartbeat', 'x')")
+    db.commit()
+    db.close()
+
+    ledger = SqliteLedger(path)
+    try:
+        state = ledger.load_day(DAY)
+        assert state.usage == {("An", "category", "games"): 61.5, ("An", "total", "total"): 90.0}
+        assert state.bonus == {("An", "games"): 600}
+        assert ledger.usage(NEXT, NEXT) == {(NEXT, "Bình", "app", "roblox"): 12.0}
+        assert [(e.kind, e.ts) for e in ledger.events()] == [("agent_stop", T0)]
+        assert ledger.get_meta("heartbeat") == "x"
+        assert ledger.day_limits(DAY, NEXT) == {}  # nothing was recorded then
+        ledger.record_limits(DAY, {("An", "games"): ("category", 3600)})
+        assert ledger.day_limits(DAY, DAY) == {(DAY, "An", "games"): ("category", 3600)}
+    finally:
+        ledger.close()
+    db = sqlite3.connect(path)
+    try:
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        assert version == SCHEMA_VERSION == 2
+        assert db.execute("SELECT COUNT(*) FROM usage").fetchone() == (3,)
+    finally:
+        db.close()
+
+
 def test_sqlite_flushed_usage_is_on_disk_for_another_reader(tmp_path: Path) -> None:
     """What the agent flushed can be read by another process (status) while it runs."""
     path = tmp_path / "ledger.sqlite"
@@ -299,6 +421,7 @@ def test_sqlite_schema_version_is_set(tmp_path: Path) -> None:
         db.close()
     assert version == SCHEMA_VERSION >= 1
     assert {"usage", "events", "grants", "pauses", "warned", "requests", "meta"} <= tables
+    assert "day_limits" in tables
     # Opening again does not migrate twice.
     SqliteLedger(path).close()
 

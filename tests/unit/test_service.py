@@ -563,3 +563,73 @@ def test_a_tick_that_fails_does_not_raise(h: Harness, monkeypatch: pytest.Monkey
     monkeypatch.undo()
     h.agent.tick()
     assert h.agent.ticks == ticks + 1
+
+
+# -- the day's limits, for reports ------------------------------------------------------------
+
+NOTES_WINDOWS = """
+[child.limits.notes]
+allowed = ["08:00-22:00"]
+"""
+
+
+def limits_rules(games: int) -> str:
+    """Games with a Tuesday budget and `each`, the total, and notes with windows only."""
+    games_table = f"daily = {games}\ndays = {{ tue = 25 }}\neach = 4\n"
+    return rules(10).replace("daily = 10\n", games_table) + NOTES_WINDOWS
+
+
+def test_day_limits_recorded_at_start_on_rules_changes_and_new_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recorded at start, again when the rules change (file or parent), and for each new day."""
+    monday, tuesday = DAY, DAY + dt.timedelta(days=1)
+    # 03:50 on Tuesday is still Monday's budget day (day_starts = 04:00).
+    h = Harness(tmp_path, limits_rules(10), start=dt.datetime(2026, 11, 24, 3, 50, tzinfo=TZ))
+    calls: list[dt.date] = []
+    record = h.ledger.record_limits
+
+    def counting(day: dt.date, limits: Any) -> None:
+        calls.append(day)
+        record(day, limits)
+
+    monkeypatch.setattr(h.ledger, "record_limits", counting)
+    h.agent.start()
+    assert h.ledger.day_limits(monday, tuesday) == {
+        (monday, "An", "games"): ("category", 600),
+        (monday, "An", "fakegame"): ("app", 240),  # the implicit limit of `each`
+        (monday, "An", "total"): ("total", 7200),
+        (monday, "An", "notes"): ("app", None),  # windows, no budget
+    }
+    h.procs.set([game(100)])
+    h.run(30)
+    assert calls == [monday]  # not on every tick
+
+    h.rewrite(limits_rules(15))  # the parent edits the file
+    h.run(1)
+    assert calls == [monday] * 2
+    assert h.ledger.day_limits(monday, monday)[(monday, "An", "games")] == ("category", 900)
+    h.rewrite(limits_rules(15).replace("daily = 15", 'daily = "x"'))  # rejected: nothing new
+    h.run(2)
+    assert calls == [monday] * 2
+
+    spec = LimitSpec(key="games", daily=20, days=(("tue", 25),), each=4)
+    h.agent.set_limit("An", "games", spec, "parent")  # a parent's save
+    assert calls == [monday] * 3
+    assert h.ledger.day_limits(monday, monday)[(monday, "An", "games")] == ("category", 1200)
+
+    h.run(600)  # past 04:00: Tuesday
+    assert h.agent.status()["day"] == tuesday.isoformat()
+    assert calls == [monday] * 3 + [tuesday]
+    assert h.ledger.day_limits(tuesday, tuesday) == {
+        (tuesday, "An", "games"): ("category", 1500),  # Tuesday's own budget
+        (tuesday, "An", "fakegame"): ("app", 240),
+        (tuesday, "An", "total"): ("total", 7200),
+        (tuesday, "An", "notes"): ("app", None),
+    }
+    assert h.ledger.day_limits(monday, monday)[(monday, "An", "games")] == ("category", 1200)
+
+    h.agent.set_limit("An", "games", None, "parent")  # removed: the day's rows are replaced
+    assert calls[-1] == tuesday
+    assert {k for _d, _c, k in h.ledger.day_limits(tuesday, tuesday)} == {"total", "notes"}
+    assert len(h.ledger.day_limits(monday, monday)) == 4
