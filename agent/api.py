@@ -302,8 +302,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
 
     @app.post(f"{API_PREFIX}/reload")
     def reload(actor: Parent) -> dict[str, Any]:
-        with agent.lock:
-            agent._reload()
+        agent.reload()
         agent.log("reload", {}, actor)
         return agent.status()
 

@@ -54,14 +54,14 @@ def pins_for(args: argparse.Namespace) -> Any:
 
 def _pin_errors(func: Any) -> Any:
     def wrapped(args: argparse.Namespace) -> int:
-        from agent.pin import PinError
+        from agent.pin import LockedOut, PinError
         from agent.secrets import SecretStoreError
 
         try:
             return int(func(args))
         except (PinError, SecretStoreError, ValueError) as exc:
             _err(str(exc))
-            return LOCKED if type(exc).__name__ == "LockedOut" else FAIL
+            return LOCKED if isinstance(exc, LockedOut) else FAIL
 
     return wrapped
 

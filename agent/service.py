@@ -186,14 +186,12 @@ class Agent:
                 "gap",
                 detail={"seconds": round(reading.gap), "to": now.isoformat(timespec="seconds")},
             )
-        changed = self._reload()
+        self.reload()
         day = day_of(now, self.config.settings.day_starts)
         if day != self.state.day:
             self._flush(now)
             self.state = self.ledger.load_day(day)
             self._closing.clear()
-            changed = True
-        if changed:
             self._record_limits(day)
         assert self.probe is not None and self.closer is not None, "start() first"
         processes = self.probe.snapshot()
@@ -221,18 +219,22 @@ class Agent:
             self._last_flush = steady
         self.ticks += 1
 
-    def _reload(self) -> bool:
-        outcome = self.source.poll()
-        if outcome.changed and self.source.config is not None:
-            self._use(self.source.config)
-            self._event(
-                "config_loaded", detail={"file": self.source.name, "external": outcome.external}
-            )
-            return True
-        if outcome.error:
-            log.error("%s", "\n".join(str(i) for i in outcome.error))
-            self._event("config_rejected", detail={"errors": [str(i) for i in outcome.error]})
-        return False
+    def reload(self) -> bool:
+        """Use the rules file again if it changed (a broken one is logged and kept out)."""
+        with self.lock:
+            outcome = self.source.poll()
+            if outcome.changed and self.source.config is not None:
+                self._use(self.source.config)
+                name = self.source.name
+                self._event("config_loaded", detail={"file": name, "external": outcome.external})
+                if outcome.external:  # changed by someone other than the agent
+                    self._event("tamper", detail={"what": "config", "file": name})
+                self._record_limits(self.state.day)
+                return True
+            if outcome.error:
+                log.error("%s", "\n".join(str(i) for i in outcome.error))
+                self._event("config_rejected", detail={"errors": [str(i) for i in outcome.error]})
+            return False
 
     def _record_limits(self, day: dt.date) -> None:
         """Remember the day's budgets, so that reports judge the day by its own limits."""

@@ -20,7 +20,6 @@ from rules.model import (
     Config,
     LimitSpec,
     Settings,
-    Window,
 )
 from rules.timeutil import parse_hhmm
 
@@ -182,6 +181,24 @@ def _apps(
     return tuple(apps.values())
 
 
+def _weekdays(c: Checker, table: dict[str, Any], name: str, path: str) -> list[str]:
+    """The keys of a per-weekday table (`days`, `allowed_days`), unknown weekdays reported."""
+    if name not in table or not c.typed(table[name], dict, f"{path}.{name}"):
+        return []
+    good = []
+    for wd in table[name]:
+        if wd in WEEKDAYS:
+            good.append(wd)
+        else:
+            c.error(
+                f"{path}.{name}.{wd}",
+                N_("unknown weekday {value!r}; expected one of: {allowed}"),
+                value=wd,
+                allowed=", ".join(WEEKDAYS),
+            )
+    return good
+
+
 def _limit(c: Checker, key: str, table: object, path: str, kind: str) -> LimitSpec | None:
     if not c.typed(table, dict, path):
         return None
@@ -193,31 +210,14 @@ def _limit(c: Checker, key: str, table: object, path: str, kind: str) -> LimitSp
         return None if value == -1 else int(value)
 
     days: list[tuple[str, int]] = []
-    if "days" in t and c.typed(t["days"], dict, f"{path}.days"):
-        for wd in t["days"]:
-            if wd not in WEEKDAYS:
-                c.error(
-                    f"{path}.days.{wd}",
-                    N_("unknown weekday {value!r}; expected one of: {allowed}"),
-                    value=wd,
-                    allowed=", ".join(WEEKDAYS),
-                )
-                continue
-            value = c.number(t["days"], wd, f"{path}.days", 0, 1440, -1, int)
-            if value != -1:
-                days.append((wd, int(value)))
-    allowed_days: list[tuple[str, tuple[Window, ...]]] = []
-    if "allowed_days" in t and c.typed(t["allowed_days"], dict, f"{path}.allowed_days"):
-        for wd, value in t["allowed_days"].items():
-            if wd not in WEEKDAYS:
-                c.error(
-                    f"{path}.allowed_days.{wd}",
-                    N_("unknown weekday {value!r}; expected one of: {allowed}"),
-                    value=wd,
-                    allowed=", ".join(WEEKDAYS),
-                )
-                continue
-            allowed_days.append((wd, c.windows(value, f"{path}.allowed_days.{wd}")))
+    for wd in _weekdays(c, t, "days", path):
+        value = c.number(t["days"], wd, f"{path}.days", 0, 1440, -1, int)
+        if value != -1:
+            days.append((wd, int(value)))
+    allowed_days = [
+        (wd, c.windows(t["allowed_days"][wd], f"{path}.allowed_days.{wd}"))
+        for wd in _weekdays(c, t, "allowed_days", path)
+    ]
     each = minutes("each")
     if each is not None and kind != "category":
         c.error(

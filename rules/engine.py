@@ -28,6 +28,7 @@ __all__ = [
     "ALL",
     "Limit",
     "account",
+    "all_limits",
     "child_limits",
     "day_budgets",
     "decide",
@@ -166,10 +167,20 @@ def next_open(spec: LimitSpec, now: dt.datetime, day_starts: int) -> dt.datetime
     return _blocked_until(spec, now, day_of(now, day_starts), day_starts)
 
 
+def all_limits(config: Config) -> dict[str, list[Limit]]:
+    """Every child's effective limits, by child name (computed once per tick)."""
+    return {child.name: child_limits(config, child) for child in config.children}
+
+
 def decide(
-    config: Config, state: DayState, running: Running, now: dt.datetime
+    config: Config,
+    state: DayState,
+    running: Running,
+    now: dt.datetime,
+    limits: dict[str, list[Limit]] | None = None,
 ) -> tuple[ChildStatus, ...]:
     """Each child's limits: used, left, state, reason and until."""
+    limits = all_limits(config) if limits is None else limits
     statuses: list[ChildStatus] = []
     day_starts = config.settings.day_starts
     warn_window = max(config.settings.warn_minutes, default=0) * 60
@@ -177,7 +188,7 @@ def decide(
         apps = running.get(child.name, {})
         paused = child.name in state.paused
         rows: list[LimitStatus] = []
-        for limit in child_limits(config, child):
+        for limit in limits[child.name]:
             spec = limit.spec
             used = state.used(child.name, limit.kind, limit.usage_id)
             active = any(_covers(limit, config, a) for a in apps)
@@ -255,13 +266,17 @@ def _warnings(
 
 
 def _reminders(
-    config: Config, before: DayState, after: DayState, running: Running
+    config: Config,
+    before: DayState,
+    after: DayState,
+    running: Running,
+    limits: dict[str, list[Limit]],
 ) -> list[Reminder]:
     """Health reminders: each multiple of `reminder_minutes` of use crossed in this tick."""
     out: list[Reminder] = []
     for child in config.children:
         apps = running.get(child.name, {})
-        for limit in child_limits(config, child):
+        for limit in limits[child.name]:
             every = limit.spec.reminder_minutes
             if not every or not any(_covers(limit, config, a) for a in apps):
                 continue
@@ -273,7 +288,12 @@ def _reminders(
     return out
 
 
-def _closes(config: Config, statuses: Iterable[ChildStatus], running: Running) -> list[Close]:
+def _closes(
+    config: Config,
+    statuses: Iterable[ChildStatus],
+    running: Running,
+    limits: dict[str, list[Limit]],
+) -> list[Close]:
     """Every running app covered by a blocked limit, with the first such limit."""
     out: list[Close] = []
     for status in statuses:
@@ -282,11 +302,10 @@ def _closes(config: Config, statuses: Iterable[ChildStatus], running: Running) -
         blocked = [r for r in status.limits if r.state == "blocked"]
         if not blocked:
             continue
-        child = config.child(status.name)
-        limits = {lim.key: lim for lim in child_limits(config, child)} if child else {}
+        by_key = {lim.key: lim for lim in limits.get(status.name, [])}
         for app_id, pids in sorted(running.get(status.name, {}).items()):
             for row in blocked:
-                limit = limits.get(row.id)
+                limit = by_key.get(row.id)
                 if limit is not None and _covers(limit, config, app_id):
                     out.append(
                         Close(status.name, app_id, row.id, row.reason or "budget", pids, row.until)
@@ -315,7 +334,8 @@ def tick(
         if d == day:
             new_usage[(child, kind, ident)] = new_usage.get((child, kind, ident), 0.0) + seconds
     after = replace(state, usage=new_usage)
-    statuses = decide(config, after, running, now)
+    limits = all_limits(config)
+    statuses = decide(config, after, running, now, limits)
     warnings, warned = _warnings(config, after, statuses)
     after = replace(after, warned=warned)
     result = TickResult(
@@ -323,7 +343,7 @@ def tick(
         usage=usage,
         statuses=statuses,
         warnings=tuple(warnings),
-        reminders=tuple(_reminders(config, state, after, running)),
-        closes=tuple(_closes(config, statuses, running)),
+        reminders=tuple(_reminders(config, state, after, running, limits)),
+        closes=tuple(_closes(config, statuses, running, limits)),
     )
     return result, after

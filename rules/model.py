@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 __all__ = [
@@ -140,26 +141,26 @@ class Config:
     catalog: tuple[str, ...] = ()  # catalogue ids named by `catalog = [...]`
     version: int = 1
 
+    @cached_property
+    def _index(self) -> tuple[dict[str, App], dict[str, Category], dict[str, Child]]:
+        # Built once per (immutable) config: the tick looks apps up inside nested loops.
+        return (
+            {a.id: a for a in self.apps},
+            {c.id: c for c in self.categories},
+            {c.name.casefold(): c for c in self.children},
+        )
+
     def app(self, app_id: str) -> App | None:
         """The app with this id, or None."""
-        for a in self.apps:
-            if a.id == app_id:
-                return a
-        return None
+        return self._index[0].get(app_id)
 
     def category(self, cat_id: str) -> Category | None:
         """The category with this id, or None."""
-        for c in self.categories:
-            if c.id == cat_id:
-                return c
-        return None
+        return self._index[1].get(cat_id)
 
     def child(self, name: str) -> Child | None:
         """The child with this name (case-insensitive), or None."""
-        for c in self.children:
-            if c.name.casefold() == name.casefold():
-                return c
-        return None
+        return self._index[2].get(name.casefold())
 
 
 UsageKey = tuple[str, LimitKind, str]  # (child, kind, id)

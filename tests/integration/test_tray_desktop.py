@@ -6,7 +6,6 @@ import getpass
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from tests.support.hubserver import free_port
 from tests.support.waiting import wait_until
 from tests.support.xdesktop import XDesktop, xdesktop, xdesktop_unavailable
 from tray import model
@@ -64,12 +64,6 @@ daily = 30
 [child.limits.total]
 daily = 60
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

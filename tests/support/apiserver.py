@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -33,6 +32,7 @@ import requests
 from agent.compose import Runtime, build
 from agent.pin import FileLockoutStore, PinManager, ScryptParams
 from agent.secrets import SECRETS_DIR_ENV, RootFileKeyring, SecretStore
+from tests.support.desktop import stop_process
 from tests.support.hubserver import REPO_ROOT, free_port
 from tests.support.waiting import wait_until
 
@@ -285,13 +285,7 @@ class AgentProcess:
         """SIGTERM, then SIGKILL after `timeout`; the exit code."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
+        stop_process(self.proc, timeout)
         return self.proc.returncode
 
     def output(self) -> str:

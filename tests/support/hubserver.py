@@ -8,7 +8,6 @@ and can `stop()`, `kill()` (crash) and `restart()` it on the same port and datab
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 
 import requests
 
+from tests.support.desktop import stop_process
 from tests.support.waiting import WaitTimeout, wait_until
 
 __all__ = ["REPO_ROOT", "HubApi", "HubServer", "free_port"]
@@ -95,13 +95,7 @@ class HubServer:
         """SIGTERM (graceful), then SIGKILL after `timeout`; returns the exit code."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
+        stop_process(self.proc, timeout)
         code = self.proc.returncode
         self.proc = None
         return code

@@ -402,6 +402,18 @@ def test_broken_config_keeps_the_old_rules_then_a_fix_loads(h: Harness) -> None:
     assert loaded.detail["external"] is True
 
 
+def test_rules_changed_by_someone_else_are_tamper_evidence(h: Harness) -> None:
+    """An edit from outside logs "tamper"; the agent's own save (a parent's change) does not."""
+    h.agent.start()
+    h.agent.set_limit("An", "games", LimitSpec(key="games", daily=45), "parent")
+    h.run(1)
+    assert h.events("tamper") == []
+    h.rewrite(rules(30))
+    h.run(1)
+    (tamper,) = h.events("tamper")
+    assert tamper.detail == {"what": "config", "file": str(h.path)}
+
+
 def test_unreadable_toml_keeps_the_old_rules(h: Harness) -> None:
     h.rewrite(rules(0) + "\n[oops\n")
     h.procs.set([game(100)])
