@@ -252,7 +252,8 @@ def print_status(doc: dict[str, Any]) -> None:
                 if r["limit_seconds"] is not None
                 else "—"
             )
-            print(f"  {r['title']:<22} {used:>12} / {limit:<12} {state}")
+            title = limit_title(r["kind"], r["id"], r["title"])
+            print(f"  {title:<22} {used:>14} / {limit:<14} {state}")
 
 
 def _broken_listen(source: ConfigSource) -> str:
