@@ -14,9 +14,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sync.hub.config import PushSettings, SmtpSettings
 from sync.hub.db import Database
 from sync.hub.errors import ApiError
 from sync.hub.models import Device, DeviceToken, Parent, ParentSession
+from sync.hub.notify import Notifier
 from sync.hub.security import (
     DEVICE_TOKEN_PREFIX,
     SESSION_TOKEN_PREFIX,
@@ -80,6 +82,13 @@ class HubSettings:
     scrypt: ScryptParams = _SCRYPT
     kdf_concurrency: int = 4  # each scrypt call holds 32 MiB: bound them per process
     clock: Callable[[], datetime] = field(default=utcnow)
+    public_url: str | None = None  # the web app's address as parents reach it (for links)
+    smtp: SmtpSettings | None = None  # e-mail notifications, when set
+    push: PushSettings | None = None  # Web Push notifications, when set
+    silent_after: timedelta = timedelta(minutes=30)  # a device this quiet is "not reporting"
+    invite_ttl: timedelta = timedelta(days=3)  # links inviting a second parent
+    push_allow_http: bool = False  # plain-HTTP push endpoints (tests with a local stand-in)
+    check_every: float = 60.0  # seconds between checks for devices that stopped reporting
 
 
 class Hub:
@@ -94,6 +103,7 @@ class Hub:
         self._kdf_slots = threading.BoundedSemaphore(settings.kdf_concurrency)
         # Unknown emails are checked against this, so they cost as much time as known ones.
         self.dummy_hash = hash_password("not a password", settings.scrypt)
+        self.notifier = Notifier(db, settings)
 
     def now(self) -> datetime:
         """The hub's clock."""

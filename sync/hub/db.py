@@ -10,7 +10,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, case, create_engine, event, insert, inspect, select, text
+from sqlalchemy import (
+    Engine,
+    case,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +58,7 @@ _DAY_VALUES = (
     "gap_seconds",
     "tamper",
     "updated_at",
+    "status",
 )
 
 
@@ -129,6 +140,8 @@ class Database:
             elif int(found) > SCHEMA_VERSION:
                 raise RuntimeError(f"the database has hub schema version {found}; this hub "
                                    f"understands up to {SCHEMA_VERSION}: upgrade PlayClock")
+            elif int(found) < SCHEMA_VERSION:
+                _migrate(conn, int(found))
 
     def ping(self) -> bool:
         """True when the database answers."""
@@ -142,6 +155,19 @@ class Database:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+def _migrate(conn: Any, found: int) -> None:
+    """Bring an older schema up to SCHEMA_VERSION (new tables come from create_all)."""
+    inspector = inspect(conn)
+    requests = {c["name"] for c in inspector.get_columns("child_requests")}
+    days = {c["name"] for c in inspector.get_columns("day_summaries")}
+    if found < 2 and "message" not in requests:
+        conn.exec_driver_sql("ALTER TABLE child_requests ADD COLUMN message VARCHAR(200)")
+    if found < 2 and "status" not in days:
+        conn.exec_driver_sql("ALTER TABLE day_summaries ADD COLUMN status JSON")
+    conn.execute(update(Meta).where(Meta.key == "schema_version")
+                 .values(value=str(SCHEMA_VERSION)))
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

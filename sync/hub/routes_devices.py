@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -154,8 +154,10 @@ def upload_day(child: ChildPath, day: DayPath, body: DaySummaryIn, creds: Device
     with hub.db.begin() as s:
         device = hub.device(s, creds)
         consent = _active_consent(s, device, str(body.consent_id), child)
+        kinds = {limit.kind for limit in body.limits or ()}
         unshared = [kind for kind, present in (
-            ("apps", bool(body.apps)), ("categories", bool(body.categories)),
+            ("apps", bool(body.apps) or bool(body.running) or "app" in kinds),
+            ("categories", bool(body.categories) or "category" in kinds),
             ("counts", any(body.counts.model_dump().values()))) if present
             and kind not in consent.shares]
         if unshared:
@@ -166,11 +168,18 @@ def upload_day(child: ChildPath, day: DayPath, body: DaySummaryIn, creds: Device
             "child_key": child_key(child), "day": day, "revision": body.revision,
             "consent_id": consent.id, "total_seconds": body.total_seconds,
             "apps": body.apps, "categories": body.categories, **body.counts.model_dump(),
-            "updated_at": now,
+            "updated_at": now, "status": _status(body),
         })
         return UploadOut(device_id=device.id, child=stored.child, day=day,
                          stored_revision=stored.revision, applied=applied,
                          total_seconds=stored.total_seconds)
+
+
+def _status(body: DaySummaryIn) -> dict[str, Any] | None:
+    if body.limits is None and body.running is None:
+        return None
+    return {"limits": [limit.model_dump() for limit in body.limits or ()],
+            "running": list(body.running or ())}
 
 
 def _active_consent(s: Session, device: Device, consent_id: str, child: str) -> Consent:
@@ -241,6 +250,7 @@ def post_request(body: ChildRequestIn, response: Response, creds: DeviceAuth,
             "client_request_id": body.client_request_id, "child": body.child, "child_key": key,
             "target": body.target, "minutes": body.minutes, "requested_at": hub.now(),
             "status": "open", "answered_at": None, "answered_minutes": None,
+            "message": _clean_message(body.message),
         })
         row = s.execute(select(ChildRequest).where(
             ChildRequest.device_id == device.id,
@@ -250,4 +260,15 @@ def post_request(body: ChildRequestIn, response: Response, creds: DeviceAuth,
                 raise ApiError(409, "request_conflict",
                                f"request {body.client_request_id} was sent with other values")
             response.status_code = 200
-        return request_out(row)
+        out = request_out(row)
+    if new:
+        hub.notifier.child_asked(out.id)
+    return out
+
+
+def _clean_message(text: str | None) -> str | None:
+    # Shown to parents as plain text: no control characters, one line, at most 200 chars.
+    if text is None:
+        return None
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return cleaned[:200] or None
