@@ -113,20 +113,20 @@ def withdraw(consent_id: str, request: Request, hub: HubDep, form: FormDep) -> R
 
 @router.post("/push/subscriptions")
 async def subscribe(request: Request, hub: HubDep) -> Response:
-    """Remember this browser's push subscription (JSON from the page's script)."""
+    """Remember this browser's push subscription (JSON posted by the page's script)."""
+    body = await request.body()
+    return await run_in_threadpool(_store_subscription, request, hub, body)
+
+
+def _store_subscription(request: Request, hub: Hub, body: bytes) -> Response:
+    call = open_call(request, hub, {})  # the CSRF token comes in X-CSRF-Token
+    assert call.parent is not None
     try:
-        data = json.loads(await request.body())
+        data = json.loads(body)
         endpoint = str(data["endpoint"])
         p256dh, auth = str(data["keys"]["p256dh"]), str(data["keys"]["auth"])
     except (ValueError, KeyError, TypeError):
         return JSONResponse({"ok": False}, 400)
-    return await run_in_threadpool(_store_subscription, request, hub, endpoint, p256dh, auth)
-
-
-def _store_subscription(request: Request, hub: Hub, endpoint: str, p256dh: str,
-                        auth: str) -> Response:
-    call = open_call(request, hub, {})
-    assert call.parent is not None
     schemes = ("https://", "http://") if hub.settings.push_allow_http else ("https://",)
     if not endpoint.startswith(schemes) or len(endpoint) > 1000 or not (
             _B64URL.match(p256dh) and _B64URL.match(auth)):

@@ -103,8 +103,10 @@ def adjust(request: Request, hub: HubDep, form: FormDep, child: str = "") -> Res
     with hub.db.begin() as s:
         children = children_of(s, call.family_id)
         targets = usage_ids(s, call.family_id, hub.now().date() - timedelta(days=14))
-    chosen = next((c for c in children if c.casefold() == child.casefold()),
-                  children[0] if children else "")
+    chosen = next((c for c in children if c.casefold() == child.casefold()), None)
+    if chosen is None and child:
+        raise call.fail(404, call._("Not found"))  # not a child of this family
+    chosen = chosen or (children[0] if children else "")
     return call.render("adjust.html", children=children, chosen=chosen, targets=targets)
 
 
@@ -164,14 +166,13 @@ def report(request: Request, hub: HubDep, form: FormDep, week: str = "") -> Resp
     """The weekly report across devices: per child, per day, apps, categories, devices."""
     call = open_call(request, hub, form)
     current = iso_week(hub.now().date())
-    if week and _WEEK.match(week):
-        try:
-            start, _end = week_bounds(week)
-        except ValueError:
-            week = current
-    else:
+    if not (_WEEK.match(week) and "2000" <= week[:4] <= "2200"):
         week = current
-    start, end = week_bounds(week)
+    try:
+        start, end = week_bounds(week)
+    except ValueError:  # week 53 of a year that has 52
+        week = current
+        start, end = week_bounds(week)
     with hub.db.begin() as s:
         children = week_report(s, call.family_id, week)
     prev_week = iso_week(start - timedelta(days=7))
