@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
@@ -182,14 +183,15 @@ class Notifier:
                     won = s.execute(update(SilenceAlert).where(
                         SilenceAlert.device_id == device.id,
                         SilenceAlert.last_seen_at != seen).values(
-                            last_seen_at=seen, alerted_at=now)).rowcount
-                    if not won:
+                            last_seen_at=seen, alerted_at=now)
+                        .returning(SilenceAlert.device_id)).first()
+                    if won is None:
                         continue
                 assert seen is not None
                 claimed.append((device.family_id, device.name, seen))
         for family_id, name, seen in claimed:
             minutes = max(1, int((now - seen) / timedelta(minutes=1)))
-            self._deliver(family_id, lambda lang, n=name, m=minutes: _silent_message(lang, n, m))
+            self._deliver(family_id, partial(_silent_message, device=name, minutes=minutes))
         return len(claimed)
 
     def _deliver(self, family_id: int, build: Callable[[str], Message]) -> None:

@@ -202,8 +202,8 @@ def accept_invite(token: str, request: Request, hub: HubDep, form: FormDep) -> R
         with hub.db.begin() as s:
             claimed = s.execute(update(ParentInvite).where(
                 ParentInvite.token_sha256 == digest(token), ParentInvite.used_at.is_(None))
-                .values(used_at=now)).rowcount
-            if not claimed:
+                .values(used_at=now).returning(ParentInvite.token_sha256)).first()
+            if claimed is None:
                 raise IntegrityError("invite", None, Exception())
             if s.execute(select(Parent.id).where(Parent.email == email)).first():
                 raise IntegrityError("email", None, Exception())
