@@ -33,7 +33,7 @@ class Inbox:
         inbox = self
 
         class Handler:
-            async def handle_DATA(self, _server: Any, _session: Any,  # noqa: N802 (aiosmtpd)
+            async def handle_DATA(self, _server: Any, _session: Any,
                                   envelope: Any) -> str:
                 inbox.messages.append(email.message_from_bytes(envelope.content))
                 return "250 OK"
