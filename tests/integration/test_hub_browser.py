@@ -153,7 +153,7 @@ def test_parent_pairs_a_real_agent_and_approves_grants_and_limits_from_the_web_a
         asked = requests.post(f"{agent_url}/api/v1/requests", timeout=10, json={
             "child": "An", "minutes": 20, "message": "Con làm bài xong rồi ạ"})
         assert asked.status_code in (200, 201), asked.text
-        assert _sync_once(agent_url)["forwarded"]
+        _sync_once(agent_url)  # (the agent's own 5-minute run may be the one that sent it)
         driver.get(f"{hub.url}/today")
         assert driver.find_element(By.CSS_SELECTOR, ".badge").text == "1"
         _shot(driver, f"today-{kind}-{lang}")
@@ -169,8 +169,7 @@ def test_parent_pairs_a_real_agent_and_approves_grants_and_limits_from_the_web_a
         assert words["approved"] in driver.find_element(By.ID, "flash").text
 
         # Within one sync the agent applies it: 15 bonus minutes on every limit.
-        report = _sync_once(agent_url)
-        assert len(report["applied"]) == 1, report
+        _sync_once(agent_url)
         after = _limit(agent_url, "games")
         assert after["bonus_seconds"] - before["bonus_seconds"] == 15 * 60
 
