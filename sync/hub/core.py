@@ -137,18 +137,30 @@ class Hub:
         """The device owning a live device token, or 401."""
         token = creds.credentials if creds else ""
         if not token.startswith(DEVICE_TOKEN_PREFIX):
-            raise _unauthorized("a device token is required (POST /v1/devices/pair)")
+            raise self.unauthorized_device(missing=True)
         device = session.execute(
             select(Device)
             .join(DeviceToken, DeviceToken.device_id == Device.id)
             .where(DeviceToken.token_sha256 == digest(token), DeviceToken.revoked_at.is_(None))
         ).scalar_one_or_none()
         if device is None:
-            raise _unauthorized("the device token is unknown or revoked: pair the device again")
+            raise self.unauthorized_device()
         now = self.now()
-        if device.last_seen_at is None or now - device.last_seen_at > _LAST_SEEN_EVERY:
+        if self.seen_is_stale(device.last_seen_at, now):
             device.last_seen_at = now
         return device
+
+    @staticmethod
+    def unauthorized_device(*, missing: bool = False) -> ApiError:
+        """The 401 for a missing, unknown or revoked device token."""
+        if missing:
+            return _unauthorized("a device token is required (POST /v1/devices/pair)")
+        return _unauthorized("the device token is unknown or revoked: pair the device again")
+
+    @staticmethod
+    def seen_is_stale(last_seen: datetime | None, now: datetime) -> bool:
+        """Whether a device's `last_seen_at` is worth writing again (once a minute at most)."""
+        return last_seen is None or now - last_seen > _LAST_SEEN_EVERY
 
 
 def _unauthorized(message: str) -> ApiError:

@@ -6,11 +6,13 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Engine,
     case,
     create_engine,
@@ -30,6 +32,7 @@ from sync.hub.models import SCHEMA_VERSION, Base, DaySummary, Meta, RateLimit
 
 __all__ = [
     "Database",
+    "StoredDay",
     "default_data_dir",
     "default_db_url",
     "insert_ignore",
@@ -119,6 +122,13 @@ class Database:
         return engine
 
     @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection in one transaction (the hot paths: no ORM on the way)."""
+        lock: AbstractContextManager[Any] = self._write_lock or nullcontext()
+        with lock, self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
     def begin(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
         lock: AbstractContextManager[Any] = self._write_lock or nullcontext()
@@ -187,8 +197,8 @@ def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _insert_for(session: Session) -> Callable[..., Any]:
-    name = session.get_bind().dialect.name
+def _insert_for(session: Session | Connection) -> Callable[..., Any]:
+    name = (session.get_bind() if isinstance(session, Session) else session).dialect.name
     return postgresql.insert if name == "postgresql" else sqlite.insert
 
 
@@ -210,27 +220,39 @@ def lock_family(session: Session, family_id: int) -> None:
             {"a": _COMMANDS_LOCK_ID, "b": family_id % 2_147_483_647})
 
 
-def upsert_day_summary(session: Session, values: dict[str, Any]) -> tuple[DaySummary, bool]:
+@dataclass(frozen=True)
+class StoredDay:
+    """What the hub holds for (device, child, day) after an upload."""
+
+    child: str
+    revision: int
+    total_seconds: int
+    applied: bool
+
+
+def upsert_day_summary(conn: Session | Connection, values: dict[str, Any]) -> StoredDay:
     """Store a day summary unless the stored one has the same or a newer revision.
 
     One INSERT ... ON CONFLICT DO UPDATE ... WHERE excluded.revision > revision, so two
-    concurrent uploads (even through two hub processes) can never lower a revision.
-    Returns the stored row and whether this upload replaced it.
+    concurrent uploads (even through two hub processes) can never lower a revision. When it
+    applies (the usual case) that one statement is the whole write; otherwise a SELECT reads
+    what is stored.
     """
     table = DaySummary.__table__
-    stmt = _insert_for(session)(table).values(**values)
+    stmt = _insert_for(conn)(table).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(_DAY_KEY),
         set_={name: stmt.excluded[name] for name in _DAY_VALUES},
         where=stmt.excluded.revision > table.c.revision,
-    ).returning(table.c.id)
-    applied = session.execute(stmt).first() is not None
-    stored = session.execute(
-        select(DaySummary)
-        .where(*(getattr(DaySummary, k) == values[k] for k in _DAY_KEY))
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    return stored, applied
+    ).returning(table.c.child, table.c.revision, table.c.total_seconds)
+    row = conn.execute(stmt).first()
+    if row is not None:
+        return StoredDay(row[0], int(row[1]), int(row[2]), True)
+    row = conn.execute(
+        select(table.c.child, table.c.revision, table.c.total_seconds)
+        .where(*(table.c[k] == values[k] for k in _DAY_KEY))
+    ).one()
+    return StoredDay(row[0], int(row[1]), int(row[2]), False)
 
 
 def rate_limit_hit(

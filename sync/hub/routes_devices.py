@@ -151,28 +151,50 @@ def upload_day(child: ChildPath, day: DayPath, body: DaySummaryIn, creds: Device
     now = hub.now()
     if day > now.date() + timedelta(days=hub.settings.future_days) or day < _EARLIEST_DAY:
         raise ApiError(422, "validation_error", f"day {day} lies in the future or before 2000")
-    with hub.db.begin() as s:
-        device = hub.device(s, creds)
-        consent = _active_consent(s, device, str(body.consent_id), child)
+    token = creds.credentials if creds else ""
+    consent_id = str(body.consent_id)
+    # The busiest endpoint: Core statements, one lookup (token, device and consent) and one
+    # upsert per upload.
+    with hub.db.connect() as conn:
+        found = conn.execute(
+            select(Device.id, Device.family_id, Device.last_seen_at, Consent.device_id,
+                   Consent.withdrawn_at, Consent.child_key, Consent.shares)
+            .select_from(DeviceToken)
+            .join(Device, Device.id == DeviceToken.device_id)
+            .outerjoin(Consent, Consent.id == consent_id)
+            .where(DeviceToken.token_sha256 == digest(token), DeviceToken.revoked_at.is_(None))
+        ).first() if token.startswith(DEVICE_TOKEN_PREFIX) else None
+        if found is None:
+            raise hub.unauthorized_device(missing=not token.startswith(DEVICE_TOKEN_PREFIX))
+        device_id, family_id, last_seen, owner, withdrawn, key, shares = found
+        if owner != device_id:
+            raise ApiError(403, "consent_required", f"consent {consent_id} is not recorded for "
+                           f"this device: PUT /v1/devices/me/consents/{consent_id} first")
+        if withdrawn is not None:
+            raise ApiError(403, "consent_withdrawn", f"consent {consent_id} was withdrawn")
+        if key != child_key(child):
+            raise ApiError(403, "consent_mismatch", f"consent {consent_id} is for another child")
+        counts = body.counts.model_dump()
         kinds = {limit.kind for limit in body.limits or ()}
         unshared = [kind for kind, present in (
             ("apps", bool(body.apps) or bool(body.running) or "app" in kinds),
             ("categories", bool(body.categories) or "category" in kinds),
-            ("counts", any(body.counts.model_dump().values()))) if present
-            and kind not in consent.shares]
+            ("counts", any(counts.values()))) if present and kind not in shares]
         if unshared:
             raise ApiError(403, "outside_consent",
-                           f"consent {consent.id} does not share {', '.join(unshared)}")
-        stored, applied = upsert_day_summary(s, {
-            "family_id": device.family_id, "device_id": device.id, "child": child,
-            "child_key": child_key(child), "day": day, "revision": body.revision,
-            "consent_id": consent.id, "total_seconds": body.total_seconds,
-            "apps": body.apps, "categories": body.categories, **body.counts.model_dump(),
+                           f"consent {consent_id} does not share {', '.join(unshared)}")
+        if hub.seen_is_stale(last_seen, now):
+            conn.execute(update(Device).where(Device.id == device_id).values(last_seen_at=now))
+        stored = upsert_day_summary(conn, {
+            "family_id": family_id, "device_id": device_id, "child": child,
+            "child_key": key, "day": day, "revision": body.revision,
+            "consent_id": consent_id, "total_seconds": body.total_seconds,
+            "apps": body.apps, "categories": body.categories, **counts,
             "updated_at": now, "status": _status(body),
         })
-        return UploadOut(device_id=device.id, child=stored.child, day=day,
-                         stored_revision=stored.revision, applied=applied,
-                         total_seconds=stored.total_seconds)
+    return UploadOut(device_id=device_id, child=stored.child, day=day,
+                     stored_revision=stored.revision, applied=stored.applied,
+                     total_seconds=stored.total_seconds)
 
 
 def _status(body: DaySummaryIn) -> dict[str, Any] | None:
