@@ -14,6 +14,7 @@ from sync.hub.core import HUB_VERSION, Hub, HubSettings
 from sync.hub.db import Database
 from sync.hub.errors import BodySizeLimit, install_error_handlers
 from sync.hub.store import purge_expired
+from sync.hub.uploads import FastUploads
 from sync.hub.web.mount import error_page, is_web_path, mount_web
 
 __all__ = ["create_app"]
@@ -77,7 +78,8 @@ def create_app(db_url: str, settings: HubSettings | None = None) -> FastAPI:
                   lifespan=lifespan)
     app.state.hub = hub
     install_error_handlers(app, error_page, is_web_path)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(FastUploads, hub=hub)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # outermost
     # Device routes first: `/v1/devices/me` must win over the parent's `/v1/devices/{id}`.
     for module in (routes_devices, routes_accounts, routes_family):
         app.include_router(module.router)

@@ -8,12 +8,14 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
+    bindparam,
     case,
     create_engine,
     event,
@@ -100,6 +102,14 @@ class Database:
         self.dialect = self.url.get_backend_name()
         self.engine = self._make_engine()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The upload path's own small pool, without a ping per checkout (a round trip per
+        # upload): after a database restart one upload per stale connection fails with 503
+        # and the device retries; each statement commits on its own.
+        self._autocommit: Engine | None = (
+            create_engine(self.url, pool_size=8, max_overflow=8, pool_recycle=1800,
+                          isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql" else None
+        )
         # SQLite has one writer; a process lock queues our own threads fairly instead of
         # letting them spin in SQLite's busy handler (busy_timeout still covers other processes).
         self._write_lock: threading.Lock | None = (
@@ -108,7 +118,7 @@ class Database:
 
     def _make_engine(self) -> Engine:
         if self.dialect == "postgresql":
-            return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            return create_engine(self.url, pool_size=5, max_overflow=15, pool_pre_ping=True)
         database = self.url.database or ""
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 10}}
         if database in ("", ":memory:"):
@@ -123,7 +133,15 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A Core connection in one transaction (the hot paths: no ORM on the way)."""
+        """A Core connection for the hot path: each statement commits on its own (PostgreSQL).
+
+        No BEGIN and COMMIT round trips; use it only where every write is one atomic
+        statement. On SQLite it is one transaction under the process's write lock.
+        """
+        if self._autocommit is not None:
+            with self._autocommit.connect() as conn:
+                yield conn
+            return
         lock: AbstractContextManager[Any] = self._write_lock or nullcontext()
         with lock, self.engine.begin() as conn:
             yield conn
@@ -165,6 +183,8 @@ class Database:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+        if self._autocommit is not None:
+            self._autocommit.dispose()
 
 
 def _migrate(conn: Any, found: int) -> None:
@@ -230,6 +250,25 @@ class StoredDay:
     applied: bool
 
 
+@cache
+def _day_upsert(dialect: str) -> Any:
+    """The upload's INSERT ... ON CONFLICT, built once per dialect (values bound later)."""
+    table = DaySummary.__table__
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DaySummary)
+    return stmt.on_conflict_do_update(
+        index_elements=list(_DAY_KEY),
+        set_={name: stmt.excluded[name] for name in _DAY_VALUES},
+        where=stmt.excluded.revision > table.c.revision,
+    ).returning(table.c.child, table.c.revision, table.c.total_seconds)
+
+
+@cache
+def _day_stored() -> Any:
+    table = DaySummary.__table__
+    return select(table.c.child, table.c.revision, table.c.total_seconds).where(
+        *(table.c[k] == bindparam(k) for k in _DAY_KEY))
+
+
 def upsert_day_summary(conn: Session | Connection, values: dict[str, Any]) -> StoredDay:
     """Store a day summary unless the stored one has the same or a newer revision.
 
@@ -238,20 +277,11 @@ def upsert_day_summary(conn: Session | Connection, values: dict[str, Any]) -> St
     applies (the usual case) that one statement is the whole write; otherwise a SELECT reads
     what is stored.
     """
-    table = DaySummary.__table__
-    stmt = _insert_for(conn)(table).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(_DAY_KEY),
-        set_={name: stmt.excluded[name] for name in _DAY_VALUES},
-        where=stmt.excluded.revision > table.c.revision,
-    ).returning(table.c.child, table.c.revision, table.c.total_seconds)
-    row = conn.execute(stmt).first()
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    row = conn.execute(_day_upsert(bind.dialect.name), values).first()
     if row is not None:
         return StoredDay(row[0], int(row[1]), int(row[2]), True)
-    row = conn.execute(
-        select(table.c.child, table.c.revision, table.c.total_seconds)
-        .where(*(table.c[k] == values[k] for k in _DAY_KEY))
-    ).one()
+    row = conn.execute(_day_stored(), {k: values[k] for k in _DAY_KEY}).one()
     return StoredDay(row[0], int(row[1]), int(row[2]), False)
 
 

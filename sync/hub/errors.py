@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -95,6 +96,13 @@ def install_error_handlers(app: FastAPI, page: PageFor | None = None,
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, OperationalError | InterfaceError) or (
+                isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            log.warning("the database failed: %s", str(exc).splitlines()[0])
+            if page is not None and html(request):
+                return page(request, 503)
+            return JSONResponse(error_body("database_unavailable",
+                                           "the database does not answer"), 503)
         log.exception("unhandled error", exc_info=exc)
         if page is not None and html(request):
             try:

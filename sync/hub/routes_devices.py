@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from sync.hub.core import DeviceAuth, HubDep, client_ip
-from sync.hub.db import insert_ignore, upsert_day_summary
+from sync.hub.db import insert_ignore
 from sync.hub.errors import ApiError, responses
 from sync.hub.fields import ChildName, IsoDay, child_key
 from sync.hub.models import (
@@ -44,11 +42,11 @@ from sync.hub.store import (
     store_consent,
     withdraw_consent,
 )
+from sync.hub.uploads import store_upload
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["device"])
-_EARLIEST_DAY = date(2000, 1, 1)
 
 ChildPath = Annotated[ChildName, Path(description="the child's name as in rules.toml")]
 DayPath = Annotated[IsoDay, Path(description="the device's local day, YYYY-MM-DD")]
@@ -148,72 +146,7 @@ def delete_consent(consent_id: UUID, creds: DeviceAuth, hub: HubDep) -> Response
 def upload_day(child: ChildPath, day: DayPath, body: DaySummaryIn, creds: DeviceAuth,
                hub: HubDep) -> UploadOut:
     """Store this device's whole-day summary unless the hub has the same or a newer revision."""
-    now = hub.now()
-    if day > now.date() + timedelta(days=hub.settings.future_days) or day < _EARLIEST_DAY:
-        raise ApiError(422, "validation_error", f"day {day} lies in the future or before 2000")
-    token = creds.credentials if creds else ""
-    consent_id = str(body.consent_id)
-    # The busiest endpoint: Core statements, one lookup (token, device and consent) and one
-    # upsert per upload.
-    with hub.db.connect() as conn:
-        found = conn.execute(
-            select(Device.id, Device.family_id, Device.last_seen_at, Consent.device_id,
-                   Consent.withdrawn_at, Consent.child_key, Consent.shares)
-            .select_from(DeviceToken)
-            .join(Device, Device.id == DeviceToken.device_id)
-            .outerjoin(Consent, Consent.id == consent_id)
-            .where(DeviceToken.token_sha256 == digest(token), DeviceToken.revoked_at.is_(None))
-        ).first() if token.startswith(DEVICE_TOKEN_PREFIX) else None
-        if found is None:
-            raise hub.unauthorized_device(missing=not token.startswith(DEVICE_TOKEN_PREFIX))
-        device_id, family_id, last_seen, owner, withdrawn, key, shares = found
-        if owner != device_id:
-            raise ApiError(403, "consent_required", f"consent {consent_id} is not recorded for "
-                           f"this device: PUT /v1/devices/me/consents/{consent_id} first")
-        if withdrawn is not None:
-            raise ApiError(403, "consent_withdrawn", f"consent {consent_id} was withdrawn")
-        if key != child_key(child):
-            raise ApiError(403, "consent_mismatch", f"consent {consent_id} is for another child")
-        counts = body.counts.model_dump()
-        kinds = {limit.kind for limit in body.limits or ()}
-        unshared = [kind for kind, present in (
-            ("apps", bool(body.apps) or bool(body.running) or "app" in kinds),
-            ("categories", bool(body.categories) or "category" in kinds),
-            ("counts", any(counts.values()))) if present and kind not in shares]
-        if unshared:
-            raise ApiError(403, "outside_consent",
-                           f"consent {consent_id} does not share {', '.join(unshared)}")
-        if hub.seen_is_stale(last_seen, now):
-            conn.execute(update(Device).where(Device.id == device_id).values(last_seen_at=now))
-        stored = upsert_day_summary(conn, {
-            "family_id": family_id, "device_id": device_id, "child": child,
-            "child_key": key, "day": day, "revision": body.revision,
-            "consent_id": consent_id, "total_seconds": body.total_seconds,
-            "apps": body.apps, "categories": body.categories, **counts,
-            "updated_at": now, "status": _status(body),
-        })
-    return UploadOut(device_id=device_id, child=stored.child, day=day,
-                     stored_revision=stored.revision, applied=stored.applied,
-                     total_seconds=stored.total_seconds)
-
-
-def _status(body: DaySummaryIn) -> dict[str, Any] | None:
-    if body.limits is None and body.running is None:
-        return None
-    return {"limits": [limit.model_dump() for limit in body.limits or ()],
-            "running": list(body.running or ())}
-
-
-def _active_consent(s: Session, device: Device, consent_id: str, child: str) -> Consent:
-    consent = s.get(Consent, consent_id)
-    if consent is None or consent.device_id != device.id:
-        raise ApiError(403, "consent_required", f"consent {consent_id} is not recorded for this "
-                       f"device: PUT /v1/devices/me/consents/{consent_id} first")
-    if consent.withdrawn_at is not None:
-        raise ApiError(403, "consent_withdrawn", f"consent {consent_id} was withdrawn")
-    if consent.child_key != child_key(child):
-        raise ApiError(403, "consent_mismatch", f"consent {consent_id} is for another child")
-    return consent
+    return store_upload(hub, child, day, body, creds.credentials if creds else "")
 
 
 @router.get("/devices/me/commands", responses=responses(401, 422))
