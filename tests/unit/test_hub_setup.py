@@ -71,5 +71,5 @@ def test_a_broken_config_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"smtp\.port"):
         load_config(path)
     path.write_text("[hub\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="hub.toml"):
+    with pytest.raises(ValueError, match=r"hub\.toml"):
         load_config(path)
