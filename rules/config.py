@@ -11,16 +11,7 @@ from rules import catalog as _catalog
 from rules import presets as _presets
 from rules.checker import N_, Checker, ConfigError, ConfigIssue
 from rules.match import normalize_account
-from rules.model import (
-    TOTAL,
-    WEEKDAYS,
-    App,
-    Category,
-    Child,
-    Config,
-    LimitSpec,
-    Settings,
-)
+from rules.model import TOTAL, WEEKDAYS, App, Category, Child, Config, LimitSpec, Settings
 from rules.timeutil import parse_hhmm
 
 __all__ = ["N_", "ConfigError", "ConfigIssue", "load_text"]

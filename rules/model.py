@@ -21,13 +21,13 @@ __all__ = [
     "LimitKind",
     "LimitSpec",
     "LimitStatus",
+    "LimitWarning",
     "ProcessInfo",
     "Reminder",
     "Settings",
     "State",
     "TickResult",
     "UsageKey",
-    "Warning",
     "Window",
 ]
 
@@ -234,7 +234,7 @@ class ChildStatus:
 
 
 @dataclass(frozen=True)
-class Warning:
+class LimitWarning:
     """A limit is about to run out: `minutes` is the threshold crossed."""
 
     child: str
@@ -272,6 +272,6 @@ class TickResult:
     day: dt.date
     usage: dict[tuple[dt.date, str, LimitKind, str], float]
     statuses: tuple[ChildStatus, ...]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[LimitWarning, ...]
     reminders: tuple[Reminder, ...]
     closes: tuple[Close, ...]

@@ -10,12 +10,12 @@ from typing import Any
 
 import requests
 
-from agent.ledger import Event, Ledger
+from agent.ledger.store import Event, Ledger
 from rules.timeutil import day_of
-from sync.commands import AgentActions, apply_command
-from sync.consent import consent_still_valid
-from sync.consenting import finish_child_withdrawals, pending_withdrawals
+from sync.consent_flow import finish_child_withdrawals, pending_withdrawals
+from sync.consent_records import consent_still_valid
 from sync.pairing import Secrets, finish_withdrawal
+from sync.remote_commands import AgentActions, apply_command
 from sync.state import TOKEN_NAME, ChildConsent, SyncState, SyncStore, child_key, day_key
 from sync.summary import day_summaries, empty_summary, summary_hash
 from sync.transport import (

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import requests
 
 from agent.i18n import _
-from agent.ledger import Event
+from agent.ledger.store import Event
 from sync.state import TOKEN_NAME, ChildConsent, SyncState, SyncStore
 from sync.transport import (
     DEFAULT_TIMEOUT,
@@ -37,7 +37,7 @@ log = logging.getLogger("playclock.sync")
 
 
 class Secrets(Protocol):
-    """Named secrets (agent.secrets.SecretStore fits)."""
+    """Named secrets (agent.security.secret_store.SecretStore fits)."""
 
     def get(self, name: str) -> str | None:
         """The secret, or None."""

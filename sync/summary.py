@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from agent.ledger import Event, UsageRecord
+from agent.ledger.store import Event, UsageRecord
 from sync.state import child_key
 
 __all__ = [

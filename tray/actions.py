@@ -7,20 +7,12 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from agent.client import AgentUnavailable, ApiRefused
-from agent.fmt import duration
+from agent.api_client import AgentUnavailable, ApiRefused
 from agent.i18n import _
+from agent.i18n.formatting import duration
 from tray import model
 
-__all__ = [
-    "SESSION_SECONDS",
-    "Actions",
-    "Client",
-    "Ui",
-    "about_text",
-    "help_111_text",
-    "tips_text",
-]
+__all__ = ["SESSION_SECONDS", "Actions", "Client", "Ui", "about_text", "help_111_text", "tips_text"]
 
 log = logging.getLogger("playclock.tray")
 
@@ -29,7 +21,7 @@ SESSION_SECONDS = 15 * 60 - 30
 
 
 class Client(Protocol):
-    """The part of `agent.client.AgentClient` the actions use."""
+    """The part of `agent.api_client.AgentClient` the actions use."""
 
     token: str | None
 

@@ -9,9 +9,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agent.client import AgentUnavailable, ApiRefused
-from agent.fmt import date_short, duration, time_short
+from agent.api_client import AgentUnavailable, ApiRefused
 from agent.i18n import _, current
+from agent.i18n.formatting import date_short, duration, time_short
 
 __all__ = [
     "REMINDER_EN",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from agent.api import ApiContext
+from agent.api.app import ApiContext
 from agent.dashboard.history import add_history
 from agent.dashboard.pages import add_pages
 from agent.dashboard.parent import add_parent

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
-from agent.dashboard.eventtext import log_lines
-from agent.dashboard.texts import _
+from agent.dashboard.event_lines import log_lines
+from agent.dashboard.language import _
 from agent.dashboard.web import CSP, Call, Web, iso_day
 
 __all__ = ["REPORT_CSP", "add_history", "parse_week", "week_text", "with_bar"]

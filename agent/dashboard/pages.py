@@ -9,13 +9,14 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from agent.api import COOKIE
-from agent.dashboard.texts import LANG_COOKIE, _
+from agent.api.app import COOKIE
+from agent.dashboard.language import LANG_COOKIE, _
 from agent.dashboard.views import child_views, sync_on
 from agent.dashboard.web import LOGIN_COOKIE, Call, Web, safe_next
 from agent.i18n import LANGUAGES
-from agent.pin import PinError, PinNotSet, VerifyStatus
-from agent.sessions import SESSION_SECONDS
+from agent.security.api_sessions import SESSION_SECONDS
+from agent.security.pin.errors import PinError, PinNotSet
+from agent.security.pin.manager import VerifyStatus
 
 __all__ = ["add_pages"]
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from fastapi.responses import Response
 
-from agent import fmt
-from agent.dashboard.texts import _
+from agent.dashboard.language import _
 from agent.dashboard.views import child_views, limit_title
 from agent.dashboard.web import Call, Web
-from agent.service import AgentError
-from rules import engine
+from agent.i18n import formatting as fmt
+from agent.service.agent import AgentError
+from rules.limits import child_limits
 
 __all__ = ["GRANT_MINUTES", "RequestView", "add_parent"]
 
@@ -60,7 +60,7 @@ def add_parent(app: FastAPI, web: Web) -> None:
         for child in config.children:
             targets[child.name] = [
                 (lim.key, limit_title(config, lim.key, lim.kind, lim.title))
-                for lim in engine.child_limits(config, child)
+                for lim in child_limits(config, child)
                 if not lim.implicit
             ]
         pending = [

@@ -10,15 +10,15 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import Response
 
-from agent import fmt
 from agent.dashboard import rulesedit as edit
-from agent.dashboard.texts import _
+from agent.dashboard.language import _
 from agent.dashboard.views import category_title, limit_title, windows_text
 from agent.dashboard.web import Call, Web
-from agent.service import AgentError
+from agent.i18n import formatting as fmt
+from agent.service.agent import AgentError
 from rules import presets
 from rules.catalog import CATALOG
-from rules.engine import limit_kind
+from rules.limits import limit_kind
 from rules.model import TOTAL, WEEKDAYS, Child, Config, LimitSpec
 
 __all__ = ["ChildRules", "RuleRow", "add_rules", "rules_view"]

@@ -7,10 +7,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agent import fmt, titles
-from agent.dashboard.texts import _
-from agent.titles import category_title
-from rules import engine
+from agent.dashboard.language import _
+from agent.i18n import formatting as fmt
+from agent.i18n import titles
+from agent.i18n.titles import category_title
+from rules.limits import child_limits
 from rules.model import Config, LimitSpec, Window
 from rules.timeutil import windows_for
 
@@ -26,7 +27,7 @@ __all__ = [
 
 
 def limit_title(config: Config, key: str, kind: str, title: str) -> str:
-    """A limit's title for people (see agent.titles)."""
+    """A limit's title for people (see agent.i18n.titles)."""
     return titles.limit_title(kind, key, title)
 
 
@@ -136,7 +137,7 @@ def child_views(status: Mapping[str, Any], config: Config) -> list[ChildView]:
         kid = config.child(child["name"])
         specs: dict[str, LimitSpec] = {}
         if kid is not None:
-            specs = {lim.key: lim.spec for lim in engine.child_limits(config, kid)}
+            specs = {lim.key: lim.spec for lim in child_limits(config, kid)}
         rows: list[LimitRow] = []
         for row in child.get("limits", []):
             label, detail = _state(row, paused, today)

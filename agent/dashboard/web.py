@@ -19,21 +19,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from agent import fmt
-from agent.api import COOKIE, ApiContext
-from agent.dashboard.texts import LANG_COOKIE, _, language, language_names, pick_language
-from agent.dashboard.texts import translations as _translations
-from agent.sessions import SESSION_SECONDS
+from agent.api.app import COOKIE, ApiContext
+from agent.dashboard.language import LANG_COOKIE, _, language, language_names, pick_language
+from agent.dashboard.language import translations as _translations
+from agent.i18n import formatting as fmt
+from agent.security.api_sessions import SESSION_SECONDS
 
-__all__ = [
-    "CSP",
-    "FLASH_COOKIE",
-    "LOGIN_COOKIE",
-    "Call",
-    "Web",
-    "iso_day",
-    "safe_next",
-]
+__all__ = ["CSP", "FLASH_COOKIE", "LOGIN_COOKIE", "Call", "Web", "iso_day", "safe_next"]
 
 FLASH_COOKIE = "playclock_flash"
 LOGIN_COOKIE = "playclock_login"

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from agent.ledger import Event, Ledger
+from agent.ledger.store import Event, Ledger
+from agent.reports.iso_weeks import day_bounds
 from agent.reports.model import EVENT_KINDS, ClockJump, Computer, Gap, GapCause, Happening
-from agent.reports.weeks import day_bounds
 from rules.timeutil import day_of
 
 __all__ = [

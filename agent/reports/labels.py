@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from agent.fmt import duration
 from agent.i18n import _, language, ngettext
+from agent.i18n.formatting import duration
+from agent.i18n.titles import category_title
 from agent.reports.model import ClockJump, DayStatus, GapCause, Happening
-from agent.titles import category_title
 
 __all__ = [
     "category_title",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from agent.reports.weeks import Week, format_week
+from agent.reports.iso_weeks import Week, format_week
 from rules.model import LimitKind
 
 __all__ = [

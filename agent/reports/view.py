@@ -5,16 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from agent.fmt import date_short, duration, time_short, weekday
 from agent.i18n import _, ngettext
+from agent.i18n.formatting import date_short, duration, time_short, weekday
 from agent.reports import labels as lb
-from agent.reports.charts import (
-    CompareChart,
-    DayChart,
-    Slice,
-    compare_chart,
-    day_chart,
-)
+from agent.reports.charts import CompareChart, DayChart, Slice, compare_chart, day_chart
 from agent.reports.model import (
     EVENT_KINDS,
     ChildReport,

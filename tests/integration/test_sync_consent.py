@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sync import cli
+from playclock.cli import sync as cli
 from sync.state import TOKEN_NAME
 from sync.transport import path_part
 from tests.integration.test_sync_support import (

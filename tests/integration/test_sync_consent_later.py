@@ -13,8 +13,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sync import cli
-from sync.consenting import pending_withdrawals
+from playclock.cli import sync as cli
+from sync.consent_flow import pending_withdrawals
 from sync.transport import path_part
 from tests.integration.test_sync_support import (
     AN,

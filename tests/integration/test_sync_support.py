@@ -11,15 +11,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.clock import TrustedClock
-from agent.closer import CloseAction
-from agent.configsource import ConfigSource
-from agent.ledger import Event, SqliteLedger
-from agent.probe import FakeSource
-from agent.secrets import MemoryKeyring, SecretStore, open_store
-from agent.service import Agent
+from agent.ledger.sqlite import SqliteLedger
+from agent.ledger.store import Event
+from agent.security.secret_store import SecretStore, open_store
+from agent.service.agent import Agent
+from agent.service.clock import TrustedClock
+from agent.service.closer import CloseAction
+from agent.service.rules_file import ConfigSource
+from agent.testing import FakeSource, MemoryKeyring
 from sync.client import SyncClient
-from sync.consent import ChildInfo, make_consents
+from sync.consent_records import ChildInfo, make_consents
 from sync.pairing import PairResult, pair
 from sync.state import SyncStore
 from sync.transport import hub_retry, new_session

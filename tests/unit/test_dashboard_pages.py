@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.api import ApiContext, create_app
-from agent.compose import Runtime, build
+from agent.api.app import ApiContext, create_app
 from agent.dashboard import add_routes
-from agent.pin import FileLockoutStore, PinManager, ScryptParams
-from agent.secrets import RootFileKeyring, open_store
+from agent.security.pin.lockout import FileLockoutStore
+from agent.security.pin.manager import PinManager, ScryptParams
+from agent.security.root_keyring import RootFileKeyring
+from agent.security.secret_store import open_store
+from playclock.compose import Runtime, build
 
 PIN = "4321"
 RULES = """version = 1
