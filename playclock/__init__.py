@@ -1,1 +1,1 @@
-"""PlayClock: playclock."""
+"""PlayClock's top layer: the `playclock` command and the composition root."""

@@ -1,4 +1,4 @@
-"""The composition root: ledger, probe, closer, clock, scheduler and API wired together here."""
+"""The composition root: the only code that knows every part and wires them together."""
 
 from __future__ import annotations
 
@@ -6,24 +6,32 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from agent import dashboard
 from agent import platform as _platform
+from agent.api.app import ApiExtension, ApiServer, split_listen
+from agent.api.context import ApiContext
 from agent.ledger.sqlite import SqliteLedger
 from agent.platform.probe import PsutilSource
 from agent.platform.timezone import local_timezone, resolve_timezone
+from agent.reports.archive import write_weekly
+from agent.reports.iso_weeks import format_week, last_complete_week
 from agent.security.pin.lockout import FileLockoutStore
 from agent.security.pin.manager import PinManager
 from agent.security.secret_store import open_store
-from agent.service.agent import Agent
+from agent.service.agent import Agent, StatusHook
 from agent.service.clock import TrustedClock
 from agent.service.closer import Closer
 from agent.service.event_bus import EventBus
 from agent.service.rules_file import ConfigSource
+from sync.agent_job import LazySecrets, SyncJob, schedule
+from sync.client import SyncClient
+from sync.state import SyncStore
+from sync.transport import new_session
 
 __all__ = ["Runtime", "build"]
 
@@ -38,8 +46,10 @@ class Runtime:
     ledger: SqliteLedger
     data_dir: Path
     scheduler: BackgroundScheduler
-    api: Any = None  # agent.api.ApiServer when serving
-    extras: dict[str, Any] = field(default_factory=dict)
+    sync: SyncJob
+    # Served on the local API's address besides the API itself: the dashboard, sync's routes.
+    extensions: list[ApiExtension] = field(default_factory=list)
+    api: ApiServer | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
     _pins: PinManager | None = None
 
@@ -81,13 +91,9 @@ class Runtime:
         )
         self.scheduler.start()
         if serve_api:
-            from agent.api.app import ApiContext, ApiServer, split_listen
-
             _host, port = split_listen(settings.listen)
-            ctx = ApiContext(
-                self.agent, self.pins, port, extra_routes=list(self.extras.get("routes", []))
-            )
-            self.api = ApiServer(ctx, settings.listen)
+            ctx = ApiContext(self.agent, self.pins, port)
+            self.api = ApiServer(ctx, settings.listen, self.extensions)
             self.api.start()
 
     def _rollover(self) -> None:
@@ -96,17 +102,15 @@ class Runtime:
 
     def _weekly_report(self) -> None:
         """Write last week's report (HTML and JSON) into `<data>/reports/` if it is missing."""
-        from agent.reports.archive import write_weekly
-        from agent.reports.iso_weeks import format_week, last_complete_week
-
         try:
             today = self.agent.state.day
             stem = format_week(last_complete_week(today))
             if not (self.data_dir / "reports" / f"{stem}.html").exists():
                 with self.agent.lock:
                     self.agent.ledger.flush()
-                write_weekly(self.agent.ledger, self.agent.config, self.data_dir, today,
-                             self.agent.clock.tz)
+                write_weekly(
+                    self.agent.ledger, self.agent.config, self.data_dir, today, self.agent.clock.tz
+                )
         except Exception:  # a report must never stop the agent
             log.exception("weekly report failed")
 
@@ -139,7 +143,7 @@ def build(
     *,
     demo_user: str | None = None,
 ) -> Runtime:
-    """Wire a real agent: SQLite ledger, psutil probe, the OS's closer, a trusted clock."""
+    """Wire a real agent: SQLite ledger, psutil probe, the OS's closer, a trusted clock, sync."""
     plat = _platform.current()
     saved = data_dir / "rules.toml"
     if config_path is None and saved.is_file():
@@ -161,35 +165,23 @@ def build(
     def closer_for(grace: float) -> Closer:
         return Closer(plat, grace, clock=plat.boot_clock)
 
-    runtime_ref: list[Runtime] = []
-
-    def extra() -> dict[str, Any]:
-        info: dict[str, Any] = {
+    def where() -> dict[str, object]:
+        return {
             "mode": "demo" if source.demo else "config",
             "config": source.name,
             "data_dir": str(data_dir),
         }
-        for hook in runtime_ref[0].extras.get("status_hooks", []) if runtime_ref else []:
-            info.update(hook())
-        return info
 
+    hooks: list[StatusHook] = [where]
     agent = Agent(
-        source,
-        ledger,
-        probe_for,
-        closer_for,
-        clock,
-        plat.boot_clock,
-        EventBus(),
-        extra_status=extra,
+        source, ledger, probe_for, closer_for, clock, plat.boot_clock, EventBus(),
+        status_hooks=hooks,
     )
     scheduler = BackgroundScheduler(timezone=tz)
-    runtime = Runtime(agent, ledger, data_dir, scheduler)
-    runtime_ref.append(runtime)
-    from agent.dashboard import add_routes  # the dashboard is served on the API's address
-
-    runtime.extras.setdefault("routes", []).append(add_routes)
-    from sync.agent_job import install as install_sync  # 5-min sync job (idle while sync is off)
-
-    install_sync(runtime)
-    return runtime
+    client = SyncClient(
+        SyncStore(ledger), ledger, LazySecrets(open_store), agent, new_session, clock.now
+    )
+    job = SyncJob(client)
+    schedule(job, scheduler)  # idle while sync is off
+    hooks.append(job.status)
+    return Runtime(agent, ledger, data_dir, scheduler, job, [dashboard.mount, job.serve])

@@ -1,4 +1,4 @@
-"""Sync inside the agent: the 5-minute job, the status hook and `POST /api/v1/sync/now`."""
+"""Sync inside the agent: the 5-minute job, its status and `POST /api/v1/sync/now`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, cast
 
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from sync.client import SyncClient, SyncReport
-from sync.state import SyncStore
+from sync.pairing import Secrets
 from sync.status_info import sync_info
-from sync.transport import new_session
 
-__all__ = ["NOW_PATH", "SYNC_MINUTES", "LazySecrets", "SyncJob", "install"]
+__all__ = ["NOW_PATH", "SYNC_MINUTES", "LazySecrets", "SyncJob", "router", "schedule"]
 
 log = logging.getLogger("playclock.sync")
 
@@ -28,16 +29,12 @@ _MIN_GAP = 10.0  # seconds between runs asked for through the local API
 class LazySecrets:
     """The OS keyring, opened on first use (it may need D-Bus, which can come up late)."""
 
-    def __init__(self, opener: Callable[[], Any] | None = None) -> None:
+    def __init__(self, opener: Callable[[], Secrets]) -> None:
         self._opener = opener
-        self._store: Any = None
+        self._store: Secrets | None = None
 
-    def _get(self) -> Any:
+    def _get(self) -> Secrets:
         if self._store is None:
-            if self._opener is None:
-                from agent.security.secret_store import open_store
-
-                self._opener = open_store
             self._store = self._opener()
         return self._store
 
@@ -83,21 +80,19 @@ class SyncJob:
         report = self()
         return report.as_json() if report else {"ok": False, "error": "internal_error"}
 
+    def status(self) -> dict[str, Any]:
+        """The status document's `agent.sync` part: whether sync is on and what it sends."""
+        return {"sync": sync_info(self.client.ledger)}
 
-def install(runtime: Any, *, minutes: float = SYNC_MINUTES) -> SyncJob:
-    """Wire sync into a built (not yet started) playclock.compose.Runtime."""
-    agent = runtime.agent
-    client = SyncClient(
-        SyncStore(runtime.ledger), runtime.ledger, LazySecrets(), agent, new_session,
-        agent.clock.now,
-    )
-    job = SyncJob(client)
-    runtime.extras.setdefault("status_hooks", []).append(
-        lambda: {"sync": sync_info(runtime.ledger)}
-    )
-    runtime.extras.setdefault("routes", []).append(_routes(job))
-    runtime.extras["sync"] = job
-    runtime.scheduler.add_job(
+    def serve(self, app: FastAPI, _ctx: object) -> None:
+        """Serve this job's routes on the agent's API app."""
+        app.state.sync_job = self
+        app.include_router(router)
+
+
+def schedule(job: SyncJob, scheduler: BaseScheduler, *, minutes: float = SYNC_MINUTES) -> None:
+    """Run the job every few minutes (with jitter), the first time 30 s after start."""
+    scheduler.add_job(
         job,
         IntervalTrigger(minutes=minutes, jitter=30),
         id="sync",
@@ -105,19 +100,23 @@ def install(runtime: Any, *, minutes: float = SYNC_MINUTES) -> SyncJob:
         coalesce=True,
         next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),
     )
-    return job
 
 
-def _routes(job: SyncJob) -> Callable[[Any, Any], None]:
-    def add(app: Any, ctx: Any) -> None:
-        @app.post(NOW_PATH)
-        def sync_now() -> dict[str, Any]:
-            """Run sync now (what `playclock sync now` asks the agent for)."""
-            return job.now()
+def _job(request: Request) -> SyncJob:
+    return cast(SyncJob, request.app.state.sync_job)
 
-        @app.get("/api/v1/sync")
-        def sync_state() -> dict[str, Any]:
-            """Whether sync is on and what it sends."""
-            return sync_info(job.client.ledger)
 
-    return add
+Job = Annotated[SyncJob, Depends(_job)]
+router = APIRouter()
+
+
+@router.post(NOW_PATH)
+def sync_now(job: Job) -> dict[str, Any]:
+    """Run sync now (what `playclock sync now` asks the agent for)."""
+    return job.now()
+
+
+@router.get("/api/v1/sync")
+def sync_state(job: Job) -> dict[str, Any]:
+    """Whether sync is on and what it sends."""
+    return sync_info(job.client.ledger)

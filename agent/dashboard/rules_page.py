@@ -7,13 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
 from fastapi.responses import Response
 
 from agent.dashboard import rulesedit as edit
 from agent.dashboard.language import _
 from agent.dashboard.views import category_title, limit_title, windows_text
-from agent.dashboard.web import Call, Web
+from agent.dashboard.web import Call, Routes, Web
 from agent.i18n import formatting as fmt
 from agent.service.agent import AgentError
 from rules import presets
@@ -21,7 +20,7 @@ from rules.catalog import CATALOG
 from rules.limits import limit_kind
 from rules.model import TOTAL, WEEKDAYS, Child, Config, LimitSpec
 
-__all__ = ["ChildRules", "RuleRow", "add_rules", "rules_view"]
+__all__ = ["routes"]
 
 ACTOR = "parent"
 
@@ -163,144 +162,165 @@ def rules_view(config: Config) -> dict[str, Any]:
     }
 
 
-def add_rules(app: FastAPI, web: Web) -> None:
-    """Register /rules and its forms."""
+routes = Routes()  # /rules and its forms.
+
+
+def _save(
+    web: Web, anchor: str, build: Callable[[Config], Config], detail: dict[str, Any], done: str
+) -> Response:
     agent = web.ctx.agent
+    try:
+        with agent.lock:
+            agent.save_rules(build(agent.config), ACTOR, detail)
+    except (edit.EditError, AgentError) as exc:
+        return web.redirect(f"/rules#{anchor}", str(exc), error=True)
+    return web.redirect(f"/rules#{anchor}", done)
 
-    def save(
-        anchor: str, build: Callable[[Config], Config], detail: dict[str, Any], done: str
-    ) -> Response:
-        try:
-            with agent.lock:
-                agent.save_rules(build(agent.config), ACTOR, detail)
-        except (edit.EditError, AgentError) as exc:
-            return web.redirect(f"/rules#{anchor}", str(exc), error=True)
-        return web.redirect(f"/rules#{anchor}", done)
 
-    def page(call: Call) -> Response:
-        return web.render(call, "rules.html", **rules_view(agent.config))
+@routes.page("/rules", parent=True)
+def page(web: Web, call: Call) -> Response:
+    agent = web.ctx.agent
+    return web.render(call, "rules.html", **rules_view(agent.config))
 
-    def limit(call: Call) -> Response:
-        name, key = call.get("child"), call.get("key")
-        child = agent.config.child(name)
-        anchor = f"child-{agent.config.children.index(child)}" if child else "children"
-        try:
-            if child is None:
-                raise edit.EditError(_("There is no child named {name}.").format(name=name))
-            if not key:
-                raise edit.EditError(_("Choose what the limit is for."))
-            if call.get("op") == "remove":
-                agent.set_limit(name, key, None, ACTOR)
-                done = _("Limit removed.")
-            else:
-                spec = edit.limit_spec(
-                    child,
-                    key,
-                    edit.parse_minutes(call.get("daily"), _("Daily limit")),
-                    edit.parse_minutes(call.get("weekend"), _("Weekend limit")),
-                    edit.parse_windows(call.get("allowed")),
-                )
-                agent.set_limit(name, key, spec, ACTOR)
-                done = _("Limit saved for {child}.").format(child=child.name)
-        except (edit.EditError, AgentError) as exc:
-            return web.redirect(f"/rules#{anchor}", str(exc), error=True)
-        return web.redirect(f"/rules#{anchor}", done)
 
-    def always(call: Call) -> Response:
-        name = call.get("child")
-        return save(
-            "children",
-            lambda c: edit.set_always_allowed(c, name, call.getlist("app")),
-            {"child": name, "always_allowed": call.getlist("app")},
-            _("Always-allowed apps saved for {child}.").format(child=name),
-        )
+@routes.action("/rules/limit")
+def limit(web: Web, call: Call) -> Response:
+    agent = web.ctx.agent
+    name, key = call.get("child"), call.get("key")
+    child = agent.config.child(name)
+    anchor = f"child-{agent.config.children.index(child)}" if child else "children"
+    try:
+        if child is None:
+            raise edit.EditError(_("There is no child named {name}.").format(name=name))
+        if not key:
+            raise edit.EditError(_("Choose what the limit is for."))
+        if call.get("op") == "remove":
+            agent.set_limit(name, key, None, ACTOR)
+            done = _("Limit removed.")
+        else:
+            spec = edit.limit_spec(
+                child,
+                key,
+                edit.parse_minutes(call.get("daily"), _("Daily limit")),
+                edit.parse_minutes(call.get("weekend"), _("Weekend limit")),
+                edit.parse_windows(call.get("allowed")),
+            )
+            agent.set_limit(name, key, spec, ACTOR)
+            done = _("Limit saved for {child}.").format(child=child.name)
+    except (edit.EditError, AgentError) as exc:
+        return web.redirect(f"/rules#{anchor}", str(exc), error=True)
+    return web.redirect(f"/rules#{anchor}", done)
 
-    def child_add(call: Call) -> Response:
-        name = call.get("name")
-        return save(
-            "children",
-            lambda c: edit.add_child(
-                c, name, call.get("accounts"), call.get("birth_year"), call.get("preset")
-            ),
-            {"child_added": name},
-            _("{child} was added.").format(child=name),
-        )
 
-    def child_update(call: Call) -> Response:
-        name = call.get("child")
-        return save(
-            "children",
-            lambda c: edit.update_child(
-                c, name, call.get("accounts"), call.get("birth_year"), call.get("preset")
-            ),
-            {"child": name},
-            _("Saved the details of {child}.").format(child=name),
-        )
+@routes.action("/rules/always")
+def always(web: Web, call: Call) -> Response:
+    name = call.get("child")
+    return _save(
+        web,
+        "children",
+        lambda c: edit.set_always_allowed(c, name, call.getlist("app")),
+        {"child": name, "always_allowed": call.getlist("app")},
+        _("Always-allowed apps saved for {child}.").format(child=name),
+    )
 
-    def child_remove(call: Call) -> Response:
-        name = call.get("child")
-        return save(
-            "children",
-            lambda c: edit.remove_child(c, name),
-            {"child_removed": name},
-            _("{child} was removed from the rules.").format(child=name),
-        )
 
-    def app_catalog(call: Call) -> Response:
-        app_id = call.get("app")
-        return save(
-            "apps",
-            lambda c: edit.add_catalog_app(c, app_id),
-            {"app_added": app_id},
-            _("App added: {app}.").format(app=CATALOG[app_id].title if app_id in CATALOG else ""),
-        )
+@routes.action("/rules/child/add")
+def child_add(web: Web, call: Call) -> Response:
+    name = call.get("name")
+    return _save(
+        web,
+        "children",
+        lambda c: edit.add_child(
+            c, name, call.get("accounts"), call.get("birth_year"), call.get("preset")
+        ),
+        {"child_added": name},
+        _("{child} was added.").format(child=name),
+    )
 
-    def app_custom(call: Call) -> Response:
-        app_id = call.get("id")
-        return save(
-            "apps",
-            lambda c: edit.add_custom_app(
-                c, app_id, call.get("title"), call.get("category"), call.get("names")
-            ),
-            {"app_added": app_id},
-            _("App added: {app}.").format(app=call.get("title") or app_id),
-        )
 
-    def app_remove(call: Call) -> Response:
-        app_id = call.get("app")
-        return save(
-            "apps",
-            lambda c: edit.remove_app(c, app_id),
-            {"app_removed": app_id},
-            _("App removed: {app}.").format(app=app_id),
-        )
+@routes.action("/rules/child/update")
+def child_update(web: Web, call: Call) -> Response:
+    name = call.get("child")
+    return _save(
+        web,
+        "children",
+        lambda c: edit.update_child(
+            c, name, call.get("accounts"), call.get("birth_year"), call.get("preset")
+        ),
+        {"child": name},
+        _("Saved the details of {child}.").format(child=name),
+    )
 
-    def category_add(call: Call) -> Response:
-        cat_id = call.get("id")
-        return save(
-            "categories",
-            lambda c: edit.add_category(c, cat_id, call.get("title")),
-            {"category_added": cat_id, "title": call.get("title")},
-            _("Category added: {title}.").format(title=call.get("title") or cat_id),
-        )
 
-    def category_title_(call: Call) -> Response:
-        cat_id = call.get("id")
-        return save(
-            "categories",
-            lambda c: edit.retitle_category(c, cat_id, call.get("title")),
-            {"category": cat_id, "title": call.get("title")},
-            _("Category renamed: {title}.").format(title=call.get("title")),
-        )
+@routes.action("/rules/child/remove")
+def child_remove(web: Web, call: Call) -> Response:
+    name = call.get("child")
+    return _save(
+        web,
+        "children",
+        lambda c: edit.remove_child(c, name),
+        {"child_removed": name},
+        _("{child} was removed from the rules.").format(child=name),
+    )
 
-    web.page(app, "/rules", page, parent=True)
-    web.action(app, "/rules/limit", limit)
-    web.action(app, "/rules/always", always)
-    web.action(app, "/rules/child/add", child_add)
-    web.action(app, "/rules/child/update", child_update)
-    web.action(app, "/rules/child/remove", child_remove)
-    web.action(app, "/rules/app/catalog", app_catalog)
-    web.action(app, "/rules/app/custom", app_custom)
-    web.action(app, "/rules/app/remove", app_remove)
-    web.action(app, "/rules/category/add", category_add)
-    web.action(app, "/rules/category/title", category_title_)
+
+@routes.action("/rules/app/catalog")
+def app_catalog(web: Web, call: Call) -> Response:
+    app_id = call.get("app")
+    return _save(
+        web,
+        "apps",
+        lambda c: edit.add_catalog_app(c, app_id),
+        {"app_added": app_id},
+        _("App added: {app}.").format(app=CATALOG[app_id].title if app_id in CATALOG else ""),
+    )
+
+
+@routes.action("/rules/app/custom")
+def app_custom(web: Web, call: Call) -> Response:
+    app_id = call.get("id")
+    return _save(
+        web,
+        "apps",
+        lambda c: edit.add_custom_app(
+            c, app_id, call.get("title"), call.get("category"), call.get("names")
+        ),
+        {"app_added": app_id},
+        _("App added: {app}.").format(app=call.get("title") or app_id),
+    )
+
+
+@routes.action("/rules/app/remove")
+def app_remove(web: Web, call: Call) -> Response:
+    app_id = call.get("app")
+    return _save(
+        web,
+        "apps",
+        lambda c: edit.remove_app(c, app_id),
+        {"app_removed": app_id},
+        _("App removed: {app}.").format(app=app_id),
+    )
+
+
+@routes.action("/rules/category/add")
+def category_add(web: Web, call: Call) -> Response:
+    cat_id = call.get("id")
+    return _save(
+        web,
+        "categories",
+        lambda c: edit.add_category(c, cat_id, call.get("title")),
+        {"category_added": cat_id, "title": call.get("title")},
+        _("Category added: {title}.").format(title=call.get("title") or cat_id),
+    )
+
+
+@routes.action("/rules/category/title")
+def category_title_(web: Web, call: Call) -> Response:
+    cat_id = call.get("id")
+    return _save(
+        web,
+        "categories",
+        lambda c: edit.retitle_category(c, cat_id, call.get("title")),
+        {"category": cat_id, "title": call.get("title")},
+        _("Category renamed: {title}.").format(title=call.get("title")),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -23,7 +23,10 @@ from rules.model import TOTAL, ChildStatus, Config, DayState, LimitSpec, Process
 from rules.timeutil import day_of
 from rules.toml_writer import dump_config
 
-__all__ = ["Agent", "AgentError"]
+__all__ = ["Agent", "AgentError", "StatusHook"]
+
+# Adds its part to the status document's `agent` object (where data lives, sync).
+StatusHook = Callable[[], dict[str, Any]]
 
 log = logging.getLogger("playclock.agent")
 
@@ -59,7 +62,7 @@ class Agent:
         clock: TrustedClock,
         steady: Callable[[], float],
         bus: EventBus | None = None,
-        extra_status: Callable[[], dict[str, Any]] | None = None,
+        status_hooks: Sequence[StatusHook] = (),
     ) -> None:
         self.source = source
         self.ledger = ledger
@@ -72,7 +75,7 @@ class Agent:
         self.clock = clock
         self.steady = steady
         self.bus = bus or EventBus()
-        self.extra_status = extra_status or dict
+        self.status_hooks = status_hooks
         self.lock = threading.RLock()
         self.config: Config = Config()
         self.matcher = Matcher(self.config)
@@ -279,7 +282,7 @@ class Agent:
                 running=True,
                 accounts={c.name: c.accounts for c in self.config.children},
                 config_error=self.source.error,
-                extra=self.extra_status(),
+                extra={k: v for hook in self.status_hooks for k, v in hook().items()},
             )
 
     def _child(self, name: str) -> str:

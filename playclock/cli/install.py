@@ -6,9 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from agent.i18n import _
 from installer.install_flow import run_install, run_uninstall
+from playclock.cli.common import Subcommands
 
-__all__ = ["cmd_install", "cmd_uninstall"]
+__all__ = ["cmd_install", "cmd_uninstall", "register"]
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -33,3 +35,16 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
 
     root = Path(args.root) if args.root else None
     return run_uninstall(root, args.dry_run, args.purge, args.os_name, verify_pin, sys.stdout)
+
+
+def register(sub: Subcommands) -> None:
+    """`install` and `uninstall`."""
+    inst = sub.command("install", cmd_install, _("install as a protected service"))
+    inst.add_argument("--dry-run", action="store_true")
+    inst.add_argument("--root", metavar="DIR")
+    inst.add_argument("--os", choices=("linux", "windows", "macos"), dest="os_name")
+    un = sub.command("uninstall", cmd_uninstall, _("remove the service (asks for the PIN)"))
+    un.add_argument("--dry-run", action="store_true")
+    un.add_argument("--root", metavar="DIR")
+    un.add_argument("--purge", action="store_true", help=_("also delete usage data"))
+    un.add_argument("--os", choices=("linux", "windows", "macos"), dest="os_name")

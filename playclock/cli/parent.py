@@ -12,7 +12,7 @@ from agent.api_client import AgentClient, AgentUnavailable, ApiRefused, base_url
 from agent.exit_codes import ExitCode
 from agent.i18n import _
 from agent.platform import paths
-from playclock.cli.common import error, load_source, report_issues
+from playclock.cli.common import Subcommands, error, load_source, report_issues
 
 __all__ = [
     "cmd_grant",
@@ -22,6 +22,7 @@ __all__ = [
     "cmd_pin_verify",
     "pins_for",
     "read_secret",
+    "register",
 ]
 
 
@@ -164,3 +165,20 @@ def cmd_pause(args: argparse.Namespace) -> int:
         )
 
     return _parent_call(args, call)
+
+
+def register(sub: Subcommands) -> None:
+    """`pin set|verify|reset`, `grant`, `pause` and `resume`."""
+    pin = sub.group("pin", _("set, check or reset the parent PIN"))
+    pin.command("set", cmd_pin_set, _("set or change the PIN"))
+    pin.command("verify", cmd_pin_verify, _("check a PIN: exit 0 right, 1 wrong, 3 locked out"))
+    pin.command("reset", cmd_pin_reset, _("forget the PIN (administrator only)"))
+    grant = sub.command("grant", cmd_grant, _("bonus time for today (asks for the PIN)"))
+    grant.add_argument("target", help=_('an app, a category, "total", or "all"'))
+    grant.add_argument("minutes", type=int)
+    grant.add_argument("--child")
+    for name, helptext in (
+        ("pause", _("pause limits for the rest of today (asks for the PIN)")),
+        ("resume", _("resume paused limits (asks for the PIN)")),
+    ):
+        sub.command(name, cmd_pause, helptext).add_argument("--child")

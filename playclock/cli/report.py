@@ -21,11 +21,11 @@ from agent.reports.model import Report
 from agent.reports.render_html import render_html
 from agent.reports.render_tabular import render_csv, render_json
 from agent.reports.render_text import render_text
-from playclock.cli.common import error, load_source
+from playclock.cli.common import Subcommands, error, load_source
 from rules.model import Config
 from rules.timeutil import day_of
 
-__all__ = ["cmd_report", "pick_language", "render"]
+__all__ = ["cmd_report", "pick_language", "register", "render"]
 
 
 
@@ -107,3 +107,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return ExitCode.OK
+
+
+def register(sub: Subcommands) -> None:
+    """`report`."""
+    rep = sub.command("report", cmd_report, _("weekly usage report"))
+    rep.add_argument("--week", metavar="YYYY-Www")
+    rep.add_argument("--child")
+    rep.add_argument("--format", choices=("html", "csv", "json", "text"), default="text")
+    rep.add_argument("--out", metavar="FILE")
+    rep.add_argument("--lang", choices=("vi", "en"))

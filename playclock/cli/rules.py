@@ -10,7 +10,7 @@ from agent.exit_codes import ExitCode
 from agent.i18n import _
 from agent.platform import paths
 from agent.platform.timezone import resolve_timezone
-from playclock.cli.common import error
+from playclock.cli.common import Subcommands, error
 from rules.catalog import BUILTIN_CATEGORIES, CATALOG
 from rules.config import ConfigError, load_text
 from rules.presets import example_toml, get, preset_names, preset_toml
@@ -21,6 +21,7 @@ __all__ = [
     "cmd_rules_example",
     "cmd_rules_preset",
     "cmd_rules_presets",
+    "register",
 ]
 
 
@@ -92,3 +93,17 @@ def cmd_rules_example(args: argparse.Namespace) -> int:
     """Print the example rules file."""
     sys.stdout.write(example_toml())
     return ExitCode.OK
+
+
+def register(sub: Subcommands) -> None:
+    """`rules check|presets|preset|catalog|example`."""
+    rules = sub.group("rules", _("check rules, list presets and the catalogue"))
+    rules.command("check", cmd_rules_check, _("validate a rules file")).add_argument(
+        "file", nargs="?"
+    )
+    rules.command("presets", cmd_rules_presets, _("list the built-in presets"))
+    rules.command(
+        "preset", cmd_rules_preset, _("print a preset as a complete rules file")
+    ).add_argument("name")
+    rules.command("catalog", cmd_rules_catalog, _("list the games and apps PlayClock knows"))
+    rules.command("example", cmd_rules_example, _("print the example rules file"))

@@ -20,10 +20,10 @@ from agent.i18n.formatting import duration
 from agent.i18n.titles import limit_title
 from agent.platform import paths
 from agent.service.status_document import tightest
-from playclock.cli.common import error, load_source, report_issues
+from playclock.cli.common import Subcommands, error, load_source, report_issues
 from rules.config import ConfigError
 
-__all__ = ["cmd_agent", "cmd_run"]
+__all__ = ["cmd_agent", "cmd_run", "register"]
 
 
 def _serve(args: argparse.Namespace, *, live: bool) -> int:
@@ -130,3 +130,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_agent(args: argparse.Namespace) -> int:
     """The agent alone, in the foreground (what the service runs)."""
     return _serve(args, live=False)
+
+
+def register(sub: Subcommands) -> None:
+    """`run` and `agent`."""
+    sub.command(
+        "run", cmd_run, _("run the agent, and the tray when there is a display (the main job)")
+    )
+    sub.command("agent", cmd_agent, _("run the agent alone in the foreground"))

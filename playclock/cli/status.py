@@ -18,11 +18,11 @@ from agent.platform import paths
 from agent.platform.timezone import resolve_timezone
 from agent.service.rules_file import ConfigSource
 from agent.service.status_document import status_document
-from playclock.cli.common import load_source, report_issues
+from playclock.cli.common import Subcommands, load_source, report_issues
 from rules import decisions
 from rules.timeutil import day_of
 
-__all__ = ["cmd_status", "print_status"]
+__all__ = ["cmd_status", "print_status", "register"]
 
 
 def _offline_status(source: ConfigSource, data: Path) -> dict[str, Any]:
@@ -139,3 +139,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         print_status(doc)
     return ExitCode.OK
+
+
+def register(sub: Subcommands) -> None:
+    """`status`."""
+    st = sub.command("status", cmd_status, _("today's usage, limits and time left"))
+    st.add_argument("--json", action="store_true", help=_("print the status document"))

@@ -16,7 +16,8 @@ from agent.i18n import _
 from agent.ledger.sqlite import SqliteLedger
 from agent.platform import paths
 from agent.platform.timezone import resolve_timezone
-from playclock.cli.common import error
+from agent.security.secret_store import open_store
+from playclock.cli.common import Subcommands, error
 from sync.agent_job import NOW_PATH, LazySecrets
 from sync.client import SyncClient, SyncReport
 from sync.consent_flow import (
@@ -52,6 +53,7 @@ __all__ = [
     "cmd_withdraw",
     "open_secrets",
     "print_report",
+    "register",
 ]
 
 # The HTTP sessions used (tests swap in quicker retries).
@@ -59,11 +61,9 @@ session_factory = new_session
 pairing_session_factory = pairing_session
 
 
-
-
 def open_secrets() -> Secrets:
-    """The OS keyring (agent.security.secret_store.open_store), opened when first used."""
-    return LazySecrets()
+    """The OS keyring, opened when first used."""
+    return LazySecrets(open_store)
 
 
 def _ledger(args: argparse.Namespace) -> SqliteLedger:
@@ -393,3 +393,36 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     return ExitCode.FAIL
 
 
+def register(sub: Subcommands) -> None:
+    """`sync pair|consent|now|status|withdraw`."""
+    sync = sub.group("sync", _("family-account sync (off until a parent turns it on)"))
+    pair = sync.command("pair", cmd_pair, _("pair this computer with a family hub"))
+    pair.add_argument("url")
+    pair.add_argument("code")
+    pair.add_argument("--parent-name", help=_("who gives consent"))
+    pair.add_argument(
+        "--child-consent",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=_("a child 7 or older who agreed (repeat for each)"),
+    )
+    pair.add_argument("--ca-bundle", metavar="FILE")
+    consent = sync.command(
+        "consent", cmd_consent, _("record one child's consent to sync, or withdraw it")
+    )
+    consent.add_argument("child", metavar="CHILD")
+    consent.add_argument("--parent-name", help=_("who gives consent"))
+    consent.add_argument(
+        "--child-agrees",
+        action="store_true",
+        help=_("the child agreed too (needed from age 7)"),
+    )
+    consent.add_argument(
+        "--withdraw",
+        action="store_true",
+        help=_("withdraw this child's consent: stop sending, delete their data on the hub"),
+    )
+    sync.command("now", cmd_now, _("send and fetch now"))
+    sync.command("status", cmd_status, _("what is shared and when it was last sent"))
+    sync.command("withdraw", cmd_withdraw, _("withdraw consent: stop sync, delete the hub's data"))

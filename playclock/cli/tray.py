@@ -11,9 +11,9 @@ import sys
 
 from agent.api_client import AgentClient, base_url
 from agent.i18n import _, resolve, set_language
-from playclock.cli.common import error
+from playclock.cli.common import Subcommands, error
 
-__all__ = ["cmd_tray", "has_display"]
+__all__ = ["cmd_tray", "has_display", "register"]
 
 
 def has_display() -> bool:
@@ -69,3 +69,9 @@ def cmd_tray(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_a: app.stop.set())
     return app.run()
+
+
+def register(sub: Subcommands) -> None:
+    """`tray`."""
+    tray = sub.command("tray", cmd_tray, _("run the tray icon alone"))
+    tray.add_argument("--url", help=_("the agent's address (default: from the rules)"))

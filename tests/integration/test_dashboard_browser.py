@@ -24,7 +24,6 @@ import keyring.core
 import pytest
 import requests
 
-from agent.dashboard import add_routes
 from agent.dashboard.language import translations
 from agent.security.root_keyring import SECRETS_DIR_ENV
 from playclock.compose import Runtime, build
@@ -150,7 +149,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             rules = tmp / "rules.toml"
             rules.write_text(_rules(port, dt.datetime.now()), encoding="utf-8")
             runtime = build(rules, tmp / f"data-{attempt}")
-            runtime.extras["routes"] = [add_routes]
             runtime.pins().set_pin(PIN)
             _seed(runtime)
             try:

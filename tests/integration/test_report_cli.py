@@ -11,7 +11,7 @@ import pytest
 
 from agent.ledger.sqlite import SqliteLedger
 from agent.reports.iso_weeks import format_week, last_complete_week
-from playclock.cli.parser import main
+from playclock.cli import main
 from rules.presets import example_toml
 from rules.timeutil import day_of
 from tests.integration.test_report_data import BERLIN, W43, dataset, doc, report, usage_records

@@ -257,7 +257,7 @@ class AgentProcess:
         return [
             sys.executable,
             "-m",
-            "playclock.cli.parser",
+            "playclock",
             "--config",
             str(self.rules),
             "--data-dir",

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from agent.api.app import ApiContext, ApiServer, NotLoopback, create_app, split_listen
+from agent.api.app import ApiServer, NotLoopback, create_app, split_listen
+from agent.api.context import ApiContext
 from agent.api_client import base_url
 from agent.i18n import set_language
 from agent.security.api_sessions import SESSION_SECONDS, RateLimiter, Sessions

@@ -16,7 +16,9 @@ from fastapi.testclient import TestClient
 from agent.ledger.memory import MemoryLedger
 from playclock.cli import sync as cli
 from rules.model import Config
-from sync.agent_job import NOW_PATH, LazySecrets, install
+from sync.agent_job import NOW_PATH, LazySecrets, SyncJob, schedule
+from sync.client import SyncClient
+from sync.state import SyncStore
 
 TZ = dt.timezone(dt.timedelta(hours=7))
 
@@ -26,21 +28,22 @@ def _runtime() -> Any:
         clock=SimpleNamespace(now=lambda: dt.datetime(2026, 1, 5, 9, tzinfo=TZ)),
         config=Config(), log=lambda *a, **k: None,
     )
-    return SimpleNamespace(agent=agent, ledger=MemoryLedger(), extras={},
+    return SimpleNamespace(agent=agent, ledger=MemoryLedger(),
                            scheduler=BackgroundScheduler(timezone=dt.UTC))
 
 
-def test_install_adds_the_five_minute_job_the_status_hook_and_the_routes() -> None:
+def test_the_job_runs_every_five_minutes_reports_its_status_and_serves_its_routes() -> None:
     rt = _runtime()
-    job = install(rt)
+    secrets = LazySecrets(lambda: pytest.fail("no keyring while sync is off"))
+    client = SyncClient(SyncStore(rt.ledger), rt.ledger, secrets, rt.agent, clock=rt.agent.clock.now)
+    job = SyncJob(client)
+    schedule(job, rt.scheduler)
     scheduled = rt.scheduler.get_job("sync")
     assert scheduled is not None and scheduled.trigger.interval == dt.timedelta(minutes=5)
     assert scheduled.max_instances == 1 and scheduled.coalesce is True
-    (hook,) = rt.extras["status_hooks"]
-    assert hook()["sync"]["enabled"] is False
+    assert job.status()["sync"]["enabled"] is False
     app = FastAPI()
-    for add in rt.extras["routes"]:
-        add(app, None)
+    job.serve(app, None)
     http = TestClient(app)
     first = http.post(NOW_PATH).json()
     assert first["ok"] is True and first["skipped"] == "disabled" and "throttled" not in first
