@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any, Literal, Protocol
 
-from agent.ledger.store import Event, Request
+from agent.ledger.store import Event, EventKind, Request
 from rules.model import Config, LimitSpec
 from sync.state import SyncState
 
@@ -146,7 +146,7 @@ def apply_command(
     if kind in ("grant", "set_limit") and (child is None or state.consent_for(str(child)) is None):
         return "rejected"  # only children shared under a consent are steered from the hub
     try:
-        if kind == "grant":
+        if kind == EventKind.GRANT:
             return _grant(actions, ledger, command, today)
         if kind == "set_limit":
             return _set_limit(actions, command)

@@ -9,6 +9,7 @@ from fastapi import Path as PathParam
 
 from agent.api.context import API_PREFIX, Ctx, Parent, agent_call
 from agent.api.models import AnswerBody, GrantBody, LimitBody, PauseBody
+from agent.ledger.store import EventKind
 
 __all__ = ["router"]
 
@@ -60,5 +61,5 @@ def answer(
 def reload(ctx: Ctx, actor: Parent) -> dict[str, Any]:
     """Read the rules file again."""
     ctx.agent.reload()
-    ctx.agent.log("reload", {}, actor)
+    ctx.agent.log(EventKind.RELOAD, {}, actor)
     return ctx.agent.status()

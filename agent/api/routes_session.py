@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from agent.api.context import API_PREFIX, COOKIE, Ctx, Parent, verify_pin
 from agent.api.models import PinBody, PinChangeBody
 from agent.i18n import _
+from agent.ledger.store import EventKind
 from agent.security.api_sessions import SESSION_SECONDS
 from agent.security.pin.errors import LockedOut, PinError, PinFormatError, WrongPin
 
@@ -66,4 +67,4 @@ def change_pin(ctx: Ctx, body: PinChangeBody, actor: Parent) -> None:
     except PinError as exc:
         raise HTTPException(400, str(exc)) from None
     ctx.sessions.revoke_all()
-    ctx.agent.log("pin_changed", {}, actor)
+    ctx.agent.log(EventKind.PIN_CHANGED, {}, actor)

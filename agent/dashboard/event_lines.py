@@ -10,7 +10,7 @@ from typing import Any
 from agent.dashboard.language import _
 from agent.dashboard.views import limit_title
 from agent.i18n import formatting as fmt
-from agent.ledger.store import Event
+from agent.ledger.store import Event, EventKind
 from rules.limits import ALL, limit_kind
 from rules.model import Config
 
@@ -45,7 +45,7 @@ def _minutes(value: Any) -> str:
 
 def _pin(kind: str, d: Mapping[str, Any]) -> str:
     result = d.get("result")
-    if kind == "pin.try":
+    if kind == EventKind.PIN_TRY:
         if result == "ok":
             return _("Parent PIN entered correctly.")
         if result == "locked":
@@ -55,9 +55,9 @@ def _pin(kind: str, d: Mapping[str, Any]) -> str:
         return _("Wrong parent PIN (wrong tries in a row: {count}).").format(
             count=d.get("failures", "?")
         )
-    if kind == "pin.set":
+    if kind == EventKind.PIN_SET:
         return _("Parent PIN set.") if result == "ok" else _("Parent PIN change refused.")
-    if kind == "pin.admin_reset":
+    if kind == EventKind.PIN_ADMIN_RESET:
         return _("Parent PIN reset by the administrator.")
     return _("Parent PIN: {what}").format(what=kind.removeprefix("pin."))
 
@@ -97,55 +97,60 @@ def describe(event: Event, config: Config) -> str:
         return _pin(k, d)
     target = _target(config, event.target)
     texts: dict[str, Any] = {
-        "agent_start": lambda: _("PlayClock started."),
-        "agent_stop": lambda: _("PlayClock stopped."),
-        "gap": lambda: _("PlayClock was not running for {time}.").format(
+        EventKind.AGENT_START: lambda: _("PlayClock started."),
+        EventKind.AGENT_STOP: lambda: _("PlayClock stopped."),
+        EventKind.GAP: lambda: _("PlayClock was not running for {time}.").format(
             time=fmt.duration(d.get("seconds", 0))
         ),
-        "clock_jump": lambda: _("The computer's clock was changed by {time}.").format(
+        EventKind.CLOCK_JUMP: lambda: _("The computer's clock was changed by {time}.").format(
             time=fmt.duration(abs(d.get("seconds", 0)))
         ),
-        "tamper": lambda: _("Possible tampering: {what} changed outside PlayClock.").format(
+        EventKind.TAMPER: lambda: _("Possible tampering: {what} changed outside PlayClock.").format(
             what=d.get("what", "?")
         ),
-        "config_loaded": lambda: _("Rules loaded."),
-        "config_rejected": lambda: _("Rules file rejected: it has errors."),
-        "rules_changed": lambda: _rules_changed(config, d),
-        "reload": lambda: _("Rules reloaded."),
-        "warning": lambda: _("Warning: {minutes} left on {limit}.").format(
+        EventKind.CONFIG_LOADED: lambda: _("Rules loaded."),
+        EventKind.CONFIG_REJECTED: lambda: _("Rules file rejected: it has errors."),
+        EventKind.RULES_CHANGED: lambda: _rules_changed(config, d),
+        EventKind.RELOAD: lambda: _("Rules reloaded."),
+        EventKind.WARNING: lambda: _("Warning: {minutes} left on {limit}.").format(
             minutes=_minutes(d.get("minutes")), limit=target
         ),
-        "reminder": lambda: _("Health reminder: {minutes} of {limit} so far.").format(
+        EventKind.REMINDER: lambda: _("Health reminder: {minutes} of {limit} so far.").format(
             minutes=_minutes(d.get("minutes")), limit=target
         ),
-        "close": lambda: (
+        EventKind.CLOSE: lambda: (
             _("{app} closed: time is up.")
             if d.get("reason") == "budget"
             else _("{app} closed: outside allowed hours.")
         ).format(app=target),
-        "kill": lambda: _("A program that did not close was stopped."),
-        "grant": lambda: _("{minutes} of bonus time on {limit}.").format(
+        EventKind.KILL: lambda: _("A program that did not close was stopped."),
+        EventKind.GRANT: lambda: _("{minutes} of bonus time on {limit}.").format(
             minutes=_minutes(d.get("minutes")), limit=target
         ),
-        "pause": lambda: _("Limits paused for today."),
-        "resume": lambda: _("Limits apply again."),
-        "request": lambda: _("Asked for {minutes} more.").format(
+        EventKind.PAUSE: lambda: _("Limits paused for today."),
+        EventKind.RESUME: lambda: _("Limits apply again."),
+        EventKind.REQUEST: lambda: _("Asked for {minutes} more.").format(
             minutes=_minutes(d.get("minutes"))
         ),
-        "request_answered": lambda: (
+        EventKind.REQUEST_ANSWERED: lambda: (
             _("Request approved: {minutes} more.").format(minutes=_minutes(d.get("minutes")))
             if d.get("approved")
             else _("Request denied.")
         ),
-        "pin_changed": lambda: _("Parent PIN changed."),
-        "sync_consent": lambda: _("Consent to share summaries recorded for {child}.").format(
-            child=event.child or d.get("child", "")),
-        "sync_paired": lambda: _("Sync with the family hub turned on."),
-        "sync_withdrawn": lambda: _("Sync turned off; the hub was asked to delete this "
-                                    "computer's data."),
-        "sync_revoked": lambda: _("Sync stopped: the family hub no longer accepts this computer."),
-        "sync_consent_withdrawn": lambda: _("Consent to share withdrawn for {child}.").format(
-            child=event.child or d.get("child", "")),
+        EventKind.PIN_CHANGED: lambda: _("Parent PIN changed."),
+        EventKind.SYNC_CONSENT: lambda: _(
+            "Consent to share summaries recorded for {child}."
+        ).format(child=event.child or d.get("child", "")),
+        EventKind.SYNC_PAIRED: lambda: _("Sync with the family hub turned on."),
+        EventKind.SYNC_WITHDRAWN: lambda: _(
+            "Sync turned off; the hub was asked to delete this computer's data."
+        ),
+        EventKind.SYNC_REVOKED: lambda: _(
+            "Sync stopped: the family hub no longer accepts this computer."
+        ),
+        EventKind.SYNC_CONSENT_WITHDRAWN: lambda: _(
+            "Consent to share withdrawn for {child}."
+        ).format(child=event.child or d.get("child", "")),
     }
     make = texts.get(k)
     return str(make()) if make else _("Event: {kind}").format(kind=k)
@@ -169,7 +174,7 @@ def log_lines(events: list[Event], config: Config, tz: dt.tzinfo) -> list[LogLin
     out = []
     for e in events:
         alert = e.kind in _ALERTS or (
-            e.kind == "pin.try" and e.detail.get("result") in ("wrong", "locked")
+            e.kind == EventKind.PIN_TRY and e.detail.get("result") in ("wrong", "locked")
         )
         out.append(
             LogLine(

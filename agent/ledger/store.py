@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -10,7 +11,14 @@ from typing import Any, Protocol
 from agent.ledger.limits import DayLimits, LimitRecord
 from rules.model import DayState, LimitKind
 
-__all__ = ["Event", "Ledger", "LedgerError", "Request", "UsageRecord"]
+__all__ = [
+    "Event",
+    "EventKind",
+    "Ledger",
+    "LedgerError",
+    "Request",
+    "UsageRecord",
+]
 
 
 UsageRecord = tuple[dt.date, str, LimitKind, str]  # (day, child, kind, id)
@@ -20,11 +28,46 @@ class LedgerError(RuntimeError):
     """The ledger could not be opened or written."""
 
 
+class EventKind(enum.StrEnum):
+    """Every kind of event the ledger records (the values are what the ledger stores)."""
+
+    AGENT_START = "agent_start"  # the agent started
+    AGENT_STOP = "agent_stop"  # the agent stopped cleanly
+    GAP = "gap"  # time the agent was not running
+    CLOCK_JUMP = "clock_jump"  # the system clock was moved
+    TAMPER = "tamper"  # rules, ledger or permissions changed outside PlayClock
+    CONFIG_LOADED = "config_loaded"  # rules (re)loaded
+    CONFIG_REJECTED = "config_rejected"  # a broken rules file was refused
+    RULES_CHANGED = "rules_changed"  # a parent changed the rules
+    RELOAD = "reload"  # a parent asked for the rules to be read again
+    WARNING = "warning"  # time is nearly up on a limit
+    REMINDER = "reminder"  # a health reminder
+    CLOSE = "close"  # an app was asked to close
+    KILL = "kill"  # an app that did not close was killed
+    GRANT = "grant"  # bonus time
+    PAUSE = "pause"  # limits paused for today
+    RESUME = "resume"  # limits apply again
+    REQUEST = "request"  # a child asked for more time
+    REQUEST_ANSWERED = "request_answered"  # a parent answered a request
+    PIN_CHANGED = "pin_changed"  # the PIN changed through the API
+    PIN_SET = "pin.set"  # the PIN was set
+    PIN_TRY = "pin.try"  # a PIN was tried
+    PIN_VERIFY = "pin.verify"  # a PIN check (CLI)
+    PIN_ADMIN_RESET = "pin.admin_reset"  # an administrator removed the PIN
+    PIN_DAMAGED = "pin.damaged"  # the stored PIN hash was damaged
+    PIN_REHASH = "pin.rehash"  # the PIN hash got stronger parameters
+    SYNC_CONSENT = "sync_consent"  # consent to share recorded
+    SYNC_PAIRED = "sync_paired"  # paired with a family hub
+    SYNC_WITHDRAWN = "sync_withdrawn"  # sync turned off
+    SYNC_REVOKED = "sync_revoked"  # the hub no longer accepts this computer
+    SYNC_CONSENT_WITHDRAWN = "sync_consent_withdrawn"  # one child's consent withdrawn
+
+
 @dataclass(frozen=True)
 class Event:
     """One line of the event log."""
 
-    kind: str
+    kind: str  # an EventKind value
     ts: dt.datetime
     day: dt.date | None = None
     child: str | None = None

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from agent.ledger.store import Event, Ledger
+from agent.ledger.store import Event, EventKind, Ledger
 from agent.service.clock import TrustedClock
 from agent.service.event_bus import EventBus
 from agent.service.rules_file import ConfigSource
@@ -102,14 +102,14 @@ class Agent:
                 stopped = dt.datetime.fromisoformat(last)
                 if (now - stopped).total_seconds() > 60:
                     self._event(
-                        "gap",
+                        EventKind.GAP,
                         detail={
                             "from": stopped.isoformat(timespec="seconds"),
                             "to": now.isoformat(timespec="seconds"),
                             "seconds": int((now - stopped).total_seconds()),
                         },
                     )
-            self._event("agent_start", detail={"config": self.source.name})
+            self._event(EventKind.AGENT_START, detail={"config": self.source.name})
             self._check_integrity()
             self._heartbeat(now)
             self.statuses = decisions.decide(self.config, self.state, {}, now)
@@ -118,7 +118,7 @@ class Agent:
         """Record the stop and make everything durable."""
         with self.lock:
             now = self.clock.now()
-            self._event("agent_stop")
+            self._event(EventKind.AGENT_STOP)
             self._flush(now)
 
     def _flush(self, now: dt.datetime) -> None:
@@ -133,7 +133,7 @@ class Agent:
         files = [p for p in (self.source.path, getattr(self.ledger, "path", None)) if p]
         stored = self.ledger.get_meta(DIGEST_KEY)
         for detail in tamper_findings(stored, lambda d: self.ledger.usage(d, d), files):
-            self._event("tamper", detail=detail)
+            self._event(EventKind.TAMPER, detail=detail)
 
     def _use(self, config: Config) -> None:
         self.config = config
@@ -184,10 +184,10 @@ class Agent:
         reading = self.clock.read()
         now = reading.now
         if reading.jump:
-            self._event("clock_jump", detail={"seconds": round(reading.jump)})
+            self._event(EventKind.CLOCK_JUMP, detail={"seconds": round(reading.jump)})
         if reading.gap:
             self._event(
-                "gap",
+                EventKind.GAP,
                 detail={"seconds": round(reading.gap), "to": now.isoformat(timespec="seconds")},
             )
         self.reload()
@@ -209,13 +209,13 @@ class Agent:
                 if (w.child, w.limit, minutes) in self.state.warned:
                     self.ledger.mark_warned(day, w.child, w.limit, minutes)
             self._event(
-                "warning",
+                EventKind.WARNING,
                 w.child,
                 w.limit,
                 {"minutes": w.minutes, "title": w.title, "left_seconds": w.left_seconds},
             )
         for r in result.reminders:
-            self._event("reminder", r.child, r.limit, {"minutes": r.minutes})
+            self._event(EventKind.REMINDER, r.child, r.limit, {"minutes": r.minutes})
         self._enforce(result.closes, processes)
         steady = self.steady()
         if steady - self._last_flush >= FLUSH_SECONDS:
@@ -230,14 +230,18 @@ class Agent:
             if outcome.changed and self.source.config is not None:
                 self._use(self.source.config)
                 name = self.source.name
-                self._event("config_loaded", detail={"file": name, "external": outcome.external})
+                self._event(
+                    EventKind.CONFIG_LOADED, detail={"file": name, "external": outcome.external}
+                )
                 if outcome.external:  # changed by someone other than the agent
-                    self._event("tamper", detail={"what": "config", "file": name})
+                    self._event(EventKind.TAMPER, detail={"what": "config", "file": name})
                 self._record_limits(self.state.day)
                 return True
             if outcome.error:
                 log.error("%s", "\n".join(str(i) for i in outcome.error))
-                self._event("config_rejected", detail={"errors": [str(i) for i in outcome.error]})
+                self._event(
+                    EventKind.CONFIG_REJECTED, detail={"errors": [str(i) for i in outcome.error]}
+                )
             return False
 
     def _record_limits(self, day: dt.date) -> None:
@@ -260,14 +264,14 @@ class Agent:
             if new:
                 until = close.until.isoformat(timespec="minutes") if close.until else None
                 self._event(
-                    "close",
+                    EventKind.CLOSE,
                     close.child,
                     close.app,
                     {"limit": close.limit, "reason": close.reason, "pids": new, "until": until},
                 )
         for action in self.closer.step(self.steady()):
             if getattr(action, "kind", "") == "kill":
-                self._event("kill", detail={"pid": action.pid})
+                self._event(EventKind.KILL, detail={"pid": action.pid})
         alive = {(p.pid, p.create_time) for p in processes}
         self._closing = {k for k in self._closing if (k[2], k[3]) in alive}
 
@@ -309,7 +313,7 @@ class Agent:
             self.ledger.add_grant(self.state.day, name, target, minutes * 60)
             key = (name, target)
             self.state.bonus[key] = self.state.bonus.get(key, 0.0) + minutes * 60
-            self._event("grant", name, target, {"minutes": minutes}, actor)
+            self._event(EventKind.GRANT, name, target, {"minutes": minutes}, actor)
             self._refresh()
 
     def pause(self, child: str, paused: bool, actor: str) -> None:
@@ -321,7 +325,7 @@ class Agent:
                 self.state.paused.add(name)
             else:
                 self.state.paused.discard(name)
-            self._event("pause" if paused else "resume", name, None, {}, actor)
+            self._event(EventKind.PAUSE if paused else EventKind.RESUME, name, None, {}, actor)
             self._refresh()
 
     def ask(self, child: str, minutes: int, message: str) -> dict[str, Any]:
@@ -330,7 +334,7 @@ class Agent:
             name = self._child(child)
             req = self.ledger.add_request(self.clock.now(), name, minutes, message)
             self._event(
-                "request",
+                EventKind.REQUEST,
                 name,
                 None,
                 {"id": req.id, "minutes": minutes, "message": message},
@@ -357,7 +361,7 @@ class Agent:
                 key = (req.child, ALL)
                 self.state.bonus[key] = self.state.bonus.get(key, 0.0) + granted * 60
             self._event(
-                "request_answered",
+                EventKind.REQUEST_ANSWERED,
                 req.child,
                 None,
                 {"id": request_id, "approved": approve, "minutes": req.answered_minutes},
@@ -410,5 +414,5 @@ class Agent:
             assert self.source.config is not None
             self._use(self.source.config)
             self._record_limits(self.state.day)
-            self._event("rules_changed", detail={**detail, "file": str(path)}, actor=actor)
+            self._event(EventKind.RULES_CHANGED, detail={**detail, "file": str(path)}, actor=actor)
             self._refresh()

@@ -35,7 +35,8 @@ def _runtime() -> Any:
 def test_the_job_runs_every_five_minutes_reports_its_status_and_serves_its_routes() -> None:
     rt = _runtime()
     secrets = LazySecrets(lambda: pytest.fail("no keyring while sync is off"))
-    client = SyncClient(SyncStore(rt.ledger), rt.ledger, secrets, rt.agent, clock=rt.agent.clock.now)
+    client = SyncClient(SyncStore(rt.ledger), rt.ledger, secrets, rt.agent,
+                        clock=rt.agent.clock.now)
     job = SyncJob(client)
     schedule(job, rt.scheduler)
     scheduled = rt.scheduler.get_job("sync")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.i18n import _
+from agent.ledger.store import EventKind
 from agent.security.pin.errors import (
     LockedOut,
     NotAdmin,
@@ -74,22 +75,6 @@ PIN_NAME = "pin"
 _MAX_PASSPHRASE = 256
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def validate_pin(pin: str) -> None:
     """Accept 4 to 12 digits, or a passphrase of 8 or more characters; else PinFormatError."""
     text = unicodedata.normalize("NFC", pin)
@@ -109,18 +94,6 @@ def validate_pin(pin: str) -> None:
         )
     if len(text) > _MAX_PASSPHRASE:
         raise PinFormatError(_("A passphrase must have at most 256 characters."))
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def is_admin() -> bool:
@@ -155,7 +128,6 @@ class VerifyResult:
     def ok(self) -> bool:
         """Whether the PIN was right."""
         return self.status is VerifyStatus.OK
-
 
 
 def _log_to_logging(event: str, fields: dict[str, Any]) -> None:
@@ -195,10 +167,10 @@ class PinManager:
             if stored is None:
                 self._store.set(PIN_NAME, hash_pin(new, self._params))
                 self._lockout.save(LockoutState())
-                self._log("pin.set", {"result": "ok", "first": True})
+                self._log(EventKind.PIN_SET, {"result": "ok", "first": True})
                 return
             if old is None:
-                self._log("pin.set", {"result": "pin_required"})
+                self._log(EventKind.PIN_SET, {"result": "pin_required"})
                 raise PinRequired(_("A PIN is already set: give the current PIN to change it."))
             result = self._attempt(old, stored, "change")
             if result.status is VerifyStatus.LOCKED:
@@ -206,20 +178,21 @@ class PinManager:
             if result.status is VerifyStatus.WRONG:
                 raise WrongPin(_("The current PIN is wrong."), result.failures, result.seconds_left)
             self._store.set(PIN_NAME, hash_pin(new, self._params))
-            self._log("pin.set", {"result": "ok", "first": False})
+            self._log(EventKind.PIN_SET, {"result": "ok", "first": False})
 
     def verify(self, pin: str) -> VerifyResult:
         """Check a PIN, unless locked out; PinNotSet when there is none."""
         with self._lock:
             stored = self._store.get(PIN_NAME)
             if stored is None:
-                self._log("pin.verify", {"result": "not_set"})
+                self._log(EventKind.PIN_VERIFY, {"result": "not_set"})
                 raise PinNotSet(_("No parent PIN is set yet: set one with `playclock pin set`."))
             result = self._attempt(pin, stored, "verify")
             if result.ok and needs_rehash(stored, self._params):
                 self._store.set(PIN_NAME, hash_pin(pin, self._params))
                 self._log(
-                    "pin.rehash", {"n": self._params.n, "r": self._params.r, "p": self._params.p}
+                    EventKind.PIN_REHASH,
+                    {"n": self._params.n, "r": self._params.r, "p": self._params.p},
                 )
             return result
 
@@ -231,14 +204,14 @@ class PinManager:
         """Forget the PIN and the failure count; only the machine's administrator may."""
         user = _who()
         if not is_admin():
-            self._log("pin.admin_reset", {"result": "refused", "user": user})
+            self._log(EventKind.PIN_ADMIN_RESET, {"result": "refused", "user": user})
             raise NotAdmin(
                 _("Only the machine's administrator (root / Administrator) can reset the PIN.")
             )
         with self._lock:
             self._store.delete(PIN_NAME)
             self._lockout.save(LockoutState())
-            self._log("pin.admin_reset", {"result": "ok", "user": user})
+            self._log(EventKind.PIN_ADMIN_RESET, {"result": "ok", "user": user})
 
     def _seconds_left(self, state: LockoutState, now: float) -> float:
         """The lockout left for a state; last failure = locked_until - delay."""
@@ -252,7 +225,7 @@ class PinManager:
         try:
             return verify_hash(pin, stored)
         except ValueError as exc:
-            self._log("pin.damaged", {"error": str(exc)})
+            self._log(EventKind.PIN_DAMAGED, {"error": str(exc)})
             msg = _("The stored PIN hash is damaged; the administrator's PIN reset clears it.")
             raise PinError(msg) from exc
 
@@ -273,7 +246,7 @@ class PinManager:
             self._lockout.save(LockoutState(failures, now + delay if delay > 0 else None))
             result = VerifyResult(VerifyStatus.WRONG, failures, delay)
         fields = {"purpose": purpose, "result": result.status.value, "failures": result.failures}
-        self._log("pin.try", {**fields, "seconds_left": ceil_seconds(result.seconds_left)})
+        self._log(EventKind.PIN_TRY, {**fields, "seconds_left": ceil_seconds(result.seconds_left)})
         return result
 
 
