@@ -29,6 +29,7 @@ __all__ = [
     "TickResult",
     "UsageKey",
     "Window",
+    "format_hhmm",
 ]
 
 TOTAL = "total"
@@ -50,6 +51,11 @@ class ProcessInfo:
     create_time: float = 0.0
 
 
+def format_hhmm(minutes: int) -> str:
+    """"HH:MM" for minutes after midnight (1440 gives "24:00")."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 @dataclass(frozen=True)
 class Window:
     """Allowed local wall time in minutes after midnight; end <= start crosses midnight."""
@@ -59,7 +65,7 @@ class Window:
 
     def __str__(self) -> str:
         end = 24 * 60 if self.end == self.start == 0 else self.end  # the whole day
-        return f"{self.start // 60:02d}:{self.start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+        return f"{format_hhmm(self.start)}-{format_hhmm(end)}"
 
 
 @dataclass(frozen=True)

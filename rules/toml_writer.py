@@ -2,31 +2,63 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 
 from rules.catalog import BUILTIN_CATEGORIES
-from rules.model import Config, LimitSpec, Settings, Window
+from rules.model import Config, LimitSpec, Settings, Window, format_hhmm
 
-__all__ = ["dump_config", "limit_table"]
+__all__ = ["dump_config", "limit_table", "toml_key", "toml_string", "toml_value"]
 
 
-def _s(value: str) -> str:
-    # JSON string escapes are valid TOML basic-string escapes.
-    return json.dumps(value, ensure_ascii=False)
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+def toml_string(text: str) -> str:
+    """A TOML basic string (quoted, with escapes)."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def toml_key(key: str) -> str:
+    """A bare key when TOML allows one, else a quoted one."""
+    return key if _BARE_KEY.match(key) else toml_string(key)
+
+
+def toml_value(value: object) -> str:
+    """A TOML literal for a bool, int, float, str, list or table of those."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{toml_key(str(k))} = {toml_value(v)}" for k, v in value.items())
+        return "{ " + items + " }" if items else "{}"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 
 def _list(values: Iterable[str]) -> str:
-    return "[" + ", ".join(_s(v) for v in values) + "]"
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+    return "[" + ", ".join(toml_string(v) for v in values) + "]"
 
 
 def _windows(windows: Iterable[Window]) -> str:
     # "00:00-24:00" loads as Window(0, 0), whose str() "00:00-00:00" would not load.
-    return _list(f"{_hhmm(w.start)}-24:00" if w.start == w.end else str(w) for w in windows)
+    return _list(f"{format_hhmm(w.start)}-24:00" if w.start == w.end else str(w) for w in windows)
 
 
 def _num(value: float) -> str:
@@ -37,12 +69,12 @@ def _settings(s: Settings) -> list[str]:
     return [
         "[settings]",
         f"poll_seconds = {_num(s.poll_seconds)}",
-        f"day_starts = {_s(_hhmm(s.day_starts))}",
+        f"day_starts = {toml_string(format_hhmm(s.day_starts))}",
         "warn_minutes = [" + ", ".join(str(m) for m in s.warn_minutes) + "]",
         f"grace_seconds = {_num(s.grace_seconds)}",
-        f"locale = {_s(s.locale)}",
-        f"listen = {_s(s.listen)}",
-        f"timezone = {_s(s.timezone)}",
+        f"locale = {toml_string(s.locale)}",
+        f"listen = {toml_string(s.listen)}",
+        f"timezone = {toml_string(s.timezone)}",
     ]
 
 
@@ -65,8 +97,6 @@ def limit_table(spec: LimitSpec) -> list[str]:
     return lines
 
 
-def _key(key: str) -> str:
-    return key if key.replace("-", "").replace("_", "").isalnum() and key.isascii() else _s(key)
 
 
 def dump_config(config: Config, header: str = "") -> str:
@@ -78,13 +108,13 @@ def dump_config(config: Config, header: str = "") -> str:
     out += ["", *_settings(config.settings)]
     for cat in config.categories:
         if BUILTIN_CATEGORIES.get(cat.id) != cat.title:
-            out += ["", f"[categories.{_key(cat.id)}]", f"title = {_s(cat.title)}"]
+            out += ["", f"[categories.{toml_key(cat.id)}]", f"title = {toml_string(cat.title)}"]
     for app in config.apps:
         if app.from_catalog:
             continue
-        out += ["", f"[apps.{_key(app.id)}]", f"title = {_s(app.title)}"]
+        out += ["", f"[apps.{toml_key(app.id)}]", f"title = {toml_string(app.title)}"]
         if app.category:
-            out.append(f"category = {_s(app.category)}")
+            out.append(f"category = {toml_string(app.category)}")
         if app.names:
             out.append(f"names = {_list(app.names)}")
         if app.paths:
@@ -93,19 +123,20 @@ def dump_config(config: Config, header: str = "") -> str:
             out.append(
                 "cmdline = ["
                 + ", ".join(
-                    "'" + p.pattern + "'" if "'" not in p.pattern else _s(p.pattern)
+                    "'" + p.pattern + "'" if "'" not in p.pattern else toml_string(p.pattern)
                     for p in app.cmdline
                 )
                 + "]"
             )
     for child in config.children:
-        out += ["", "[[child]]", f"name = {_s(child.name)}", f"accounts = {_list(child.accounts)}"]
+        out += ["", "[[child]]", f"name = {toml_string(child.name)}"]
+        out.append(f"accounts = {_list(child.accounts)}")
         if child.birth_year is not None:
             out.append(f"birth_year = {child.birth_year}")
         if child.preset:
-            out.append(f"preset = {_s(child.preset)}")
+            out.append(f"preset = {toml_string(child.preset)}")
         if child.always_allowed:
             out.append(f"always_allowed = {_list(sorted(child.always_allowed))}")
         for spec in child.limits:
-            out += ["", f"[child.limits.{_key(spec.key)}]", *limit_table(spec)]
+            out += ["", f"[child.limits.{toml_key(spec.key)}]", *limit_table(spec)]
     return "\n".join(out) + "\n"

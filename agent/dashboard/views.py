@@ -12,7 +12,7 @@ from agent.i18n import formatting as fmt
 from agent.i18n import titles
 from agent.i18n.titles import category_title
 from rules.limits import child_limits
-from rules.model import Config, LimitSpec, Window
+from rules.model import Config, LimitSpec, Window, format_hhmm
 from rules.timeutil import windows_for
 
 __all__ = [
@@ -31,9 +31,6 @@ def limit_title(config: Config, key: str, kind: str, title: str) -> str:
     return titles.limit_title(kind, key, title)
 
 
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
 
 def windows_text(windows: Iterable[Window]) -> str:
     """ "08:00–20:30, 21:00–22:00" (en dash between the times); "" for the whole day."""
@@ -41,7 +38,7 @@ def windows_text(windows: Iterable[Window]) -> str:
     for w in windows:
         if w.start == w.end:
             return ""  # the whole day: nothing to point out
-        parts.append(f"{_hhmm(w.start)}–{_hhmm(w.end) if w.end else '24:00'}")
+        parts.append(f"{format_hhmm(w.start)}–{format_hhmm(w.end) if w.end else '24:00'}")
     return ", ".join(parts)
 
 
