@@ -12,6 +12,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 from agent.security.root_keyring import RootFileKeyring
+from installer import templates
 
 __all__ = [
     "KEYRING_BACKEND",
@@ -36,7 +37,7 @@ _DESKTOP_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 
 def template(name: str) -> str:
     """The text of a file in `installer/templates/`."""
-    return resources.files("installer.templates").joinpath(name).read_text(encoding="utf-8")
+    return resources.files(templates).joinpath(name).read_text(encoding="utf-8")
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:

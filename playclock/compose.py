@@ -35,7 +35,7 @@ from sync.transport import new_session
 
 __all__ = ["Runtime", "build"]
 
-log = logging.getLogger("playclock.compose")
+log = logging.getLogger(__name__)
 
 
 @dataclass
