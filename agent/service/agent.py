@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from agent.ledger.store import Event, EventKind, Ledger
 from agent.service.clock import TrustedClock
+from agent.service.closer import CloseAction
 from agent.service.event_bus import EventBus
 from agent.service.rules_file import ConfigSource
 from agent.service.status_document import status_document
@@ -19,7 +20,7 @@ from rules import decisions
 from rules.config import ConfigError
 from rules.limits import ALL, child_limits, day_budgets
 from rules.match import Matcher
-from rules.model import TOTAL, ChildStatus, Config, DayState, LimitSpec, ProcessInfo
+from rules.model import TOTAL, ChildStatus, Close, Config, DayState, LimitSpec, ProcessInfo
 from rules.timeutil import day_of
 from rules.toml_writer import dump_config
 
@@ -45,9 +46,9 @@ class _Source(Protocol):
 
 
 class _Closer(Protocol):
-    def close(self, pid: int, create_time: float) -> Any: ...
+    def close(self, pid: int, create_time: float) -> list[CloseAction]: ...
 
-    def step(self, now: float) -> list[Any]: ...
+    def step(self, now: float) -> list[CloseAction]: ...
 
 
 class Agent:
@@ -248,7 +249,7 @@ class Agent:
         """Remember the day's budgets, so that reports judge the day by its own limits."""
         self.ledger.record_limits(day, day_budgets(self.config, day))
 
-    def _enforce(self, closes: tuple[Any, ...], processes: list[ProcessInfo]) -> None:
+    def _enforce(self, closes: tuple[Close, ...], processes: list[ProcessInfo]) -> None:
         assert self.closer is not None
         born = {p.pid: p.create_time for p in processes}
         for close in closes:
@@ -270,7 +271,7 @@ class Agent:
                     {"limit": close.limit, "reason": close.reason, "pids": new, "until": until},
                 )
         for action in self.closer.step(self.steady()):
-            if getattr(action, "kind", "") == "kill":
+            if action.kind == "kill":
                 self._event(EventKind.KILL, detail={"pid": action.pid})
         alive = {(p.pid, p.create_time) for p in processes}
         self._closing = {k for k in self._closing if (k[2], k[3]) in alive}

@@ -9,6 +9,7 @@ from pathlib import Path
 from agent.i18n import _
 from installer.install_flow import run_install, run_uninstall
 from playclock.cli.common import Subcommands
+from playclock.cli.parent import pins_for, read_secret
 
 __all__ = ["cmd_install", "cmd_uninstall", "register"]
 
@@ -21,12 +22,8 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
     """Remove the service; needs administrator rights and the parent PIN."""
-    from agent.i18n import _
-    from playclock.cli.parent import read_secret
 
     def verify_pin() -> bool:
-        from playclock.cli.parent import pins_for
-
         try:
             return bool(pins_for(args).verify(read_secret(_("Parent PIN: "))).ok)
         except Exception as exc:  # no keyring, no PIN: refuse, and say why

@@ -6,13 +6,20 @@ import argparse
 import datetime as dt
 import getpass
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from agent.api_client import AgentClient, AgentUnavailable, ApiRefused, base_url
 from agent.exit_codes import ExitCode
 from agent.i18n import _
+from agent.ledger.sqlite import SqliteLedger
+from agent.ledger.store import Event
 from agent.platform import paths
-from playclock.cli.common import Subcommands, error, load_source, report_issues
+from agent.security.pin.errors import LockedOut, PinError
+from agent.security.pin.lockout import FileLockoutStore
+from agent.security.pin.manager import PinManager
+from agent.security.secret_store import SecretStoreError, open_store
+from playclock.cli.common import Handler, Subcommands, error, load_source, report_issues
 
 __all__ = [
     "cmd_grant",
@@ -39,13 +46,8 @@ def read_secret(prompt: str, *, confirm: bool = False) -> str:
     return value
 
 
-def pins_for(args: argparse.Namespace) -> Any:
-    from agent.ledger.sqlite import SqliteLedger
-    from agent.ledger.store import Event
-    from agent.security.pin.lockout import FileLockoutStore
-    from agent.security.pin.manager import PinManager
-    from agent.security.secret_store import open_store
-
+def pins_for(args: argparse.Namespace) -> PinManager:
+    """The PIN manager the commands use, logging its tries into the ledger."""
     data = paths.data_dir(args.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     ledger = SqliteLedger(data / "ledger.sqlite")
@@ -56,11 +58,8 @@ def pins_for(args: argparse.Namespace) -> Any:
     return PinManager(open_store(), FileLockoutStore(data / "pin-lockout.json"), log=log)
 
 
-def _pin_errors(func: Any) -> Any:
+def _pin_errors(func: Handler) -> Handler:
     def wrapped(args: argparse.Namespace) -> int:
-        from agent.security.pin.errors import LockedOut, PinError
-        from agent.security.secret_store import SecretStoreError
-
         try:
             return int(func(args))
         except (PinError, SecretStoreError, ValueError) as exc:
@@ -119,7 +118,9 @@ def _client_and_child(args: argparse.Namespace) -> tuple[AgentClient, str] | int
     return AgentClient(base_url(source.config.settings.listen)), child
 
 
-def _parent_call(args: argparse.Namespace, call: Any) -> int:
+def _parent_call(
+    args: argparse.Namespace, call: Callable[[AgentClient, str, str], object]
+) -> int:
     got = _client_and_child(args)
     if isinstance(got, int):
         return got

@@ -14,21 +14,22 @@ from agent.exit_codes import ExitCode
 from agent.i18n import _
 from agent.i18n.formatting import date_long, duration, time_short
 from agent.i18n.titles import limit_title
+from agent.ledger.memory import MemoryLedger
+from agent.ledger.sqlite import SqliteLedger
 from agent.platform import paths
 from agent.platform.timezone import resolve_timezone
 from agent.service.rules_file import ConfigSource
 from agent.service.status_document import status_document
 from playclock.cli.common import Subcommands, load_source, report_issues
 from rules import decisions
+from rules.model import Settings
 from rules.timeutil import day_of
+from sync.status_info import sync_info
 
 __all__ = ["cmd_status", "print_status", "register"]
 
 
 def _offline_status(source: ConfigSource, data: Path) -> dict[str, Any]:
-    from agent.ledger.memory import MemoryLedger
-    from agent.ledger.sqlite import SqliteLedger
-
     assert source.config is not None
     config = source.config
     tz = resolve_timezone(config.settings.timezone)
@@ -38,7 +39,6 @@ def _offline_status(source: ConfigSource, data: Path) -> dict[str, Any]:
     ledger = SqliteLedger(db) if db.is_file() else MemoryLedger()
     try:
         state = ledger.load_day(day)
-        from sync.status_info import sync_info
 
         sync = sync_info(ledger)
     finally:
@@ -100,7 +100,6 @@ def _broken_listen(source: ConfigSource) -> str:
     import re
     import tomllib
 
-    from rules.model import Settings
 
     listen: object = None
     try:

@@ -11,13 +11,14 @@ from typing import Any
 
 import requests
 
+from agent.api_client import base_url
 from agent.exit_codes import ExitCode
 from agent.i18n import _
 from agent.ledger.sqlite import SqliteLedger
 from agent.platform import paths
 from agent.platform.timezone import resolve_timezone
 from agent.security.secret_store import open_store
-from playclock.cli.common import Subcommands, error
+from playclock.cli.common import Subcommands, error, load_source, report_issues
 from sync.agent_job import NOW_PATH, LazySecrets
 from sync.client import SyncClient, SyncReport
 from sync.consent_flow import (
@@ -33,6 +34,7 @@ from sync.consent_flow import (
     withdrawals_waiting,
 )
 from sync.consent_records import (
+    SHARES_ALL,
     ChildInfo,
     ConsentMissing,
     make_consents,
@@ -72,21 +74,7 @@ def _ledger(args: argparse.Namespace) -> SqliteLedger:
     return SqliteLedger(data / "ledger.sqlite")
 
 
-def _source(args: argparse.Namespace) -> Any:
-    from playclock.cli.common import load_source
-
-    return load_source(args)
-
-
-def _config_issues(source: Any) -> int:
-    for issue in source.error or []:
-        print(issue.format(_), file=sys.stderr)
-    return ExitCode.USAGE
-
-
 def _what_is_shared() -> str:
-    from sync.consent_records import SHARES_ALL
-
     lines = [_("Sharing sends these summaries, per child and day, to the family hub:")]
     lines += [f"  - {label}" for label in share_labels(SHARES_ALL)]
     lines.append(_("Nothing else leaves this computer: no window titles, web addresses, "
@@ -112,9 +100,9 @@ def cmd_pair(args: argparse.Namespace) -> int:
     if ca_bundle and not Path(ca_bundle).is_file():
         error(_("no CA bundle file at {path}").format(path=ca_bundle))
         return ExitCode.USAGE
-    source = _source(args)
+    source = load_source(args)
     if source.config is None:
-        return _config_issues(source)
+        return report_issues(source)
     kids = [ChildInfo(c.name, c.birth_year) for c in source.config.children]
     if not kids:
         error(_("the rules name no child, so there is nothing to share"))
@@ -201,7 +189,6 @@ def print_report(report: dict[str, Any]) -> None:
 
 def _ask_agent(source: Any) -> dict[str, Any] | None:
     """The running agent's own sync run (it applies commands at once), or None."""
-    from agent.api_client import base_url
 
     session = requests.Session()
     session.trust_env = False  # loopback: never through a proxy
@@ -220,9 +207,9 @@ def _ask_agent(source: Any) -> dict[str, Any] | None:
 
 def cmd_now(args: argparse.Namespace) -> int:
     """Sync once: through the running agent, else here (commands then wait for the agent)."""
-    source = _source(args)
+    source = load_source(args)
     if source.config is None:
-        return _config_issues(source)
+        return report_issues(source)
     done = _ask_agent(source)
     if done is None:
         ledger = _ledger(args)
@@ -290,9 +277,9 @@ def _not_paired() -> int:
 def _record_child(args: argparse.Namespace, store: SyncStore, ledger: SqliteLedger) -> int:
     if not is_paired(store.load()):
         return _not_paired()
-    source = _source(args)
+    source = load_source(args)
     if source.config is None:
-        return _config_issues(source)
+        return report_issues(source)
     kid = find_child(source.config.children, args.child)
     if kid is None:
         error(_("no child named {names} in the rules").format(names=args.child))
@@ -338,7 +325,7 @@ def _withdraw_child(args: argparse.Namespace, store: SyncStore, ledger: SqliteLe
     except NotPaired:
         return _not_paired()
     except NothingToWithdraw:
-        config = _source(args).config
+        config = load_source(args).config
         if find_child(config.children if config else (), args.child) is None:
             error(_("no child named {names} in the rules").format(names=args.child))
             return ExitCode.USAGE

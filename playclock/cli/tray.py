@@ -11,7 +11,7 @@ import sys
 
 from agent.api_client import AgentClient, base_url
 from agent.i18n import _, resolve, set_language
-from playclock.cli.common import Subcommands, error
+from playclock.cli.common import Subcommands, error, load_source
 
 __all__ = ["cmd_tray", "has_display", "register"]
 
@@ -27,7 +27,6 @@ def has_display() -> bool:
 
 def cmd_tray(args: argparse.Namespace) -> int:
     """Run the tray for the current OS account until signalled; 0 ok, 1 failure, 2 bad rules."""
-    from playclock.cli.common import load_source
 
     logging.basicConfig(
         level=logging.INFO,
