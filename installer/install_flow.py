@@ -68,6 +68,16 @@ def _apply(plan: Plan, target: Installer, host: Installer, root: Path | None, *,
     return ok
 
 
+def _prepare(
+    os_name: str | None, root: Path | None, dry_run: bool
+) -> tuple[Installer, Installer, Path | None]:
+    """The target OS's installer, this machine's, and the staging root, all checked."""
+    target, host = _faces(os_name)
+    staged = _check_root(root)
+    _check_target(target, host, staged, dry_run)
+    return target, host, staged
+
+
 def _finish(action: Callable[[], int], err: TextIO | None) -> int:
     try:
         return action()
@@ -85,9 +95,7 @@ def run_install(root: Path | None, dry_run: bool, os_name: str | None, out: Text
     """Install the agent service, the tray autostart, config and data dirs; an exit code."""
 
     def go() -> int:
-        target, host = _faces(os_name)
-        staged = _check_root(root)
-        _check_target(target, host, staged, dry_run)
+        target, host, staged = _prepare(os_name, root, dry_run)
         if staged is None and not dry_run and not host.is_admin():
             raise _Stop(ExitCode.FAIL, _("installing needs administrator rights (sudo)"))
         opts = _options(target, host, program)
@@ -108,9 +116,7 @@ def run_uninstall(root: Path | None, dry_run: bool, purge: bool, os_name: str | 
     """Check rights and the parent PIN, then remove what the manifest lists; an exit code."""
 
     def go() -> int:
-        target, host = _faces(os_name)
-        staged = _check_root(root)
-        _check_target(target, host, staged, dry_run)
+        target, host, staged = _prepare(os_name, root, dry_run)
         plan = target.uninstall_plan(_options(target, host, program), purge)
         if staged is None and (target.name != host.name or (dry_run and not host.is_admin())):
             out.write(describe(plan))

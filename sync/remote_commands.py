@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any, Literal, Protocol
 
-from agent.ledger.store import Event, EventKind, Request
+from agent.ledger.store import EventKind, EventLog, Request
 from rules.model import Config, LimitSpec
 from sync.state import SyncState
 
@@ -35,17 +35,8 @@ class AgentActions(Protocol):
         """Record an event."""
 
 
-class CommandLedger(Protocol):
+class CommandLedger(EventLog, Protocol):
     """What is read to make applying a command idempotent."""
-
-    def events(
-        self,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        after_id: int = 0,
-        limit: int = 1000,
-    ) -> list[Event]:
-        """Events in time order."""
 
     def requests(self, state: str | None = None) -> list[Request]:
         """Requests, newest first."""

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from agent.ledger.store import Event, EventKind, UsageRecord
+from agent.ledger.store import Event, EventKind, EventLog, UsageRecord
 from sync.state import child_key
 
 __all__ = [
@@ -49,20 +49,11 @@ COUNT_NAMES = ("warnings", "closes", "grants", "requests", "gaps", "gap_seconds"
 _EVENT_PAGE = 1000
 
 
-class SummaryLedger(Protocol):
+class SummaryLedger(EventLog, Protocol):
     """What summaries are read from."""
 
     def usage(self, first: dt.date, last: dt.date) -> dict[UsageRecord, float]:
         """Usage of the days from `first` to `last` inclusive."""
-
-    def events(
-        self,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        after_id: int = 0,
-        limit: int = 1000,
-    ) -> list[Event]:
-        """Events in time order."""
 
 
 def empty_summary() -> dict[str, Any]:

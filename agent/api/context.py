@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, cast
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 
 from agent.i18n import _
-from agent.security.api_sessions import RateLimiter, Sessions
+from agent.security.api_sessions import SESSION_SECONDS, RateLimiter, Sessions
 from agent.security.pin.errors import PinError
 from agent.security.pin.manager import PinManager, VerifyStatus
 from agent.service.agent import Agent, AgentError
@@ -23,6 +23,7 @@ __all__ = [
     "Parent",
     "agent_call",
     "context_of",
+    "set_session_cookie",
     "verify_pin",
 ]
 
@@ -105,6 +106,13 @@ def _parent(request: Request, ctx: Ctx) -> str:
 
 
 Parent = Annotated[str, Depends(_parent)]
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    """The parent's session cookie: HTTP only, same site only, as long as the session."""
+    response.set_cookie(
+        COOKIE, token, max_age=SESSION_SECONDS, httponly=True, samesite="strict", path="/"
+    )
 
 
 def agent_call(action: Callable[[], Any]) -> Any:

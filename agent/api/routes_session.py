@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from agent.api.context import API_PREFIX, COOKIE, Ctx, Parent, verify_pin
+from agent.api.context import API_PREFIX, COOKIE, Ctx, Parent, set_session_cookie, verify_pin
 from agent.api.models import PinBody, PinChangeBody
 from agent.i18n import _
 from agent.ledger.store import EventKind
@@ -32,14 +32,7 @@ def login(ctx: Ctx, body: PinBody, response: Response) -> dict[str, Any]:
         raise HTTPException(429, _("too many attempts; wait a minute"))
     verify_pin(ctx, body.pin)
     session = ctx.sessions.issue()
-    response.set_cookie(
-        COOKIE,
-        session.token,
-        max_age=SESSION_SECONDS,
-        httponly=True,
-        samesite="strict",
-        path="/",
-    )
+    set_session_cookie(response, session.token)
     return {"token": session.token, "csrf": session.csrf, "expires_in": SESSION_SECONDS}
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from agent.api.context import COOKIE
+from agent.api.context import COOKIE, set_session_cookie
 from agent.dashboard.language import LANG_COOKIE, _
 from agent.dashboard.views import child_views, sync_on
 from agent.dashboard.web import LOGIN_COOKIE, Call, Routes, Web, safe_next
@@ -118,14 +118,7 @@ def login(web: Web, call: Call) -> Response:
     response = web.redirect(
         target, _("Logged in. The session ends after {n} minutes.").format(n=minutes)
     )
-    response.set_cookie(
-        COOKIE,
-        session.token,
-        max_age=SESSION_SECONDS,
-        httponly=True,
-        samesite="strict",
-        path="/",
-    )
+    set_session_cookie(response, session.token)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
 

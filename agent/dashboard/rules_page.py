@@ -212,115 +212,97 @@ def limit(web: Web, call: Call) -> Response:
     return web.redirect(f"/rules#{anchor}", done)
 
 
-@routes.action("/rules/always")
-def always(web: Web, call: Call) -> Response:
-    name = call.get("child")
-    return _save(
-        web,
-        "children",
-        lambda c: edit.set_always_allowed(c, name, call.getlist("app")),
-        {"child": name, "always_allowed": call.getlist("app")},
-        _("Always-allowed apps saved for {child}.").format(child=name),
-    )
+@dataclass(frozen=True)
+class RulesForm:
+    """A form that changes the rules in one step: what it builds, logs and then says."""
+
+    anchor: str  # the section of /rules to go back to
+    build: Callable[[Config, Call], Config]
+    detail: Callable[[Call], dict[str, Any]]  # for the event log
+    done: Callable[[Call], str]  # the message shown after saving
 
 
-@routes.action("/rules/child/add")
-def child_add(web: Web, call: Call) -> Response:
-    name = call.get("name")
-    return _save(
-        web,
-        "children",
-        lambda c: edit.add_child(
-            c, name, call.get("accounts"), call.get("birth_year"), call.get("preset")
-        ),
-        {"child_added": name},
-        _("{child} was added.").format(child=name),
-    )
-
-
-@routes.action("/rules/child/update")
-def child_update(web: Web, call: Call) -> Response:
-    name = call.get("child")
-    return _save(
-        web,
-        "children",
-        lambda c: edit.update_child(
-            c, name, call.get("accounts"), call.get("birth_year"), call.get("preset")
-        ),
-        {"child": name},
-        _("Saved the details of {child}.").format(child=name),
-    )
-
-
-@routes.action("/rules/child/remove")
-def child_remove(web: Web, call: Call) -> Response:
-    name = call.get("child")
-    return _save(
-        web,
-        "children",
-        lambda c: edit.remove_child(c, name),
-        {"child_removed": name},
-        _("{child} was removed from the rules.").format(child=name),
-    )
-
-
-@routes.action("/rules/app/catalog")
-def app_catalog(web: Web, call: Call) -> Response:
+def _app_title(call: Call) -> str:
     app_id = call.get("app")
-    return _save(
-        web,
-        "apps",
-        lambda c: edit.add_catalog_app(c, app_id),
-        {"app_added": app_id},
-        _("App added: {app}.").format(app=CATALOG[app_id].title if app_id in CATALOG else ""),
-    )
+    return CATALOG[app_id].title if app_id in CATALOG else ""
 
 
-@routes.action("/rules/app/custom")
-def app_custom(web: Web, call: Call) -> Response:
-    app_id = call.get("id")
-    return _save(
-        web,
-        "apps",
-        lambda c: edit.add_custom_app(
-            c, app_id, call.get("title"), call.get("category"), call.get("names")
+FORMS: dict[str, RulesForm] = {
+    "/rules/always": RulesForm(
+        "children",
+        lambda c, f: edit.set_always_allowed(c, f.get("child"), f.getlist("app")),
+        lambda f: {"child": f.get("child"), "always_allowed": f.getlist("app")},
+        lambda f: _("Always-allowed apps saved for {child}.").format(child=f.get("child")),
+    ),
+    "/rules/child/add": RulesForm(
+        "children",
+        lambda c, f: edit.add_child(
+            c, f.get("name"), f.get("accounts"), f.get("birth_year"), f.get("preset")
         ),
-        {"app_added": app_id},
-        _("App added: {app}.").format(app=call.get("title") or app_id),
-    )
-
-
-@routes.action("/rules/app/remove")
-def app_remove(web: Web, call: Call) -> Response:
-    app_id = call.get("app")
-    return _save(
-        web,
+        lambda f: {"child_added": f.get("name")},
+        lambda f: _("{child} was added.").format(child=f.get("name")),
+    ),
+    "/rules/child/update": RulesForm(
+        "children",
+        lambda c, f: edit.update_child(
+            c, f.get("child"), f.get("accounts"), f.get("birth_year"), f.get("preset")
+        ),
+        lambda f: {"child": f.get("child")},
+        lambda f: _("Saved the details of {child}.").format(child=f.get("child")),
+    ),
+    "/rules/child/remove": RulesForm(
+        "children",
+        lambda c, f: edit.remove_child(c, f.get("child")),
+        lambda f: {"child_removed": f.get("child")},
+        lambda f: _("{child} was removed from the rules.").format(child=f.get("child")),
+    ),
+    "/rules/app/catalog": RulesForm(
         "apps",
-        lambda c: edit.remove_app(c, app_id),
-        {"app_removed": app_id},
-        _("App removed: {app}.").format(app=app_id),
-    )
-
-
-@routes.action("/rules/category/add")
-def category_add(web: Web, call: Call) -> Response:
-    cat_id = call.get("id")
-    return _save(
-        web,
+        lambda c, f: edit.add_catalog_app(c, f.get("app")),
+        lambda f: {"app_added": f.get("app")},
+        lambda f: _("App added: {app}.").format(app=_app_title(f)),
+    ),
+    "/rules/app/custom": RulesForm(
+        "apps",
+        lambda c, f: edit.add_custom_app(
+            c, f.get("id"), f.get("title"), f.get("category"), f.get("names")
+        ),
+        lambda f: {"app_added": f.get("id")},
+        lambda f: _("App added: {app}.").format(app=f.get("title") or f.get("id")),
+    ),
+    "/rules/app/remove": RulesForm(
+        "apps",
+        lambda c, f: edit.remove_app(c, f.get("app")),
+        lambda f: {"app_removed": f.get("app")},
+        lambda f: _("App removed: {app}.").format(app=f.get("app")),
+    ),
+    "/rules/category/add": RulesForm(
         "categories",
-        lambda c: edit.add_category(c, cat_id, call.get("title")),
-        {"category_added": cat_id, "title": call.get("title")},
-        _("Category added: {title}.").format(title=call.get("title") or cat_id),
-    )
-
-
-@routes.action("/rules/category/title")
-def category_title_(web: Web, call: Call) -> Response:
-    cat_id = call.get("id")
-    return _save(
-        web,
+        lambda c, f: edit.add_category(c, f.get("id"), f.get("title")),
+        lambda f: {"category_added": f.get("id"), "title": f.get("title")},
+        lambda f: _("Category added: {title}.").format(title=f.get("title") or f.get("id")),
+    ),
+    "/rules/category/title": RulesForm(
         "categories",
-        lambda c: edit.retitle_category(c, cat_id, call.get("title")),
-        {"category": cat_id, "title": call.get("title")},
-        _("Category renamed: {title}.").format(title=call.get("title")),
-    )
+        lambda c, f: edit.retitle_category(c, f.get("id"), f.get("title")),
+        lambda f: {"category": f.get("id"), "title": f.get("title")},
+        lambda f: _("Category renamed: {title}.").format(title=f.get("title")),
+    ),
+}
+
+
+def _submit(form: RulesForm) -> Callable[[Web, Call], Response]:
+    def handler(web: Web, call: Call) -> Response:
+        return _save(
+            web,
+            form.anchor,
+            lambda config: form.build(config, call),
+            form.detail(call),
+            form.done(call),
+        )
+
+    return handler
+
+
+for _path, _form in FORMS.items():
+    routes.action(_path)(_submit(_form))

@@ -14,6 +14,7 @@ from rules.model import DayState, LimitKind
 __all__ = [
     "Event",
     "EventKind",
+    "EventLog",
     "Ledger",
     "LedgerError",
     "Request",
@@ -115,7 +116,20 @@ class Request:
         }
 
 
-class Ledger(Protocol):
+class EventLog(Protocol):
+    """What reads the event log (sync's summaries and commands need no more than this)."""
+
+    def events(
+        self,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        after_id: int = 0,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """Events in time order, optionally in a time range or after an id."""
+
+
+class Ledger(EventLog, Protocol):
     """What the agent, reports and sync need from storage."""
 
     def add_usage(self, records: Mapping[UsageRecord, float]) -> None:
@@ -133,14 +147,6 @@ class Ledger(Protocol):
     def add_event(self, event: Event) -> int:
         """Log an event; returns its id."""
 
-    def events(
-        self,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        after_id: int = 0,
-        limit: int = 1000,
-    ) -> list[Event]:
-        """Events in time order, optionally in a time range or after an id."""
 
     def add_grant(self, day: dt.date, child: str, target: str, seconds: float) -> None:
         """Bonus seconds for a child's limit (or "*") on a day."""
