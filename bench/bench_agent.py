@@ -116,7 +116,7 @@ def sleepers(count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 def tick_costs(extra: int, ticks: int, work: Path) -> dict[str, object]:
     """Milliseconds per Agent.tick() with `extra` more candidate processes."""
-    from agent.compose import build
+    from playclock.compose import build
 
     folder = work / f"tick-{extra}"
     folder.mkdir()
@@ -175,7 +175,7 @@ def agent_idle(seconds: float, work: Path) -> dict[str, float]:
     config = folder / "rules.toml"
     config.write_text(rules(port, poll=1.0), encoding="utf-8")
     exe = Path(sys.executable).with_name("playclock")
-    argv = [str(exe)] if exe.is_file() else [sys.executable, "-m", "agent.cli"]
+    argv = [str(exe)] if exe.is_file() else [sys.executable, "-m", "playclock"]
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     log = open(folder / "agent.log", "wb")  # noqa: SIM115 - closed below
     started = time.monotonic()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import psutil
 
-from agent.probe import PsutilSource
+from agent.platform.probe import PsutilSource
 
 __all__ = ["main"]
 

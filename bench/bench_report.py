@@ -22,9 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from agent.ledger import Event, SqliteLedger, UsageRecord
+from agent.ledger.sqlite import SqliteLedger
+from agent.ledger.store import Event, UsageRecord
 from agent.reports import build_report, render_csv, render_html, render_json, render_text
-from agent.reports.weeks import format_week, last_complete_week
+from agent.reports.iso_weeks import format_week, last_complete_week
 from rules.config import load_text
 from rules.presets import example_toml
 from rules.timeutil import day_start

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent import platform as _platform
 from installer.base import Command, DirSpec, FileSpec, Installer, InstallOptions, Plan, describe
-from installer.commands import run_install, run_uninstall
+from installer.install_flow import run_install, run_uninstall
 
 __all__ = [
     "HOST_OS",

@@ -19,6 +19,7 @@ __all__ = [
     "InstallOptions",
     "Installer",
     "Plan",
+    "agent_dirs",
     "describe",
     "join_command",
     "mode_str",
@@ -51,6 +52,18 @@ class DirSpec:
     group: str = "root"
     data: bool = False  # removed, with everything in it, only by `uninstall --purge`
     why: str = ""
+
+
+def agent_dirs(
+    config: PurePosixPath, data: PurePosixPath, secrets: PurePosixPath, owner: tuple[str, str]
+) -> tuple[DirSpec, ...]:
+    """The rules' folder (readable by all), the data and secrets folders (the agent's only)."""
+    o, g = owner
+    return (
+        DirSpec(config, 0o755, o, g),
+        DirSpec(data, 0o700, o, g, data=True),
+        DirSpec(secrets, 0o700, o, g, data=True),
+    )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ from importlib import resources
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
+from agent.security.root_keyring import RootFileKeyring
+from installer import templates
+
 __all__ = [
     "KEYRING_BACKEND",
     "default_program",
@@ -25,7 +28,7 @@ __all__ = [
     "xml_escape",
 ]
 
-KEYRING_BACKEND = "agent.secrets.RootFileKeyring"
+KEYRING_BACKEND = f"{RootFileKeyring.__module__}.{RootFileKeyring.__qualname__}"
 
 _PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
 _SYSTEMD_PLAIN = re.compile(r"[A-Za-z0-9_./:=+,@-]+")
@@ -34,7 +37,7 @@ _DESKTOP_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 
 def template(name: str) -> str:
     """The text of a file in `installer/templates/`."""
-    return resources.files("installer.templates").joinpath(name).read_text(encoding="utf-8")
+    return resources.files(templates).joinpath(name).read_text(encoding="utf-8")
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:
@@ -84,16 +87,16 @@ def windows_args(argv: Sequence[str]) -> str:
 
 
 def default_program() -> list[str]:
-    """How to start PlayClock here: the `playclock` script, else this Python with `-m agent.cli`."""
+    """How to start PlayClock here: the `playclock` script, else this Python with `-m playclock`."""
     found = shutil.which("playclock")
     if found:
         return [str(Path(found).resolve())]
-    return [sys.executable, "-m", "agent.cli"]
+    return [sys.executable, "-m", "playclock"]
 
 
 def default_tray_program(program: Sequence[str]) -> list[str]:
     """The tray's launcher: on Windows prefer pythonw.exe, so no console window opens at logon."""
     pythonw = Path(sys.executable).with_name("pythonw.exe")
     if pythonw.is_file():
-        return [str(pythonw), "-m", "agent.cli"]
+        return [str(pythonw), "-m", "playclock"]
     return list(program)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from agent.i18n import _
-from installer.base import Command, DirSpec, FileSpec, InstallOptions, Plan
+from installer.base import Command, FileSpec, InstallOptions, Plan, agent_dirs
 from installer.content import (
     KEYRING_BACKEND,
     desktop_exec,
@@ -69,9 +69,7 @@ class LinuxInstaller(PosixInstaller):
         return Plan(
             os_name=self.name, action="install", anchor=P("/"), manifest=MANIFEST,
             dirs=(
-                DirSpec(CONFIG_DIR, 0o755),
-                DirSpec(DATA_DIR, 0o700, data=True),
-                DirSpec(SECRETS_DIR, 0o700, data=True),
+                *agent_dirs(CONFIG_DIR, DATA_DIR, SECRETS_DIR, ("root", "root")),
             ),
             files=(
                 FileSpec(UNIT, self.unit_text(opts).encode()),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from agent.i18n import _
-from installer.base import Command, DirSpec, FileSpec, InstallOptions, Plan
+from installer.base import Command, FileSpec, InstallOptions, Plan, agent_dirs
 from installer.content import (
     KEYRING_BACKEND,
     fill,
@@ -73,9 +73,7 @@ class MacInstaller(PosixInstaller):
             os_name=self.name, action="install", anchor=P("/"), manifest=MANIFEST,
             manifest_owner=OWNER,
             dirs=(
-                DirSpec(CONFIG_DIR, 0o755, o, g),
-                DirSpec(DATA_DIR, 0o700, o, g, data=True),
-                DirSpec(SECRETS_DIR, 0o700, o, g, data=True),
+                *agent_dirs(CONFIG_DIR, DATA_DIR, SECRETS_DIR, OWNER),
             ),
             # launchd refuses plists that are not root:wheel and unwritable by others.
             files=(

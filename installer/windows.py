@@ -7,7 +7,7 @@ import os
 from pathlib import PurePosixPath, PureWindowsPath
 
 from agent.i18n import _
-from installer.base import Command, DirSpec, FileSpec, Installer, InstallOptions, Plan
+from installer.base import Command, FileSpec, Installer, InstallOptions, Plan, agent_dirs
 from installer.content import fill, starter_rules, template, windows_args, xml_escape
 
 __all__ = [
@@ -86,9 +86,7 @@ class WindowsInstaller(Installer):
             os_name=self.name, action="install", anchor=self.anchor, manifest=MANIFEST,
             manifest_owner=OWNER,
             dirs=(
-                DirSpec(CONFIG_DIR, 0o755, o, g),
-                DirSpec(DATA_DIR, 0o700, o, g, data=True),
-                DirSpec(SECRETS_DIR, 0o700, o, g, data=True),
+                *agent_dirs(CONFIG_DIR, DATA_DIR, SECRETS_DIR, OWNER),
             ),
             files=(
                 FileSpec(CONFIG_DIR / "rules.toml", starter_rules().encode(), 0o644, o, g,

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rules import catalog as _catalog
 from rules import presets as _presets
 from rules.checker import N_, Checker, ConfigError, ConfigIssue
 from rules.match import normalize_account
-from rules.model import (
-    TOTAL,
-    WEEKDAYS,
-    App,
-    Category,
-    Child,
-    Config,
-    LimitSpec,
-    Settings,
-)
+from rules.model import TOTAL, WEEKDAYS, App, Category, Child, Config, LimitSpec, Settings
 from rules.timeutil import parse_hhmm
 
 __all__ = ["N_", "ConfigError", "ConfigIssue", "load_text"]
@@ -53,6 +44,29 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
+def _is_loopback_listen(value: str) -> bool:
+    host, _, port = value.rpartition(":")
+    return host in _LOOPBACK and port.isdigit() and 0 < int(port) < 65536
+
+
+def _text_setting(
+    c: Checker,
+    table: dict[str, Any],
+    key: str,
+    default: str,
+    valid: Callable[[str], bool],
+    message: str,
+) -> str:
+    """A string from `[settings]`, or the default (and an error) when it is not valid."""
+    path = f"settings.{key}"
+    if key not in table or not c.typed(table[key], str, path):
+        return default
+    if not valid(table[key]):
+        c.error(path, message, value=table[key])
+        return default
+    return str(table[key])
+
+
 def _settings(c: Checker, raw: object) -> Settings:
     if raw is None:
         return Settings()
@@ -82,27 +96,14 @@ def _settings(c: Checker, raw: object) -> Settings:
             )
         else:
             warn = tuple(sorted(set(good), reverse=True))
-    locale = d.locale
-    if "locale" in table and c.typed(table["locale"], str, "settings.locale"):
-        if table["locale"] not in ("auto", "vi", "en"):
-            c.error(
-                "settings.locale",
-                N_('expected "vi", "en" or "auto", got {value!r}'),
-                value=table["locale"],
-            )
-        else:
-            locale = table["locale"]
-    listen = d.listen
-    if "listen" in table and c.typed(table["listen"], str, "settings.listen"):
-        host, _, port = table["listen"].rpartition(":")
-        if host not in _LOOPBACK or not port.isdigit() or not 0 < int(port) < 65536:
-            c.error(
-                "settings.listen",
-                N_('expected a loopback address and port such as "127.0.0.1:7377", got {value!r}'),
-                value=table["listen"],
-            )
-        else:
-            listen = table["listen"]
+    locale = _text_setting(
+        c, table, "locale", d.locale, lambda v: v in ("auto", "vi", "en"),
+        N_('expected "vi", "en" or "auto", got {value!r}'),
+    )
+    listen = _text_setting(
+        c, table, "listen", d.listen, _is_loopback_listen,
+        N_('expected a loopback address and port such as "127.0.0.1:7377", got {value!r}'),
+    )
     timezone = d.timezone
     if "timezone" in table and c.typed(table["timezone"], str, "settings.timezone"):
         timezone = table["timezone"]

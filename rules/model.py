@@ -21,14 +21,15 @@ __all__ = [
     "LimitKind",
     "LimitSpec",
     "LimitStatus",
+    "LimitWarning",
     "ProcessInfo",
     "Reminder",
     "Settings",
     "State",
     "TickResult",
     "UsageKey",
-    "Warning",
     "Window",
+    "format_hhmm",
 ]
 
 TOTAL = "total"
@@ -50,6 +51,11 @@ class ProcessInfo:
     create_time: float = 0.0
 
 
+def format_hhmm(minutes: int) -> str:
+    """"HH:MM" for minutes after midnight (1440 gives "24:00")."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 @dataclass(frozen=True)
 class Window:
     """Allowed local wall time in minutes after midnight; end <= start crosses midnight."""
@@ -59,7 +65,7 @@ class Window:
 
     def __str__(self) -> str:
         end = 24 * 60 if self.end == self.start == 0 else self.end  # the whole day
-        return f"{self.start // 60:02d}:{self.start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+        return f"{format_hhmm(self.start)}-{format_hhmm(end)}"
 
 
 @dataclass(frozen=True)
@@ -234,7 +240,7 @@ class ChildStatus:
 
 
 @dataclass(frozen=True)
-class Warning:
+class LimitWarning:
     """A limit is about to run out: `minutes` is the threshold crossed."""
 
     child: str
@@ -272,6 +278,6 @@ class TickResult:
     day: dt.date
     usage: dict[tuple[dt.date, str, LimitKind, str], float]
     statuses: tuple[ChildStatus, ...]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[LimitWarning, ...]
     reminders: tuple[Reminder, ...]
     closes: tuple[Close, ...]

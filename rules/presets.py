@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
-import re
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from rules.toml_writer import toml_key, toml_string, toml_value
 
 __all__ = [
     "EXAMPLE_YEAR",
@@ -217,7 +218,6 @@ _FIELD_ORDER = (
     "daily", "weekend", "days", "each", "reminder_minutes", "allowed", "allowed_weekend",
     "allowed_days",
 )
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _COMMENT_COLUMN = 36
 
 
@@ -239,49 +239,13 @@ def limits_for(name: str) -> dict[str, dict[str, object]]:
     return copy.deepcopy(get(name).limits)
 
 
-def _toml_str(text: str) -> str:
-    out = ['"']
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _toml_str(key)
-
-
-def _toml_value(value: object) -> str:
-    """A TOML literal for a bool, int, float, str, list or table of those."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_str(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        items = ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + items + " }" if items else "{}"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
 
 def _comment(text: str, width: int = 92) -> list[str]:
     return ["# " + line for line in textwrap.wrap(text, width - 2)]
 
 
 def _line(key: str, value: object, comment: str = "") -> str:
-    text = f"{_toml_key(key)} = {_toml_value(value)}"
+    text = f"{toml_key(key)} = {toml_value(value)}"
     if not comment:
         return text
     if len(text) >= _COMMENT_COLUMN - 1:
@@ -323,7 +287,7 @@ def _limit_tables(
         lines.append("")
         if key in notes:
             lines.extend(_comment(notes[key]))
-        lines.append(f"[child.limits.{_toml_key(key)}]")
+        lines.append(f"[child.limits.{toml_key(key)}]")
         ordered = [f for f in _FIELD_ORDER if f in table]
         ordered += [f for f in table if f not in _FIELD_ORDER]
         for name in ordered:
@@ -336,7 +300,7 @@ def _catalog_lines() -> list[str]:
         out: list[str] = []
         row = "   "
         for item in ids:
-            cell = f" {_toml_str(item)},"
+            cell = f" {toml_string(item)},"
             if len(row) + len(cell) > 88:
                 out.append(row)
                 row = "   "

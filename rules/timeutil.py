@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import TypeVar
 
 from rules.model import WEEKDAYS, LimitSpec, Window
 
@@ -20,6 +21,7 @@ __all__ = [
 ]
 
 UTC = dt.UTC
+T = TypeVar("T")
 
 
 def parse_hhmm(text: str, *, allow_24: bool = False) -> int | None:
@@ -103,27 +105,26 @@ def day_segments(now: dt.datetime, elapsed: float, day_starts: int) -> list[tupl
         cursor = boundary
 
 
+def _for_day(day: dt.date, per_day: tuple[tuple[str, T], ...], weekend: T | None, every: T) -> T:
+    """A setting for one day: its weekday's own value, then the weekend's, then every day's."""
+    key = weekday_key(day)
+    for wd, value in per_day:
+        if wd == key:
+            return value
+    if weekend is not None and key in ("sat", "sun"):
+        return weekend
+    return every
+
+
 def budget_minutes(spec: LimitSpec, day: dt.date) -> int | None:
     """The day's budget: a per-weekday value, then weekend, then daily; None is no budget."""
-    key = weekday_key(day)
-    for wd, minutes in spec.days:
-        if wd == key:
-            return minutes
-    if spec.weekend is not None and key in ("sat", "sun"):
-        return spec.weekend
-    return spec.daily
+    return _for_day(day, spec.days, spec.weekend, spec.daily)
 
 
 def windows_for(spec: LimitSpec, day: dt.date) -> tuple[Window, ...]:
     """The allowed windows that start on this calendar date."""
-    key = weekday_key(day)
-    for wd, windows in spec.allowed_days:
-        if wd == key:
-            return windows
-    if spec.allowed_weekend is not None and key in ("sat", "sun"):
-        return spec.allowed_weekend
     # A day no window setting speaks for is not restricted (like a day with no budget).
-    return spec.allowed or (Window(0, 0),)
+    return _for_day(day, spec.allowed_days, spec.allowed_weekend, spec.allowed or (Window(0, 0),))
 
 
 def _has_windows(spec: LimitSpec) -> bool:

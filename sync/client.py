@@ -10,12 +10,12 @@ from typing import Any
 
 import requests
 
-from agent.ledger import Event, Ledger
+from agent.ledger.store import Event, EventKind, Ledger
 from rules.timeutil import day_of
-from sync.commands import AgentActions, apply_command
-from sync.consent import consent_still_valid
-from sync.consenting import finish_child_withdrawals, pending_withdrawals
+from sync.consent_flow import finish_child_withdrawals, pending_withdrawals
+from sync.consent_records import consent_still_valid
 from sync.pairing import Secrets, finish_withdrawal
+from sync.remote_commands import AgentActions, apply_command
 from sync.state import TOKEN_NAME, ChildConsent, SyncState, SyncStore, child_key, day_key
 from sync.summary import day_summaries, empty_summary, summary_hash
 from sync.transport import (
@@ -212,7 +212,7 @@ class SyncClient:
             self.secrets.delete(TOKEN_NAME)
         except Exception:  # the token is useless anyway; the state says sync is off
             log.warning("sync: could not delete the revoked token")
-        self._log("sync_revoked", {"hub": state.hub})
+        self._log(EventKind.SYNC_REVOKED, {"hub": state.hub})
 
     def _record_consent(
         self, conn: HubConnection, state: SyncState, c: ChildConsent, report: SyncReport
@@ -234,7 +234,7 @@ class SyncClient:
     def _withdrawn_on_hub(self, state: SyncState, c: ChildConsent) -> None:
         c.withdrawn_at = self.clock().isoformat(timespec="seconds")
         self.store.save(state)
-        self._log("sync_consent_withdrawn", {"child": c.child, "by": "hub"})
+        self._log(EventKind.SYNC_CONSENT_WITHDRAWN, {"child": c.child, "by": "hub"})
 
     # -- push --------------------------------------------------------------------------
 

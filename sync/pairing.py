@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import requests
 
 from agent.i18n import _
-from agent.ledger import Event
+from agent.ledger.store import Event, EventKind
 from sync.state import TOKEN_NAME, ChildConsent, SyncState, SyncStore
 from sync.transport import (
     DEFAULT_TIMEOUT,
@@ -37,7 +37,7 @@ log = logging.getLogger("playclock.sync")
 
 
 class Secrets(Protocol):
-    """Named secrets (agent.secrets.SecretStore fits)."""
+    """Named secrets (agent.security.secret_store.SecretStore fits)."""
 
     def get(self, name: str) -> str | None:
         """The secret, or None."""
@@ -110,7 +110,7 @@ def pair(
         store.save(state)
         for c in consents.values():  # who, when, what: before anything leaves the machine
             detail = {k: v for k, v in c.hub_body().items() if k != "consent_id"}
-            _record(events, "sync_consent", detail, "parent", clock, c.child)
+            _record(events, EventKind.SYNC_CONSENT, detail, "parent", clock, c.child)
         session = session_factory()
         try:
             conn = HubConnection(base, session, ca_bundle=ca_bundle, timeout=timeout)
@@ -139,7 +139,7 @@ def pair(
         state.paired_at = clock().isoformat(timespec="seconds")
         for c in consents.values():
             c.recorded = True
-        _record(events, "sync_paired", {"device_id": state.device_id,
+        _record(events, EventKind.SYNC_PAIRED, {"device_id": state.device_id,
                                         "children": [c.child for c in consents.values()]},
                 "parent", clock)
         return PairResult(state.device_id, int(out["family_id"]),
@@ -193,7 +193,7 @@ def withdraw(
         state.withdraw_pending = True
         state.days, state.clean, state.pending = {}, {}, []
         store.save(state)
-        _record(events, "sync_withdrawn", {"children": children}, actor, clock)
+        _record(events, EventKind.SYNC_WITHDRAWN, {"children": children}, actor, clock)
         error = finish_withdrawal(state, secrets, session_factory, timeout)
         state.last_error = error if error != "no_token" else None
         return error

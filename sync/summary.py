@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from agent.ledger import Event, UsageRecord
+from agent.ledger.store import Event, EventKind, EventLog, UsageRecord
 from sync.state import child_key
 
 __all__ = [
@@ -49,20 +49,11 @@ COUNT_NAMES = ("warnings", "closes", "grants", "requests", "gaps", "gap_seconds"
 _EVENT_PAGE = 1000
 
 
-class SummaryLedger(Protocol):
+class SummaryLedger(EventLog, Protocol):
     """What summaries are read from."""
 
     def usage(self, first: dt.date, last: dt.date) -> dict[UsageRecord, float]:
         """Usage of the days from `first` to `last` inclusive."""
-
-    def events(
-        self,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        after_id: int = 0,
-        limit: int = 1000,
-    ) -> list[Event]:
-        """Events in time order."""
 
 
 def empty_summary() -> dict[str, Any]:
@@ -93,7 +84,7 @@ def _top(values: dict[str, float], limit: int) -> dict[str, int]:
 
 def _count_name(event: Event) -> str | None:
     """Which count an event adds to: an approved request is bonus time granted too."""
-    if event.kind == "request_answered":
+    if event.kind == EventKind.REQUEST_ANSWERED:
         return "grants" if event.detail.get("approved") else None
     return COUNTED_EVENTS.get(event.kind)
 
@@ -120,7 +111,7 @@ def _count_events(
                 continue
             counts = out.setdefault(event.day, dict.fromkeys(COUNT_NAMES, 0))
             counts[name] = min(MAX_COUNT, counts[name] + 1)
-            if event.kind == "gap":
+            if event.kind == EventKind.GAP:
                 seconds = counts["gap_seconds"] + int(event.detail.get("seconds", 0) or 0)
                 counts["gap_seconds"] = min(MAX_SECONDS, seconds)
         if len(page) < _EVENT_PAGE:

@@ -1,9 +1,8 @@
-"""Update the gettext catalogs: extract strings, merge into vi/en, fold in translation lists.
+"""Update the gettext catalogs: extract the strings, merge them into vi and en.
 
-    .venv/bin/python tools/i18n.py [--merge FILE ...]
+    .venv/bin/python tools/i18n.py
 
-Translation lists fill empty Vietnamese entries (never overwrite one). Each is either lines
-`English<TAB>Vietnamese` (`\\n` for a newline; `#` starts a comment) or a PO file.
+The catalogs in agent/i18n/locale/ are the one source of every translation.
 """
 
 from __future__ import annotations
@@ -18,10 +17,10 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCALES = ROOT / "agent" / "locale"
+LOCALES = ROOT / "agent" / "i18n" / "locale"
 MAPPING = ROOT / "babel.cfg"
-SOURCES = ("rules", "agent", "tray", "sync", "installer")
-# `_` and `ngettext` (agent.i18n, agent.dashboard.texts, Jinja2 templates), `N_` (rules/config.py)
+SOURCES = ("playclock", "rules", "agent", "tray", "sync", "installer")
+# `_`, `ngettext` (agent.i18n, agent.dashboard.language, Jinja2 templates), `N_` (rules/config.py)
 KEYWORDS = {**DEFAULT_KEYWORDS, "_": None, "N_": None, "ngettext": (1, 2)}
 COMMENT_TAGS = ("TRANSLATORS:",)
 LANGS = ("vi", "en")
@@ -53,7 +52,7 @@ def extract_catalog() -> Catalog:
 
 
 def extract() -> Catalog:
-    """Extract the strings and write the template (agent/locale/playclock.pot)."""
+    """Extract the strings and write the template (agent/i18n/locale/playclock.pot)."""
     template = extract_catalog()
     with (LOCALES / "playclock.pot").open("wb") as fh:
         write_po(fh, template, width=0, no_location=True, sort_output=True)
@@ -71,41 +70,8 @@ def is_translated(message: Message) -> bool:
     return all(_forms(message.string)) and not message.fuzzy
 
 
-def read_list(path: Path) -> dict[str, str]:
-    """One translation list: English (a singular msgid) → Vietnamese."""
-    text = path.read_text(encoding="utf-8")
-    table: dict[str, str] = {}
-    if any(line.startswith("msgid ") for line in text.splitlines()):
-        with path.open("rb") as fh:
-            for message in read_po(fh, locale="vi"):
-                forms = _forms(message.string)
-                if message.id and all(forms):
-                    table[_forms(message.id)[0]] = forms[0]
-        return table
-    for line in text.splitlines():
-        if "\t" in line and not line.startswith("#"):
-            en, vi = line.split("\t", 1)
-            if en and vi.strip():
-                table[en.replace("\\n", "\n")] = vi.replace("\\n", "\n")
-    return table
 
-
-def read_lists(names: list[str]) -> tuple[dict[str, str], list[str]]:
-    """All the lists together, and a note for each English string two lists translate apart."""
-    extra: dict[str, str] = {}
-    where: dict[str, str] = {}
-    clashes = []
-    for name in names:
-        for en, vi in read_list(Path(name)).items():
-            if en in extra and extra[en] != vi:
-                clashes.append(f"{en!r}: {where[en]} {extra[en]!r} / {name} {vi!r} (first kept)")
-                continue
-            extra.setdefault(en, vi)
-            where.setdefault(en, name)
-    return extra, clashes
-
-
-def update(template: Catalog, lang: str, extra: dict[str, str]) -> tuple[int, int]:
+def update(template: Catalog, lang: str) -> tuple[int, int]:
     """Merge the template into one language's catalog; returns (messages, untranslated)."""
     path = LOCALES / lang / "LC_MESSAGES" / "playclock.po"
     if path.exists():
@@ -123,11 +89,6 @@ def update(template: Catalog, lang: str, extra: dict[str, str]) -> tuple[int, in
         if lang == "en":
             # English is the source: msgstr = msgid (singular, plural; nplurals=2).
             message.string = tuple(message.id) if plural else message.id
-        elif not is_translated(message):
-            ids = _forms(message.id)
-            found = next((extra[i] for i in ids if i in extra), None)
-            if found is not None:
-                message.string = (found,) * catalog.num_plurals if plural else found
         if plural and len(_forms(message.string)) != catalog.num_plurals:
             forms = _forms(message.string)
             message.string = tuple(
@@ -150,15 +111,10 @@ def update(template: Catalog, lang: str, extra: dict[str, str]) -> tuple[int, in
 
 def main() -> int:
     """Extract and update both catalogs."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--merge", nargs="*", default=[], help="translation lists (TSV or PO)")
-    args = parser.parse_args()
-    extra, clashes = read_lists(args.merge)
-    for clash in clashes:
-        print(f"warning: lists disagree on {clash}", file=sys.stderr)
+    argparse.ArgumentParser(description=__doc__).parse_args()
     template = extract()
     for lang in LANGS:
-        total, missing = update(template, lang, extra)
+        total, missing = update(template, lang)
         print(f"{lang}: {total} messages, {missing} untranslated")
     return 0
 

@@ -7,20 +7,13 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from agent.client import AgentUnavailable, ApiRefused
-from agent.fmt import duration
+from agent.api_client import AgentUnavailable, ApiRefused
 from agent.i18n import _
+from agent.i18n.formatting import duration
+from agent.ledger.store import EventKind
 from tray import model
 
-__all__ = [
-    "SESSION_SECONDS",
-    "Actions",
-    "Client",
-    "Ui",
-    "about_text",
-    "help_111_text",
-    "tips_text",
-]
+__all__ = ["SESSION_SECONDS", "Actions", "Client", "Ui", "about_text", "help_111_text", "tips_text"]
 
 log = logging.getLogger("playclock.tray")
 
@@ -29,7 +22,7 @@ SESSION_SECONDS = 15 * 60 - 30
 
 
 class Client(Protocol):
-    """The part of `agent.client.AgentClient` the actions use."""
+    """The part of `agent.api_client.AgentClient` the actions use."""
 
     token: str | None
 
@@ -175,7 +168,7 @@ class Actions:
             self.ui.message(_("PlayClock"), _("No child is set up yet"))
         elif action == model.ASK:
             self._ask(child)
-        elif kind == "grant":
+        elif kind == EventKind.GRANT:
             self._grant(child, int(rest))
         elif action in (model.PAUSE, model.RESUME):
             self._pause(child, action == model.PAUSE)

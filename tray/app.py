@@ -11,7 +11,7 @@ import webbrowser
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from agent.client import AgentClient, AgentUnavailable, ApiRefused
+from agent.api_client import AgentClient, AgentUnavailable, ApiRefused
 from agent.i18n import _
 from tray.actions import Actions
 from tray.icon import draw_icon
@@ -111,7 +111,8 @@ class TrayApp:
             return None
         from tray.pindialog import ask_pin
 
-        return self.host.call(lambda: ask_pin(self.host.root))
+        pin: str | None = self.host.call(lambda: ask_pin(self.host.root))
+        return pin
 
     def ask_more(self) -> tuple[int, str] | None:
         """Minutes and a message from the "Ask for more time" dialog."""
@@ -119,14 +120,15 @@ class TrayApp:
             return None
         from tray.pindialog import ask_more
 
-        return self.host.call(lambda: ask_more(self.host.root))
+        more: tuple[int, str] | None = self.host.call(lambda: ask_more(self.host.root))
+        return more
 
     def message(self, title: str, text: str) -> None:
         """A window with a message."""
         if self.host is None:
             self.notify(title, text)
             return
-        from tray.windows import show_info
+        from tray.tk_windows import show_info
 
         self._tk(lambda: show_info(self.host.root, title, text))
 
@@ -254,8 +256,8 @@ class TrayApp:
     def _start_tk(self) -> None:
         try:
             from tray.panel import Panel
+            from tray.tk_windows import Toasts
             from tray.tkhost import TkHost
-            from tray.windows import Toasts
 
             self.host = TkHost()
         except Exception as exc:  # no Tk, or no display for it

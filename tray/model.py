@@ -7,10 +7,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from agent.commands import tightest
-from agent.fmt import date_short, duration, time_short
 from agent.i18n import _
-from agent.titles import limit_title
+from agent.i18n.formatting import date_short, duration, time_short
+from agent.i18n.titles import limit_title
+from agent.service.status_document import tightest
 
 __all__ = [
     "ABOUT",

@@ -9,9 +9,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agent.client import AgentUnavailable, ApiRefused
-from agent.fmt import date_short, duration, time_short
+from agent.api_client import AgentUnavailable, ApiRefused
 from agent.i18n import _, current
+from agent.i18n.formatting import date_short, duration, time_short
+from agent.ledger.store import EventKind
 
 __all__ = [
     "REMINDER_EN",
@@ -69,7 +70,7 @@ def notice_for(
     detail = event.get("detail") or {}
     names = titles or {}
     target = event.get("target")
-    if kind == "warning":
+    if kind == EventKind.WARNING:
         title = detail.get("title") or names.get(target or "", target or "")
         return Notice(
             _("Time is almost up"),
@@ -79,7 +80,7 @@ def notice_for(
             ),
             kind,
         )
-    if kind == "close":
+    if kind == EventKind.CLOSE:
         app = names.get(target or "", target or _("An app"))
         limit = names.get(detail.get("limit") or "", detail.get("limit") or app)
         if detail.get("reason") == "window":
@@ -91,9 +92,9 @@ def notice_for(
             f"{why} {_opens_again(detail.get('until'), today)}",
             kind,
         )
-    if kind == "reminder":
+    if kind == EventKind.REMINDER:
         return Notice(_("Health reminder"), reminder_text(), kind)
-    if kind == "grant" and event.get("child") == child:
+    if kind == EventKind.GRANT and event.get("child") == child:
         minutes = int(detail.get("minutes") or 0)
         if minutes <= 0:
             return None
@@ -102,11 +103,11 @@ def notice_for(
             _("A parent gave you {time} more today.").format(time=duration(minutes * 60)),
             kind,
         )
-    if kind == "pause" and event.get("child") == child:
+    if kind == EventKind.PAUSE and event.get("child") == child:
         return Notice(_("Limits paused"), _("A parent paused your limits for today."), kind)
-    if kind == "resume" and event.get("child") == child:
+    if kind == EventKind.RESUME and event.get("child") == child:
         return Notice(_("Limits resumed"), _("Your time limits count again."), kind)
-    if kind == "request_answered" and event.get("child") == child:
+    if kind == EventKind.REQUEST_ANSWERED and event.get("child") == child:
         if detail.get("approved"):
             minutes = int(detail.get("minutes") or 0)
             return Notice(

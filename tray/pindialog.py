@@ -6,8 +6,8 @@ import contextlib
 import tkinter as tk
 from tkinter import ttk
 
-from agent.fmt import duration
 from agent.i18n import _
+from agent.i18n.formatting import duration
 
 __all__ = ["ASK_CHOICES", "ask_more", "ask_pin", "centre", "run_modal"]
 

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from agent.api import ApiContext
-from agent.dashboard.history import add_history
-from agent.dashboard.pages import add_pages
-from agent.dashboard.parent import add_parent
-from agent.dashboard.rules_page import add_rules
+from agent.api.context import ApiContext
+from agent.dashboard import history, pages, parent, rules_page
 from agent.dashboard.web import Web
 
-__all__ = ["add_routes"]
+__all__ = ["mount"]
 
 
-def add_routes(app: FastAPI, ctx: ApiContext) -> None:
-    """Add the dashboard's pages to the agent's API app (an `ApiContext.extra_routes` entry)."""
+def mount(app: FastAPI, ctx: ApiContext) -> None:
+    """Serve the dashboard's pages on the agent's API app."""
     web = Web(ctx)
-    add_pages(app, web)
-    add_parent(app, web)
-    add_rules(app, web)
-    add_history(app, web)
+    for module in (pages, parent, rules_page, history):
+        module.routes.mount(app, web)
+    app.include_router(pages.router)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import re
 from typing import Any
 
-from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
-from agent.dashboard.eventtext import log_lines
-from agent.dashboard.texts import _
-from agent.dashboard.web import CSP, Call, Web, iso_day
+from agent.dashboard.event_lines import log_lines
+from agent.dashboard.language import _
+from agent.dashboard.web import CSP, Call, Routes, Web, iso_day
+from agent.reports.build import UnknownChild, build_report
+from agent.reports.render_html import render_html
 
-__all__ = ["REPORT_CSP", "add_history", "parse_week", "week_text", "with_bar"]
+__all__ = ["routes"]
 
 log = logging.getLogger("playclock.dashboard")
 
@@ -57,70 +57,64 @@ def with_bar(html: str, bar: str) -> str:
     return html[: match.end()] + bar + html[match.end() :]
 
 
-def add_history(app: FastAPI, web: Web) -> None:
-    """Register /log and /report (parents only)."""
+routes = Routes()  # /log and /report (parents only).
+
+
+@routes.page("/log", parent=True)
+def event_log(web: Web, call: Call) -> Response:
     agent = web.ctx.agent
+    today = agent.state.day
+    day = iso_day(call.request.query_params.get("day"), today)
+    tz = agent.clock.tz
+    start = dt.datetime.combine(day, dt.time(), tz) - dt.timedelta(hours=12)
+    events = [
+        e
+        for e in agent.ledger.events(start, start + dt.timedelta(hours=48), limit=5000)
+        if e.day == day
+    ]
+    child = call.request.query_params.get("child", "")
+    lines = log_lines(events, agent.config, tz)
+    if child:
+        lines = [line for line in lines if line.child.casefold() == child.casefold()]
+    return web.render(
+        call,
+        "log.html",
+        day=day,
+        today=today,
+        prev=day - dt.timedelta(days=1),
+        next=day + dt.timedelta(days=1) if day < today else None,
+        lines=lines,
+        child=child,
+        children=[c.name for c in agent.config.children],
+    )
 
-    def event_log(call: Call) -> Response:
-        today = agent.state.day
-        day = iso_day(call.request.query_params.get("day"), today)
-        tz = agent.clock.tz
-        start = dt.datetime.combine(day, dt.time(), tz) - dt.timedelta(hours=12)
-        events = [
-            e
-            for e in agent.ledger.events(start, start + dt.timedelta(hours=48), limit=5000)
-            if e.day == day
-        ]
-        child = call.request.query_params.get("child", "")
-        lines = log_lines(events, agent.config, tz)
-        if child:
-            lines = [line for line in lines if line.child.casefold() == child.casefold()]
-        return web.render(
-            call,
-            "log.html",
-            day=day,
-            today=today,
-            prev=day - dt.timedelta(days=1),
-            next=day + dt.timedelta(days=1) if day < today else None,
-            lines=lines,
-            child=child,
-            children=[c.name for c in agent.config.children],
-        )
 
-    def report(call: Call) -> Response:
-        today = agent.state.day
-        week = parse_week(call.request.query_params.get("week"), today)
-        child = call.request.query_params.get("child") or None
-        monday = dt.date.fromisocalendar(week[0], week[1], 1)
-        values: dict[str, Any] = {
-            "week": week_text(week),
-            "monday": monday,
-            "sunday": monday + dt.timedelta(days=6),
-            "prev": week_text(_shift(week, -1)),
-            "next": week_text(_shift(week, 1)) if week < parse_week(None, today) else None,
-            "child": child or "",
-            "children": [c.name for c in agent.config.children],
-        }
-        try:
-            reports: Any = importlib.import_module("agent.reports")
-        except ImportError:
-            problem = _("Weekly reports are not available in this version of PlayClock.")
-        else:
-            try:
-                built = reports.build_report(
-                    agent.ledger, agent.config, week, child, agent.clock.tz
-                )
-                html = reports.render_html(built, call.lang)
-            except Exception as exc:  # a broken report must not take the dashboard down
-                if type(exc).__name__ != "UnknownChild":
-                    log.exception("weekly report failed")
-                problem = _("The weekly report could not be made. The agent's log has details.")
-            else:
-                bar = web.fragment(call, "report_bar.html", **values)
-                response = HTMLResponse(with_bar(html, bar))
-                response.headers["Content-Security-Policy"] = REPORT_CSP
-                return response
-        return web.render(call, "report.html", code=200, problem=problem, **values)
-
-    web.page(app, "/log", event_log, parent=True)
-    web.page(app, "/report", report, parent=True)
+@routes.page("/report", parent=True)
+def report(web: Web, call: Call) -> Response:
+    agent = web.ctx.agent
+    today = agent.state.day
+    week = parse_week(call.request.query_params.get("week"), today)
+    child = call.request.query_params.get("child") or None
+    monday = dt.date.fromisocalendar(week[0], week[1], 1)
+    values: dict[str, Any] = {
+        "week": week_text(week),
+        "monday": monday,
+        "sunday": monday + dt.timedelta(days=6),
+        "prev": week_text(_shift(week, -1)),
+        "next": week_text(_shift(week, 1)) if week < parse_week(None, today) else None,
+        "child": child or "",
+        "children": [c.name for c in agent.config.children],
+    }
+    try:
+        built = build_report(agent.ledger, agent.config, week, child, agent.clock.tz)
+        html = render_html(built, call.lang)
+    except Exception as exc:  # a broken report must not take the dashboard down
+        if not isinstance(exc, UnknownChild):
+            log.exception("weekly report failed")
+        problem = _("The weekly report could not be made. The agent's log has details.")
+    else:
+        bar = web.fragment(call, "report_bar.html", **values)
+        response = HTMLResponse(with_bar(html, bar))
+        response.headers["Content-Security-Policy"] = REPORT_CSP
+        return response
+    return web.render(call, "report.html", code=200, problem=problem, **values)

@@ -5,17 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from fastapi import FastAPI
 from fastapi.responses import Response
 
-from agent import fmt
-from agent.dashboard.texts import _
+from agent.dashboard.language import _
 from agent.dashboard.views import child_views, limit_title
-from agent.dashboard.web import Call, Web
-from agent.service import AgentError
-from rules import engine
+from agent.dashboard.web import Call, Routes, Web
+from agent.i18n import formatting as fmt
+from agent.service.agent import AgentError
+from rules.limits import child_limits
 
-__all__ = ["GRANT_MINUTES", "RequestView", "add_parent"]
+__all__ = ["routes"]
 
 GRANT_MINUTES = (15, 30, 60)
 ACTOR = "parent"
@@ -47,81 +46,85 @@ def _int(text: str, lo: int, hi: int) -> int | None:
     return value if lo <= value <= hi else None
 
 
-def add_parent(app: FastAPI, web: Web) -> None:
-    """Register /parent and its actions."""
-    ctx = web.ctx
-    agent = ctx.agent
+routes = Routes()  # /parent and its actions.
 
-    def page(call: Call) -> Response:
-        status = agent.status()
-        config = agent.config
-        today = dt.date.fromisoformat(status["day"])
-        targets: dict[str, list[tuple[str, str]]] = {}
-        for child in config.children:
-            targets[child.name] = [
-                (lim.key, limit_title(config, lim.key, lim.kind, lim.title))
-                for lim in engine.child_limits(config, child)
-                if not lim.implicit
-            ]
-        pending = [
-            RequestView(r.id, r.child, r.minutes, r.message, _when(r.ts, agent.clock.tz, today))
-            for r in agent.ledger.requests("pending")
+
+@routes.page("/parent", parent=True)
+def page(web: Web, call: Call) -> Response:
+    agent = web.ctx.agent
+    status = agent.status()
+    config = agent.config
+    today = dt.date.fromisoformat(status["day"])
+    targets: dict[str, list[tuple[str, str]]] = {}
+    for child in config.children:
+        targets[child.name] = [
+            (lim.key, limit_title(config, lim.key, lim.kind, lim.title))
+            for lim in child_limits(config, child)
+            if not lim.implicit
         ]
-        return web.render(
-            call,
-            "parent.html",
-            children=child_views(status, config),
-            targets=targets,
-            grants=GRANT_MINUTES,
-            pending=pending,
+    pending = [
+        RequestView(r.id, r.child, r.minutes, r.message, _when(r.ts, agent.clock.tz, today))
+        for r in agent.ledger.requests("pending")
+    ]
+    return web.render(
+        call,
+        "parent.html",
+        children=child_views(status, config),
+        targets=targets,
+        grants=GRANT_MINUTES,
+        pending=pending,
+    )
+
+
+@routes.action("/parent/grant")
+def grant(web: Web, call: Call) -> Response:
+    agent = web.ctx.agent
+    child, target = call.get("child"), call.get("target", "*") or "*"
+    minutes = _int(call.get("minutes"), -1440, 1440)
+    if not minutes:
+        return web.redirect("/parent", _("Choose how many minutes to give."), error=True)
+    try:
+        agent.grant(child, target, minutes, ACTOR)
+    except AgentError as exc:
+        return web.redirect("/parent", str(exc), error=True)
+    msg = _("{child} got {minutes} minutes of bonus time for today.").format(
+        child=child, minutes=minutes
+    )
+    return web.redirect("/parent", msg)
+
+
+@routes.action("/parent/pause")
+def pause(web: Web, call: Call) -> Response:
+    agent = web.ctx.agent
+    child = call.get("child")
+    paused = call.get("paused") == "1"
+    try:
+        agent.pause(child, paused, ACTOR)
+    except AgentError as exc:
+        return web.redirect("/parent", str(exc), error=True)
+    if paused:
+        msg = _("Limits for {child} are paused for the rest of today.").format(child=child)
+    else:
+        msg = _("Limits for {child} apply again.").format(child=child)
+    return web.redirect("/parent", msg)
+
+
+@routes.action("/parent/answer")
+def answer(web: Web, call: Call) -> Response:
+    agent = web.ctx.agent
+    request_id = _int(call.get("id"), 1, 2**62)
+    approve = call.get("approve") == "1"
+    minutes = _int(call.get("minutes"), 1, 1440) if approve and call.get("minutes") else None
+    if request_id is None or (approve and call.get("minutes") and minutes is None):
+        return web.redirect("/parent", _("Minutes must be between 1 and 1440."), error=True)
+    try:
+        done = agent.answer(request_id, approve, minutes, ACTOR)
+    except AgentError as exc:
+        return web.redirect("/parent", str(exc), error=True)
+    if approve:
+        msg = _("Approved: {child} got {minutes} more minutes.").format(
+            child=done["child"], minutes=done.get("answered_minutes") or done["minutes"]
         )
-
-    def grant(call: Call) -> Response:
-        child, target = call.get("child"), call.get("target", "*") or "*"
-        minutes = _int(call.get("minutes"), -1440, 1440)
-        if not minutes:
-            return web.redirect("/parent", _("Choose how many minutes to give."), error=True)
-        try:
-            agent.grant(child, target, minutes, ACTOR)
-        except AgentError as exc:
-            return web.redirect("/parent", str(exc), error=True)
-        msg = _("{child} got {minutes} minutes of bonus time for today.").format(
-            child=child, minutes=minutes
-        )
-        return web.redirect("/parent", msg)
-
-    def pause(call: Call) -> Response:
-        child = call.get("child")
-        paused = call.get("paused") == "1"
-        try:
-            agent.pause(child, paused, ACTOR)
-        except AgentError as exc:
-            return web.redirect("/parent", str(exc), error=True)
-        if paused:
-            msg = _("Limits for {child} are paused for the rest of today.").format(child=child)
-        else:
-            msg = _("Limits for {child} apply again.").format(child=child)
-        return web.redirect("/parent", msg)
-
-    def answer(call: Call) -> Response:
-        request_id = _int(call.get("id"), 1, 2**62)
-        approve = call.get("approve") == "1"
-        minutes = _int(call.get("minutes"), 1, 1440) if approve and call.get("minutes") else None
-        if request_id is None or (approve and call.get("minutes") and minutes is None):
-            return web.redirect("/parent", _("Minutes must be between 1 and 1440."), error=True)
-        try:
-            done = agent.answer(request_id, approve, minutes, ACTOR)
-        except AgentError as exc:
-            return web.redirect("/parent", str(exc), error=True)
-        if approve:
-            msg = _("Approved: {child} got {minutes} more minutes.").format(
-                child=done["child"], minutes=done.get("answered_minutes") or done["minutes"]
-            )
-        else:
-            msg = _("Request from {child} denied.").format(child=done["child"])
-        return web.redirect("/parent#requests", msg)
-
-    web.page(app, "/parent", page, parent=True)
-    web.action(app, "/parent/grant", grant)
-    web.action(app, "/parent/pause", pause)
-    web.action(app, "/parent/answer", answer)
+    else:
+        msg = _("Request from {child} denied.").format(child=done["child"])
+    return web.redirect("/parent#requests", msg)

@@ -7,21 +7,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
 from fastapi.responses import Response
 
-from agent import fmt
 from agent.dashboard import rulesedit as edit
-from agent.dashboard.texts import _
+from agent.dashboard.language import _
 from agent.dashboard.views import category_title, limit_title, windows_text
-from agent.dashboard.web import Call, Web
-from agent.service import AgentError
+from agent.dashboard.web import Call, Routes, Web
+from agent.i18n import formatting as fmt
+from agent.service.agent import AgentError
 from rules import presets
 from rules.catalog import CATALOG
-from rules.engine import limit_kind
+from rules.limits import limit_kind
 from rules.model import TOTAL, WEEKDAYS, Child, Config, LimitSpec
 
-__all__ = ["ChildRules", "RuleRow", "add_rules", "rules_view"]
+__all__ = ["routes"]
 
 ACTOR = "parent"
 
@@ -163,144 +162,147 @@ def rules_view(config: Config) -> dict[str, Any]:
     }
 
 
-def add_rules(app: FastAPI, web: Web) -> None:
-    """Register /rules and its forms."""
+routes = Routes()  # /rules and its forms.
+
+
+def _save(
+    web: Web, anchor: str, build: Callable[[Config], Config], detail: dict[str, Any], done: str
+) -> Response:
     agent = web.ctx.agent
+    try:
+        with agent.lock:
+            agent.save_rules(build(agent.config), ACTOR, detail)
+    except (edit.EditError, AgentError) as exc:
+        return web.redirect(f"/rules#{anchor}", str(exc), error=True)
+    return web.redirect(f"/rules#{anchor}", done)
 
-    def save(
-        anchor: str, build: Callable[[Config], Config], detail: dict[str, Any], done: str
-    ) -> Response:
-        try:
-            with agent.lock:
-                agent.save_rules(build(agent.config), ACTOR, detail)
-        except (edit.EditError, AgentError) as exc:
-            return web.redirect(f"/rules#{anchor}", str(exc), error=True)
-        return web.redirect(f"/rules#{anchor}", done)
 
-    def page(call: Call) -> Response:
-        return web.render(call, "rules.html", **rules_view(agent.config))
+@routes.page("/rules", parent=True)
+def page(web: Web, call: Call) -> Response:
+    agent = web.ctx.agent
+    return web.render(call, "rules.html", **rules_view(agent.config))
 
-    def limit(call: Call) -> Response:
-        name, key = call.get("child"), call.get("key")
-        child = agent.config.child(name)
-        anchor = f"child-{agent.config.children.index(child)}" if child else "children"
-        try:
-            if child is None:
-                raise edit.EditError(_("There is no child named {name}.").format(name=name))
-            if not key:
-                raise edit.EditError(_("Choose what the limit is for."))
-            if call.get("op") == "remove":
-                agent.set_limit(name, key, None, ACTOR)
-                done = _("Limit removed.")
-            else:
-                spec = edit.limit_spec(
-                    child,
-                    key,
-                    edit.parse_minutes(call.get("daily"), _("Daily limit")),
-                    edit.parse_minutes(call.get("weekend"), _("Weekend limit")),
-                    edit.parse_windows(call.get("allowed")),
-                )
-                agent.set_limit(name, key, spec, ACTOR)
-                done = _("Limit saved for {child}.").format(child=child.name)
-        except (edit.EditError, AgentError) as exc:
-            return web.redirect(f"/rules#{anchor}", str(exc), error=True)
-        return web.redirect(f"/rules#{anchor}", done)
 
-    def always(call: Call) -> Response:
-        name = call.get("child")
-        return save(
-            "children",
-            lambda c: edit.set_always_allowed(c, name, call.getlist("app")),
-            {"child": name, "always_allowed": call.getlist("app")},
-            _("Always-allowed apps saved for {child}.").format(child=name),
+@routes.action("/rules/limit")
+def limit(web: Web, call: Call) -> Response:
+    agent = web.ctx.agent
+    name, key = call.get("child"), call.get("key")
+    child = agent.config.child(name)
+    anchor = f"child-{agent.config.children.index(child)}" if child else "children"
+    try:
+        if child is None:
+            raise edit.EditError(_("There is no child named {name}.").format(name=name))
+        if not key:
+            raise edit.EditError(_("Choose what the limit is for."))
+        if call.get("op") == "remove":
+            agent.set_limit(name, key, None, ACTOR)
+            done = _("Limit removed.")
+        else:
+            spec = edit.limit_spec(
+                child,
+                key,
+                edit.parse_minutes(call.get("daily"), _("Daily limit")),
+                edit.parse_minutes(call.get("weekend"), _("Weekend limit")),
+                edit.parse_windows(call.get("allowed")),
+            )
+            agent.set_limit(name, key, spec, ACTOR)
+            done = _("Limit saved for {child}.").format(child=child.name)
+    except (edit.EditError, AgentError) as exc:
+        return web.redirect(f"/rules#{anchor}", str(exc), error=True)
+    return web.redirect(f"/rules#{anchor}", done)
+
+
+@dataclass(frozen=True)
+class RulesForm:
+    """A form that changes the rules in one step: what it builds, logs and then says."""
+
+    anchor: str  # the section of /rules to go back to
+    build: Callable[[Config, Call], Config]
+    detail: Callable[[Call], dict[str, Any]]  # for the event log
+    done: Callable[[Call], str]  # the message shown after saving
+
+
+def _app_title(call: Call) -> str:
+    app_id = call.get("app")
+    return CATALOG[app_id].title if app_id in CATALOG else ""
+
+
+FORMS: dict[str, RulesForm] = {
+    "/rules/always": RulesForm(
+        "children",
+        lambda c, f: edit.set_always_allowed(c, f.get("child"), f.getlist("app")),
+        lambda f: {"child": f.get("child"), "always_allowed": f.getlist("app")},
+        lambda f: _("Always-allowed apps saved for {child}.").format(child=f.get("child")),
+    ),
+    "/rules/child/add": RulesForm(
+        "children",
+        lambda c, f: edit.add_child(
+            c, f.get("name"), f.get("accounts"), f.get("birth_year"), f.get("preset")
+        ),
+        lambda f: {"child_added": f.get("name")},
+        lambda f: _("{child} was added.").format(child=f.get("name")),
+    ),
+    "/rules/child/update": RulesForm(
+        "children",
+        lambda c, f: edit.update_child(
+            c, f.get("child"), f.get("accounts"), f.get("birth_year"), f.get("preset")
+        ),
+        lambda f: {"child": f.get("child")},
+        lambda f: _("Saved the details of {child}.").format(child=f.get("child")),
+    ),
+    "/rules/child/remove": RulesForm(
+        "children",
+        lambda c, f: edit.remove_child(c, f.get("child")),
+        lambda f: {"child_removed": f.get("child")},
+        lambda f: _("{child} was removed from the rules.").format(child=f.get("child")),
+    ),
+    "/rules/app/catalog": RulesForm(
+        "apps",
+        lambda c, f: edit.add_catalog_app(c, f.get("app")),
+        lambda f: {"app_added": f.get("app")},
+        lambda f: _("App added: {app}.").format(app=_app_title(f)),
+    ),
+    "/rules/app/custom": RulesForm(
+        "apps",
+        lambda c, f: edit.add_custom_app(
+            c, f.get("id"), f.get("title"), f.get("category"), f.get("names")
+        ),
+        lambda f: {"app_added": f.get("id")},
+        lambda f: _("App added: {app}.").format(app=f.get("title") or f.get("id")),
+    ),
+    "/rules/app/remove": RulesForm(
+        "apps",
+        lambda c, f: edit.remove_app(c, f.get("app")),
+        lambda f: {"app_removed": f.get("app")},
+        lambda f: _("App removed: {app}.").format(app=f.get("app")),
+    ),
+    "/rules/category/add": RulesForm(
+        "categories",
+        lambda c, f: edit.add_category(c, f.get("id"), f.get("title")),
+        lambda f: {"category_added": f.get("id"), "title": f.get("title")},
+        lambda f: _("Category added: {title}.").format(title=f.get("title") or f.get("id")),
+    ),
+    "/rules/category/title": RulesForm(
+        "categories",
+        lambda c, f: edit.retitle_category(c, f.get("id"), f.get("title")),
+        lambda f: {"category": f.get("id"), "title": f.get("title")},
+        lambda f: _("Category renamed: {title}.").format(title=f.get("title")),
+    ),
+}
+
+
+def _submit(form: RulesForm) -> Callable[[Web, Call], Response]:
+    def handler(web: Web, call: Call) -> Response:
+        return _save(
+            web,
+            form.anchor,
+            lambda config: form.build(config, call),
+            form.detail(call),
+            form.done(call),
         )
 
-    def child_add(call: Call) -> Response:
-        name = call.get("name")
-        return save(
-            "children",
-            lambda c: edit.add_child(
-                c, name, call.get("accounts"), call.get("birth_year"), call.get("preset")
-            ),
-            {"child_added": name},
-            _("{child} was added.").format(child=name),
-        )
+    return handler
 
-    def child_update(call: Call) -> Response:
-        name = call.get("child")
-        return save(
-            "children",
-            lambda c: edit.update_child(
-                c, name, call.get("accounts"), call.get("birth_year"), call.get("preset")
-            ),
-            {"child": name},
-            _("Saved the details of {child}.").format(child=name),
-        )
 
-    def child_remove(call: Call) -> Response:
-        name = call.get("child")
-        return save(
-            "children",
-            lambda c: edit.remove_child(c, name),
-            {"child_removed": name},
-            _("{child} was removed from the rules.").format(child=name),
-        )
-
-    def app_catalog(call: Call) -> Response:
-        app_id = call.get("app")
-        return save(
-            "apps",
-            lambda c: edit.add_catalog_app(c, app_id),
-            {"app_added": app_id},
-            _("App added: {app}.").format(app=CATALOG[app_id].title if app_id in CATALOG else ""),
-        )
-
-    def app_custom(call: Call) -> Response:
-        app_id = call.get("id")
-        return save(
-            "apps",
-            lambda c: edit.add_custom_app(
-                c, app_id, call.get("title"), call.get("category"), call.get("names")
-            ),
-            {"app_added": app_id},
-            _("App added: {app}.").format(app=call.get("title") or app_id),
-        )
-
-    def app_remove(call: Call) -> Response:
-        app_id = call.get("app")
-        return save(
-            "apps",
-            lambda c: edit.remove_app(c, app_id),
-            {"app_removed": app_id},
-            _("App removed: {app}.").format(app=app_id),
-        )
-
-    def category_add(call: Call) -> Response:
-        cat_id = call.get("id")
-        return save(
-            "categories",
-            lambda c: edit.add_category(c, cat_id, call.get("title")),
-            {"category_added": cat_id, "title": call.get("title")},
-            _("Category added: {title}.").format(title=call.get("title") or cat_id),
-        )
-
-    def category_title_(call: Call) -> Response:
-        cat_id = call.get("id")
-        return save(
-            "categories",
-            lambda c: edit.retitle_category(c, cat_id, call.get("title")),
-            {"category": cat_id, "title": call.get("title")},
-            _("Category renamed: {title}.").format(title=call.get("title")),
-        )
-
-    web.page(app, "/rules", page, parent=True)
-    web.action(app, "/rules/limit", limit)
-    web.action(app, "/rules/always", always)
-    web.action(app, "/rules/child/add", child_add)
-    web.action(app, "/rules/child/update", child_update)
-    web.action(app, "/rules/child/remove", child_remove)
-    web.action(app, "/rules/app/catalog", app_catalog)
-    web.action(app, "/rules/app/custom", app_custom)
-    web.action(app, "/rules/app/remove", app_remove)
-    web.action(app, "/rules/category/add", category_add)
-    web.action(app, "/rules/category/title", category_title_)
+for _path, _form in FORMS.items():
+    routes.action(_path)(_submit(_form))

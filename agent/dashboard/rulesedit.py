@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from agent.dashboard.texts import _
+from agent.dashboard.language import _
 from rules import presets
 from rules.catalog import CATALOG
 from rules.model import TOTAL, App, Category, Child, Config, LimitSpec, Window

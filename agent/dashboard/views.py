@@ -7,11 +7,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agent import fmt, titles
-from agent.dashboard.texts import _
-from agent.titles import category_title
-from rules import engine
-from rules.model import Config, LimitSpec, Window
+from agent.dashboard.language import _
+from agent.i18n import formatting as fmt
+from agent.i18n import titles
+from agent.i18n.titles import category_title
+from rules.limits import child_limits
+from rules.model import Config, LimitSpec, Window, format_hhmm
 from rules.timeutil import windows_for
 
 __all__ = [
@@ -26,12 +27,9 @@ __all__ = [
 
 
 def limit_title(config: Config, key: str, kind: str, title: str) -> str:
-    """A limit's title for people (see agent.titles)."""
+    """A limit's title for people (see agent.i18n.titles)."""
     return titles.limit_title(kind, key, title)
 
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def windows_text(windows: Iterable[Window]) -> str:
@@ -40,7 +38,7 @@ def windows_text(windows: Iterable[Window]) -> str:
     for w in windows:
         if w.start == w.end:
             return ""  # the whole day: nothing to point out
-        parts.append(f"{_hhmm(w.start)}–{_hhmm(w.end) if w.end else '24:00'}")
+        parts.append(f"{format_hhmm(w.start)}–{format_hhmm(w.end) if w.end else '24:00'}")
     return ", ".join(parts)
 
 
@@ -136,7 +134,7 @@ def child_views(status: Mapping[str, Any], config: Config) -> list[ChildView]:
         kid = config.child(child["name"])
         specs: dict[str, LimitSpec] = {}
         if kid is not None:
-            specs = {lim.key: lim.spec for lim in engine.child_limits(config, kid)}
+            specs = {lim.key: lim.spec for lim in child_limits(config, kid)}
         rows: list[LimitRow] = []
         for row in child.get("limits", []):
             label, detail = _state(row, paused, today)

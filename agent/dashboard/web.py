@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import secrets
 from collections.abc import Callable
@@ -19,17 +20,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from agent import fmt
-from agent.api import COOKIE, ApiContext
-from agent.dashboard.texts import LANG_COOKIE, _, language, language_names, pick_language
-from agent.dashboard.texts import translations as _translations
-from agent.sessions import SESSION_SECONDS
+from agent.api.context import COOKIE, ApiContext
+from agent.dashboard.language import LANG_COOKIE, _, language, language_names, pick_language
+from agent.dashboard.language import translations as _translations
+from agent.i18n import formatting as fmt
+from agent.security.api_sessions import SESSION_SECONDS
 
 __all__ = [
     "CSP",
     "FLASH_COOKIE",
     "LOGIN_COOKIE",
     "Call",
+    "Handler",
+    "Routes",
     "Web",
     "iso_day",
     "safe_next",
@@ -292,3 +295,39 @@ def iso_day(text: str | None, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(text) if text else default
     except ValueError:
         return default
+
+
+Handler = Callable[[Web, Call], Response]
+
+
+class Routes:
+    """A module's pages and forms, declared where they are written (the dashboard's APIRouter)."""
+
+    def __init__(self) -> None:
+        self._pages: list[tuple[str, Handler, bool]] = []
+        self._actions: list[tuple[str, Handler, bool]] = []
+
+    def page(self, path: str, *, parent: bool) -> Callable[[Handler], Handler]:
+        """A GET page; parent pages send everyone else to /login."""
+
+        def register(handler: Handler) -> Handler:
+            self._pages.append((path, handler, parent))
+            return handler
+
+        return register
+
+    def action(self, path: str, *, parent: bool = True) -> Callable[[Handler], Handler]:
+        """A POST form; parent actions need the session and its CSRF token."""
+
+        def register(handler: Handler) -> Handler:
+            self._actions.append((path, handler, parent))
+            return handler
+
+        return register
+
+    def mount(self, app: FastAPI, web: Web) -> None:
+        """Serve every page and form of this module on `app`, rendered by `web`."""
+        for path, handler, parent in self._pages:
+            web.page(app, path, functools.partial(handler, web), parent=parent)
+        for path, handler, parent in self._actions:
+            web.action(app, path, functools.partial(handler, web), parent=parent)

@@ -5,22 +5,9 @@ from __future__ import annotations
 import functools
 import sys
 
-from agent.platform.base import (
-    Capabilities,
-    NotPermitted,
-    Platform,
-    PlatformError,
-    ProcessGone,
-)
+from agent.platform.base import Capabilities, NotPermitted, Platform, PlatformError, ProcessGone
 
-__all__ = [
-    "Capabilities",
-    "NotPermitted",
-    "Platform",
-    "PlatformError",
-    "ProcessGone",
-    "current",
-]
+__all__ = ["Capabilities", "NotPermitted", "Platform", "PlatformError", "ProcessGone", "current"]
 
 
 @functools.cache

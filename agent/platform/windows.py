@@ -5,11 +5,10 @@ Imports only portable modules at the top, so its command construction is testabl
 
 from __future__ import annotations
 
-import importlib
+import ctypes
 import subprocess
 import time
 from collections.abc import Callable
-from typing import Any
 
 import psutil
 
@@ -81,8 +80,10 @@ class WindowsPlatform(Platform):
 
     def is_admin(self) -> bool:
         """Whether this process runs elevated (shell32.IsUserAnAdmin)."""
-        ctypes: Any = importlib.import_module("ctypes")
+        windll = getattr(ctypes, "windll", None)  # only Windows has it
+        if windll is None:
+            return False
         try:
-            return bool(ctypes.windll.shell32.IsUserAnAdmin())
+            return bool(windll.shell32.IsUserAnAdmin())
         except (AttributeError, OSError):
             return False

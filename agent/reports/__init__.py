@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from agent.reports.archive import write_weekly
 from agent.reports.build import UnknownChild, build_report
-from agent.reports.html import render_html
+from agent.reports.iso_weeks import format_week, last_complete_week, parse_week
 from agent.reports.model import ChildReport, Report
-from agent.reports.tabular import render_csv, render_json, to_json
-from agent.reports.text import render_text
-from agent.reports.weekly import write_weekly
-from agent.reports.weeks import format_week, last_complete_week, parse_week
+from agent.reports.render_html import render_html
+from agent.reports.render_tabular import render_csv, render_json, to_json
+from agent.reports.render_text import render_text
 
 __all__ = [
     "ChildReport",

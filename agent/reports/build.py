@@ -7,14 +7,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import cast
 
-from agent.ledger import Ledger, UsageRecord
-from agent.ledger_limits import DayLimits
+from agent.ledger.limits import DayLimits
+from agent.ledger.store import Ledger, UsageRecord
+from agent.platform.timezone import resolve_timezone
 from agent.reports.events import computer_summary, events_by_child, fetch_events
+from agent.reports.iso_weeks import Week, day_bounds, previous_week, week_days
 from agent.reports.model import ChildReport, DaySummary, DayUsage, Happening, Report, UsageRow
-from agent.reports.weeks import Week, day_bounds, previous_week, week_days
-from agent.tz import resolve_timezone
 from rules.catalog import BUILTIN_CATEGORIES
-from rules.engine import ALL, Limit, child_limits
+from rules.limits import ALL, Limit, child_limits
 from rules.model import TOTAL, Child, Config, DayState, LimitKind
 from rules.timeutil import budget_minutes
 

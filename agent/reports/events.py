@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from agent.ledger import Event, Ledger
+from agent.ledger.store import Event, EventKind, Ledger
+from agent.reports.iso_weeks import day_bounds
 from agent.reports.model import EVENT_KINDS, ClockJump, Computer, Gap, GapCause, Happening
-from agent.reports.weeks import day_bounds
 from rules.timeutil import day_of
 
 __all__ = [
@@ -68,7 +68,7 @@ def _moment(event: Event, day: dt.date, tz: dt.tzinfo) -> Happening:
         minutes=_int(detail.get("minutes")),
         message=str(message) if message is not None else None,
         approved=bool(approved) if approved is not None else None,
-        reason=detail.get("reason") if event.kind == "close" else None,
+        reason=detail.get("reason") if event.kind == EventKind.CLOSE else None,
     )
 
 
@@ -79,13 +79,13 @@ def events_by_child(
     events = list(events)
     pid_child: dict[int, str] = {}
     for e in events:
-        if e.kind == "close" and e.child:
+        if e.kind == EventKind.CLOSE and e.child:
             for pid in e.detail.get("pids", ()) or ():
                 pid_child[int(pid)] = e.child
     asked = {
         _int(e.detail.get("id")): _int(e.detail.get("minutes"))
         for e in events
-        if e.kind == "request"
+        if e.kind == EventKind.REQUEST
     }
     wanted = set(days)
     out: dict[str, ChildEvents] = {}
@@ -93,7 +93,7 @@ def events_by_child(
         if e.kind not in EVENT_KINDS:
             continue
         child = e.child
-        if child is None and e.kind == "kill":
+        if child is None and e.kind == EventKind.KILL:
             pid = _int(e.detail.get("pid"))
             child = pid_child.get(pid) if pid is not None else None
         if child is None:
@@ -124,7 +124,7 @@ def _when(value: Any, tz: dt.tzinfo) -> dt.datetime | None:
 def _stopped_cleanly(ledger: Ledger, at: dt.datetime) -> bool:
     at = at.astimezone(dt.UTC)  # arithmetic on local times would follow the wall clock
     near = ledger.events(since=at - STOP_SLACK, until=at + STOP_SLACK, limit=PAGE)
-    return any(e.kind == "agent_stop" for e in near)
+    return any(e.kind == EventKind.AGENT_STOP for e in near)
 
 
 def _gap(
@@ -166,19 +166,19 @@ def computer_summary(
     jumps: list[ClockJump] = []
     starts = stops = 0
     for e in events:
-        if e.kind == "gap":
+        if e.kind == EventKind.GAP:
             gap = _gap(ledger, e, bounds, tz)
             if gap is not None:
                 gaps.append(gap)
             continue
         if not since <= e.ts < until:
             continue
-        if e.kind == "clock_jump":
+        if e.kind == EventKind.CLOCK_JUMP:
             seconds = _int(e.detail.get("seconds")) or 0
             jumps.append(ClockJump(e.ts.astimezone(tz), event_day(e, day_starts, tz), seconds))
-        elif e.kind == "agent_start":
+        elif e.kind == EventKind.AGENT_START:
             starts += 1
-        elif e.kind == "agent_stop":
+        elif e.kind == EventKind.AGENT_STOP:
             stops += 1
     gaps.sort(key=lambda g: g.start.astimezone(dt.UTC))
     return Computer(tuple(gaps), tuple(jumps), starts, stops)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from agent.fmt import duration
 from agent.i18n import _, language, ngettext
+from agent.i18n.formatting import duration
+from agent.i18n.titles import category_title
+from agent.ledger.store import EventKind
 from agent.reports.model import ClockJump, DayStatus, GapCause, Happening
-from agent.titles import category_title
 
 __all__ = [
     "category_title",
@@ -96,22 +97,22 @@ def _close_text(h: Happening, title: str) -> str:
 def happening_text(h: Happening, title: str) -> str:
     """One moment of the timeline as a sentence; `title` names its target."""
     minutes = h.minutes or 0
-    if h.kind == "close":
+    if h.kind == EventKind.CLOSE:
         return _close_text(h, title)
-    if h.kind == "grant":
+    if h.kind == EventKind.GRANT:
         text = ngettext(
             "Bonus time: {n} minute for {target}", "Bonus time: {n} minutes for {target}", minutes
         )
         return text.format(n=minutes, target=title)
-    if h.kind == "pause":
+    if h.kind == EventKind.PAUSE:
         return _("Limits paused for the rest of the day")
-    if h.kind == "resume":
+    if h.kind == EventKind.RESUME:
         return _("Limits resumed")
-    if h.kind == "request":
+    if h.kind == EventKind.REQUEST:
         text = ngettext("Asked for {n} more minute", "Asked for {n} more minutes", minutes)
         text = text.format(n=minutes)
         return f"{text}: “{h.message}”" if h.message else text
-    if h.kind == "request_answered":
+    if h.kind == EventKind.REQUEST_ANSWERED:
         if h.approved and h.minutes is None:
             return _("Request approved")
         if h.approved:

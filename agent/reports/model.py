@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from agent.reports.weeks import Week, format_week
+from agent.ledger.store import EventKind
+from agent.reports.iso_weeks import Week, format_week
 from rules.model import LimitKind
 
 __all__ = [
@@ -35,15 +36,15 @@ OVER_TOLERANCE_SECONDS = 60
 TOP_APPS = 5
 # The events counted per child and day, in the order reports show them.
 EVENT_KINDS = (
-    "warning",
-    "reminder",
-    "close",
-    "kill",
-    "grant",
-    "pause",
-    "resume",
-    "request",
-    "request_answered",
+    EventKind.WARNING,
+    EventKind.REMINDER,
+    EventKind.CLOSE,
+    EventKind.KILL,
+    EventKind.GRANT,
+    EventKind.PAUSE,
+    EventKind.RESUME,
+    EventKind.REQUEST,
+    EventKind.REQUEST_ANSWERED,
 )
 
 DayStatus = Literal["within", "over", "paused", "no_limits"]

@@ -5,16 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from agent.fmt import date_short, duration, time_short, weekday
 from agent.i18n import _, ngettext
+from agent.i18n.formatting import date_short, duration, time_short, weekday
+from agent.ledger.store import EventKind
 from agent.reports import labels as lb
-from agent.reports.charts import (
-    CompareChart,
-    DayChart,
-    Slice,
-    compare_chart,
-    day_chart,
-)
+from agent.reports.charts import CompareChart, DayChart, Slice, compare_chart, day_chart
 from agent.reports.model import (
     EVENT_KINDS,
     ChildReport,
@@ -166,7 +161,7 @@ def _cards(child: ChildReport) -> tuple[tuple[str, str, str], ...]:
     total = child.total
     days = len(total.days)
     grants = child.event_count("grant")
-    answers = [h for h in child.timeline if h.kind == "request_answered"]
+    answers = [h for h in child.timeline if h.kind == EventKind.REQUEST_ANSWERED]
     approved = sum(1 for h in answers if h.approved)
     warnings = child.event_count("warning")
     return (

@@ -22,12 +22,7 @@ from sync.hub.schemas import (
     ParentOut,
     SessionOut,
 )
-from sync.hub.security import (
-    SESSION_TOKEN_PREFIX,
-    digest,
-    new_pairing_code,
-    new_token,
-)
+from sync.hub.security import SESSION_TOKEN_PREFIX, digest, new_pairing_code, new_token
 from sync.hub.store import consent_out, delete_device, family_device
 
 __all__ = ["router"]

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.ledger import Event, Ledger, LedgerError, MemoryLedger, SqliteLedger
-from agent.ledger_schema import MIGRATIONS, SCHEMA_VERSION
+from agent.ledger.memory import MemoryLedger
+from agent.ledger.schema import MIGRATIONS, SCHEMA_VERSION
+from agent.ledger.sqlite import SqliteLedger
+from agent.ledger.store import Event, Ledger, LedgerError
 
 DAY = dt.date(2026, 11, 23)
 NEXT = DAY + dt.timedelta(days=1)

@@ -17,7 +17,8 @@ import psutil
 import pytest
 
 from agent.platform import current
-from agent.probe import FakeSource, ProcessSource, PsutilSource
+from agent.platform.probe import ProcessSource, PsutilSource
+from agent.testing import FakeSource
 from rules.model import ProcessInfo
 from tests.support.waiting import wait_until
 

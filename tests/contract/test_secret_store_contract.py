@@ -20,25 +20,13 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import SecretService, chainer, fail
 
-import agent.pin
-from agent.pin import (
-    DEFAULT_LOCKOUT,
-    PIN_NAME,
-    LockedOut,
-    MemoryLockoutStore,
-    PinManager,
-    PinRequired,
-    VerifyStatus,
-    WrongPin,
-)
-from agent.secrets import (
-    SERVICE,
-    MemoryKeyring,
-    RootFileKeyring,
-    SecretStore,
-    SecretStoreError,
-    open_store,
-)
+from agent.security.pin import manager as pin_manager
+from agent.security.pin.errors import LockedOut, PinRequired, WrongPin
+from agent.security.pin.lockout import DEFAULT_LOCKOUT
+from agent.security.pin.manager import PIN_NAME, PinManager, VerifyStatus
+from agent.security.root_keyring import RootFileKeyring
+from agent.security.secret_store import SERVICE, SecretStore, SecretStoreError, open_store
+from agent.testing import MemoryKeyring, MemoryLockoutStore
 from tests.support.desktop import SecretServiceSession, secret_service, secret_service_unavailable
 
 BACKENDS = ["memory", "rootfile", "secretservice"]
@@ -184,7 +172,7 @@ class TestPinOverEachStore:
     ) -> None:
         pins, _clock = manager
         pins.set_pin("8642")
-        monkeypatch.setattr(agent.pin, "is_admin", lambda: True)
+        monkeypatch.setattr(pin_manager, "is_admin", lambda: True)
         pins.admin_reset()
         assert not pins.is_set()
         pins.set_pin("1111")
@@ -271,7 +259,7 @@ class TestRootFileKeyring:
         open_store(ring).set("token", "from-the-agent")
         env = {
             **os.environ,
-            "PYTHON_KEYRING_BACKEND": "agent.secrets.RootFileKeyring",
+            "PYTHON_KEYRING_BACKEND": "agent.security.root_keyring.RootFileKeyring",
             "PLAYCLOCK_SECRETS_DIR": str(ring.directory),
         }
         out = subprocess.run(
@@ -289,7 +277,7 @@ class TestRootFileKeyring:
         config = tmp_path / "config" / "python_keyring"
         config.mkdir(parents=True)
         (config / "keyringrc.cfg").write_text(
-            "[backend]\ndefault-keyring = agent.secrets.RootFileKeyring\n"
+            "[backend]\ndefault-keyring = agent.security.root_keyring.RootFileKeyring\n"
         )
         env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
         env |= {
@@ -297,7 +285,7 @@ class TestRootFileKeyring:
             "PLAYCLOCK_SECRETS_DIR": str(ring.directory),
         }
         code = (
-            "from agent.secrets import open_store; s = open_store(); "
+            "from agent.security.secret_store import open_store; s = open_store(); "
             "print(type(s.backend).__name__, s.get('token'))"
         )
         out = subprocess.run(

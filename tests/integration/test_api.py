@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import requests
 
-from agent.api import MAX_BODY
-from agent.client import AgentClient, ApiRefused
-from agent.compose import Runtime
+from agent.api.app import MAX_BODY
+from agent.api_client import AgentClient, ApiRefused
 from agent.i18n import set_language
-from agent.pin import FileLockoutStore
+from agent.security.pin.lockout import FileLockoutStore
+from playclock.compose import Runtime
 from tests.support.apiserver import CHANGE_KINDS, PIN, Api, running_agent, snapshot
 
 WRONG = "0000"

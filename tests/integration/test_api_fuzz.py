@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from agent.compose import Runtime
+from playclock.compose import Runtime
 from tests.support.apiserver import CHANGE_KINDS, Api, running_agent, snapshot
 
 EXAMPLES = 30

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.client import AgentClient, ApiRefused
-from agent.ledger import SqliteLedger
+from agent.api_client import AgentClient, ApiRefused
+from agent.ledger.sqlite import SqliteLedger
 from tests.support.apiserver import PIN, Api, agent_env, running_agent_process, write_rules
 from tests.support.hubserver import REPO_ROOT
 
@@ -62,7 +62,7 @@ def test_playclock_agent_refuses_a_non_loopback_listen(tmp_path: Path, listen: s
         f"{rules}:{line}: settings.listen: expected a loopback address and port such as "
         f"\"127.0.0.1:7377\", got '{listen}'"
     )
-    base = [sys.executable, "-m", "agent.cli", "--data-dir", str(tmp_path / "data")]
+    base = [sys.executable, "-m", "playclock", "--data-dir", str(tmp_path / "data")]
     commands = {
         "agent": [*base, "--config", str(rules), "agent"],
         "rules check": [*base, "rules", "check", str(rules)],

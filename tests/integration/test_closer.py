@@ -14,9 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from agent.closer import CloseAction, Closer
 from agent.platform import NotPermitted, current
 from agent.platform.base import Platform
+from agent.service.closer import CloseAction, Closer
 from tests.support.waiting import wait_for_line, wait_until
 
 GRACE = 10.0

@@ -24,10 +24,9 @@ import keyring.core
 import pytest
 import requests
 
-from agent.compose import Runtime, build
-from agent.dashboard import add_routes
-from agent.dashboard.texts import translations
-from agent.secrets import SECRETS_DIR_ENV
+from agent.dashboard.language import translations
+from agent.security.root_keyring import SECRETS_DIR_ENV
+from playclock.compose import Runtime, build
 from rules.timeutil import day_of
 from tests.support.browser import PHONE, browser_unavailable, chromium, save_full_screenshot
 from tests.support.hubserver import REPO_ROOT, free_port
@@ -141,7 +140,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     game = tmp / "fakegame"
     shutil.copy(shutil.which("sleep") or "/bin/sleep", game)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYTHON_KEYRING_BACKEND", "agent.secrets.RootFileKeyring")
+        mp.setenv("PYTHON_KEYRING_BACKEND", "agent.security.root_keyring.RootFileKeyring")
         mp.setenv(SECRETS_DIR_ENV, str(secrets))
         mp.setattr(keyring.core, "_keyring_backend", None)
         runtime, url = None, ""
@@ -150,7 +149,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             rules = tmp / "rules.toml"
             rules.write_text(_rules(port, dt.datetime.now()), encoding="utf-8")
             runtime = build(rules, tmp / f"data-{attempt}")
-            runtime.extras["routes"] = [add_routes]
             runtime.pins().set_pin(PIN)
             _seed(runtime)
             try:

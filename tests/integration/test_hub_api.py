@@ -13,7 +13,7 @@ from sync.hub.db import Database
 from sync.hub.models import PairingCode
 from sync.hub.security import digest
 from tests.support.hubserver import HubApi, HubServer
-from tests.support.postgres import database_url, postgres_cluster  # noqa: F401
+from tests.support.postgres import database_url
 
 DAY = "2026-01-05"
 

@@ -11,11 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.hubserver import HubApi, HubServer
-from tests.support.postgres import (
-    PostgresCluster,
-    database_url,
-    postgres_cluster,  # noqa: F401
-)
+from tests.support.postgres import PostgresCluster, database_url
 
 DAY = "2026-01-05"
 
@@ -175,7 +171,7 @@ def test_data_survives_a_hub_crash(hub: HubServer, api: HubApi) -> None:
 
 
 @pytest.mark.postgres
-def test_two_hub_processes_share_one_postgres(postgres_cluster: PostgresCluster,  # noqa: F811
+def test_two_hub_processes_share_one_postgres(postgres_cluster: PostgresCluster,
                                               tmp_path: Path) -> None:
     url = postgres_cluster.create_database()
     with HubServer(url, log_dir=tmp_path) as one, HubServer(url, log_dir=tmp_path) as two:

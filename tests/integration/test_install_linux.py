@@ -42,7 +42,7 @@ def complaints(result: subprocess.CompletedProcess[str]) -> list[str]:
 @needs_systemd_analyze
 @pytest.mark.parametrize("program", [
     (str(VENV_SCRIPT),),
-    (sys.executable, "-m", "agent.cli"),
+    (sys.executable, "-m", "playclock"),
 ], ids=["script", "python-m"])
 def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path, program: tuple[str, ...]) -> None:
     if not Path(program[0]).is_file():

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from agent.platform import current
-from agent.probe import PsutilSource
+from agent.platform.probe import PsutilSource
 from rules.model import ProcessInfo
 from tests.support.waiting import wait_for_line, wait_until
 

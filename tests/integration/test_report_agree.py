@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.fmt import duration
+from agent.i18n.formatting import duration
 from agent.reports import render_csv, render_html
 from agent.reports.labels import language
 from agent.reports.model import Report

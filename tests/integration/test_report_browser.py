@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import base64
-import gettext
-import io
 import os
 import re
 import shutil
@@ -16,11 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
-from agent import i18n
-from agent.fmt import duration
+from agent.i18n.formatting import duration
 from agent.reports import build_report, render_html
 from agent.reports.labels import language
 from agent.reports.model import Report
@@ -40,7 +35,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 README_IMAGE = ROOT / "docs" / "images" / "report-en.png"
-VI_STRINGS = ROOT / "agent" / "reports" / "vi_strings.txt"
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +42,6 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
     ledger = write_dataset(tmp_path_factory.mktemp("browser") / "ledger.sqlite")
     yield build_report(ledger, config(), (2026, 43), None, BERLIN, now=at(NEXT_MON, 6))
     ledger.close()
-
-
-@pytest.fixture
-def vietnamese(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the lead merges vi_strings.txt into the catalog, translate with it too."""
-    with VI_STRINGS.open("rb") as fh:
-        catalog = read_po(fh, locale="vi")
-    buf = io.BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    ours = gettext.GNUTranslations(buf)
-    original = i18n.gettext_for
-    ours.add_fallback(original("vi"))
-    monkeypatch.setattr(i18n, "gettext_for", lambda lang: ours if lang == "vi" else original(lang))
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -81,7 +61,7 @@ def pages(tmp: Path, report: Report) -> dict[str, Path]:
 
 
 def test_report_renders_in_chromium_with_screenshots(
-    report: Report, vietnamese: None, tmp_path: Path
+    report: Report, tmp_path: Path
 ) -> None:
     """Both languages render: title, An's week total in the DOM, non-trivial screenshots, A4 PDF."""
     require_browser()
@@ -122,7 +102,7 @@ def test_report_renders_in_chromium_with_screenshots(
         shutil.copyfile(SHOTS / "report-en.png", README_IMAGE)
 
 
-def test_report_fits_a_phone(report: Report, vietnamese: None, tmp_path: Path) -> None:
+def test_report_fits_a_phone(report: Report, tmp_path: Path) -> None:
     """On a 390 px wide phone nothing but the tables' own scroll boxes is wider than the screen."""
     require_browser()
     files = pages(tmp_path, report)

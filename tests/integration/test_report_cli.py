@@ -9,19 +9,12 @@ from typing import Any
 
 import pytest
 
-from agent.cli import main
-from agent.ledger import SqliteLedger
-from agent.reports.weeks import format_week, last_complete_week
+from agent.ledger.sqlite import SqliteLedger
+from agent.reports.iso_weeks import format_week, last_complete_week
+from playclock.cli import main
 from rules.presets import example_toml
 from rules.timeutil import day_of
-from tests.integration.test_report_data import (
-    BERLIN,
-    W43,
-    dataset,
-    doc,
-    report,
-    usage_records,
-)
+from tests.integration.test_report_data import BERLIN, W43, dataset, doc, report, usage_records
 
 __all__ = ["dataset", "doc", "report"]  # the data set's fixtures, shared
 

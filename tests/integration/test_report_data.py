@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.ledger import Event, SqliteLedger, UsageRecord
+from agent.ledger.sqlite import SqliteLedger
+from agent.ledger.store import Event, UsageRecord
 from agent.reports import build_report, render_json, to_json
 from agent.reports.model import Report
 from rules.config import load_text

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.ledger import SqliteLedger
+from agent.ledger.sqlite import SqliteLedger
 from agent.reports import build_report, render_csv, render_html, render_json
 from agent.reports.model import Report
 from rules.config import load_text

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from agent.configsource import ConfigSource
+from agent.service.rules_file import ConfigSource
 from tests.support.agentproc import free_port, playclock_argv, rules_text, unique_game_name
 from tests.support.waiting import wait_for_line, wait_until
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from sync import cli
+from playclock.cli import sync as cli
 from sync.state import TOKEN_NAME
 from sync.transport import path_part
-from tests.integration.test_sync_support import (
+from tests.support.hubserver import HubApi, HubServer
+from tests.support.recording_server import RecordingServer
+from tests.support.sync_devices import (
     AN,
     BINH,
     PRIVATE,
@@ -29,8 +28,6 @@ from tests.integration.test_sync_support import (
     hub_day,
     start_hub,
 )
-from tests.support.hubserver import HubApi, HubServer
-from tests.support.recording_server import RecordingServer
 
 SUMMARY_KEYS = {"revision", "consent_id", "total_seconds", "apps", "categories", "counts"}
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from sync import cli
-from sync.consenting import pending_withdrawals
+from playclock.cli import sync as cli
+from sync.consent_flow import pending_withdrawals
 from sync.transport import path_part
-from tests.integration.test_sync_support import (
+from tests.support.hubserver import HubApi, HubServer
+from tests.support.recording_server import RecordingServer
+from tests.support.sync_devices import (
     AN,
     TZ,
     YEAR,
@@ -27,8 +26,6 @@ from tests.integration.test_sync_support import (
     hub_day,
     start_hub,
 )
-from tests.support.hubserver import HubApi, HubServer
-from tests.support.recording_server import RecordingServer
 
 CHI = "Chi"  # 9: added to the rules after pairing, must agree too
 CHI_RULES = f"""

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from sync.state import TOKEN_NAME
-from tests.integration.test_sync_support import (
+from tests.support.hubserver import HubApi, HubServer
+from tests.support.recording_server import Recorded, RecordingServer
+from tests.support.sync_devices import (
     AN,
     BASE,
     BINH,
@@ -22,9 +21,6 @@ from tests.integration.test_sync_support import (
     hub_day,
     start_hub,
 )
-from tests.support.hubserver import HubApi, HubServer
-from tests.support.postgres import postgres_cluster  # noqa: F401
-from tests.support.recording_server import Recorded, RecordingServer
 
 DAYS_PUT = "PUT /v1/devices/me/days/"
 

@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from sync.state import TOKEN_NAME
 from sync.transport import HubUnavailable
-from tests.integration.test_sync_support import AN, BASE, Device, at, expected_day, hub_day
 from tests.support.hubserver import REPO_ROOT, HubApi, free_port
+from tests.support.sync_devices import AN, BASE, Device, at, expected_day, hub_day
 from tests.support.waiting import wait_until
 
 

@@ -109,7 +109,7 @@ def agent(tmp_path: Path) -> Iterator[RunningAgent]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PLAYCLOCK_")}
     env.update(
         {
-            "PYTHON_KEYRING_BACKEND": "agent.secrets.RootFileKeyring",
+            "PYTHON_KEYRING_BACKEND": "agent.security.root_keyring.RootFileKeyring",
             "PLAYCLOCK_SECRETS_DIR": str(secrets),
             "LANGUAGE": "en",
             "LC_ALL": "C.UTF-8",

@@ -53,7 +53,7 @@ def playclock_argv() -> list[str]:
     if beside.is_file():
         return [str(beside)]
     found = shutil.which("playclock")
-    return [found] if found else [sys.executable, "-m", "agent.cli"]
+    return [found] if found else [sys.executable, "-m", "playclock"]
 
 
 def rules_text(
@@ -119,7 +119,7 @@ def unique_game_name() -> str:
 
 def today(day_starts: int = 0) -> dt.date:
     """The budget day the agent will see now (the machine's zone, like the agent)."""
-    from agent.tz import local_timezone
+    from agent.platform.timezone import local_timezone
     from rules.timeutil import day_of
 
     return day_of(dt.datetime.now(local_timezone()), day_starts)
@@ -135,7 +135,7 @@ def prefill_usage(
     day: dt.date | None = None,
 ) -> None:
     """Write usage into the ledger file before the agent starts (as if played earlier)."""
-    from agent.ledger import SqliteLedger
+    from agent.ledger.sqlite import SqliteLedger
 
     when = day or today()
     ledger = SqliteLedger(data_dir / "ledger.sqlite")
@@ -319,7 +319,7 @@ class AgentProcess:
 
     def events(self, kind: str | None = None) -> list[Any]:
         """The ledger's events (read from the file, like a report would)."""
-        from agent.ledger import SqliteLedger
+        from agent.ledger.sqlite import SqliteLedger
 
         ledger = SqliteLedger(self.data_dir / "ledger.sqlite")
         try:
@@ -329,7 +329,7 @@ class AgentProcess:
 
     def ledger_seconds(self, child: str = "An", ident: str = "games") -> float:
         """Today's seconds in the ledger file for a child's category (flushed usage only)."""
-        from agent.ledger import SqliteLedger
+        from agent.ledger.sqlite import SqliteLedger
 
         ledger = SqliteLedger(self.data_dir / "ledger.sqlite")
         try:

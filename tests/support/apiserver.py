@@ -29,9 +29,11 @@ import keyring.core
 import pytest
 import requests
 
-from agent.compose import Runtime, build
-from agent.pin import FileLockoutStore, PinManager, ScryptParams
-from agent.secrets import SECRETS_DIR_ENV, RootFileKeyring, SecretStore
+from agent.security.pin.lockout import FileLockoutStore
+from agent.security.pin.manager import PinManager, ScryptParams
+from agent.security.root_keyring import SECRETS_DIR_ENV, RootFileKeyring
+from agent.security.secret_store import SecretStore
+from playclock.compose import Runtime, build
 from tests.support.desktop import stop_process
 from tests.support.hubserver import REPO_ROOT, free_port
 from tests.support.waiting import wait_until
@@ -49,7 +51,7 @@ __all__ = [
 ]
 
 PIN = "4321"
-KEYRING_BACKEND = "agent.secrets.RootFileKeyring"
+KEYRING_BACKEND = "agent.security.root_keyring.RootFileKeyring"
 FAST_SCRYPT = ScryptParams(n=2**4, r=1, p=1)
 # Ledger event kinds that record a change a parent made (PIN tries are logged, not changes).
 CHANGE_KINDS = frozenset(
@@ -255,7 +257,7 @@ class AgentProcess:
         return [
             sys.executable,
             "-m",
-            "agent.cli",
+            "playclock",
             "--config",
             str(self.rules),
             "--data-dir",

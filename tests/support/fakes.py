@@ -7,7 +7,7 @@ import textwrap
 from zoneinfo import ZoneInfo
 
 from rules.config import load_text
-from rules.engine import tick
+from rules.decisions import tick
 from rules.match import Matcher, Running
 from rules.model import Config, DayState, LimitStatus, ProcessInfo, TickResult
 

@@ -17,7 +17,6 @@ import subprocess
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,6 @@ __all__ = [
     "UnavailableError",
     "database_url",
     "find_pg_bin",
-    "postgres_cluster",
     "shared_cluster",
 ]
 
@@ -146,15 +144,6 @@ def shared_cluster() -> PostgresCluster:
             _shared = cluster
         return _shared
 
-
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
-    """The shared throwaway cluster, or a skip saying why PostgreSQL is unavailable."""
-    try:
-        cluster = shared_cluster()
-    except UnavailableError as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    yield cluster
 
 
 def database_url(backend: str, tmp_dir: Path, request: pytest.FixtureRequest) -> str:

@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
-from agent.api import ApiContext, ApiServer, NotLoopback, create_app, split_listen
-from agent.client import base_url
-from agent.compose import Runtime, build
+from agent.api.app import ApiServer, NotLoopback, create_app, split_listen
+from agent.api.context import ApiContext
+from agent.api_client import base_url
 from agent.i18n import set_language
-from agent.pin import MemoryLockoutStore, PinManager, ScryptParams
-from agent.secrets import MemoryKeyring, SecretStore
-from agent.sessions import SESSION_SECONDS, RateLimiter, Sessions
+from agent.security.api_sessions import SESSION_SECONDS, RateLimiter, Sessions
+from agent.security.pin.manager import PinManager, ScryptParams
+from agent.security.secret_store import SecretStore
+from agent.testing import MemoryKeyring, MemoryLockoutStore
+from playclock.compose import Runtime, build
 from tests.support.apiserver import PIN, write_rules
 
 with warnings.catch_warnings():

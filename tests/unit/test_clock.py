@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from agent.clock import FOLLOW_SECONDS, GAP_SECONDS, ClockReading, TrustedClock
+from agent.service.clock import FOLLOW_SECONDS, GAP_SECONDS, ClockReading, TrustedClock
 
 TZ = dt.timezone(dt.timedelta(hours=7))
 START = dt.datetime(2026, 11, 23, 20, 0, 0, tzinfo=TZ).timestamp()

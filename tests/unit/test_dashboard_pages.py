@@ -12,11 +12,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.api import ApiContext, create_app
-from agent.compose import Runtime, build
-from agent.dashboard import add_routes
-from agent.pin import FileLockoutStore, PinManager, ScryptParams
-from agent.secrets import RootFileKeyring, open_store
+from agent import dashboard
+from agent.api.app import create_app
+from agent.api.context import ApiContext
+from agent.security.pin.lockout import FileLockoutStore
+from agent.security.pin.manager import PinManager, ScryptParams
+from agent.security.root_keyring import RootFileKeyring
+from agent.security.secret_store import open_store
+from playclock.compose import Runtime, build
 
 PIN = "4321"
 RULES = """version = 1
@@ -114,8 +117,8 @@ def _make(tmp_path: Path, locale: str = "en") -> Iterator[Dash]:
         params=ScryptParams(n=2**10),
     )
     pins.set_pin(PIN)
-    ctx = ApiContext(runtime.agent, lambda: pins, 7377, extra_routes=[add_routes])
-    client = TestClient(create_app(ctx), follow_redirects=False)
+    ctx = ApiContext(runtime.agent, lambda: pins, 7377)
+    client = TestClient(create_app(ctx, [dashboard.mount]), follow_redirects=False)
     try:
         yield Dash(runtime, client, runtime.agent.source.path or rules)
     finally:

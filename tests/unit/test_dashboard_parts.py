@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from pathlib import Path
 
 import pytest
 
 from agent.dashboard import rulesedit as edit
-from agent.dashboard.eventtext import describe
+from agent.dashboard.event_lines import describe
 from agent.dashboard.history import parse_week, week_text, with_bar
-from agent.dashboard.texts import _, language, pick_language, translations
+from agent.dashboard.language import _, language, pick_language, translations
 from agent.dashboard.views import child_views, windows_text
 from agent.dashboard.web import safe_next
 from agent.i18n import current
-from agent.ledger import Event
+from agent.ledger.store import Event
 from rules.model import LimitSpec, Window
 from tests.support.fakes import cfg
 
@@ -43,7 +41,6 @@ name = "Bình"
 accounts = ["binh"]
 """
 
-VI_STRINGS = Path(__file__).parents[2] / "agent" / "dashboard" / "vi_strings.txt"
 
 
 def test_minutes_and_windows_from_forms() -> None:
@@ -161,23 +158,6 @@ def test_languages_pick_and_translate() -> None:
     assert current() == before
 
 
-def test_vi_strings_keep_placeholders_and_use_the_glossary() -> None:
-    lines = VI_STRINGS.read_text(encoding="utf-8").splitlines()
-    pairs = [line.split("\t") for line in lines if line.strip()]
-    assert all(len(p) == 2 and p[0] and p[1] for p in pairs)
-    table = {p[0]: p[1] for p in pairs}
-    for english, vietnamese in table.items():
-        holes = sorted(re.findall(r"\{\w+\}|%\(\w+\)s", english))
-        assert holes == sorted(re.findall(r"\{\w+\}|%\(\w+\)s", vietnamese)), english
-    assert table["Daily limit"] == "Giới hạn hằng ngày"
-    assert table["Allowed hours"] == "Giờ được phép"
-    assert table["Parent PIN"] == "Mã PIN phụ huynh"
-    from agent.i18n import language
-    from agent.titles import category_title
-
-    with language("vi"):
-        assert category_title("games", "Games") == "Trò chơi"
-
 
 def test_local_redirects_only() -> None:
     assert safe_next("/rules#child-0") == "/rules#child-0"
@@ -234,37 +214,3 @@ def test_child_views_from_a_status_document() -> None:
     assert row.detail.startswith("Time is up. Open again at 00:00 ")
     assert row.windows == "08:00–20:00"
     assert an.blocked
-
-
-def _dashboard_messages() -> set[str]:
-    """Every msgid the dashboard's Python modules and templates pass to gettext."""
-    from babel.messages.extract import extract_python
-    from jinja2.ext import babel_extract
-
-    root = VI_STRINGS.parent
-    found: set[str] = set()
-
-    def keep(msg: object) -> None:
-        for item in msg if isinstance(msg, tuple) else (msg,):
-            if isinstance(item, str) and item:
-                found.add(item)
-
-    for path in root.glob("*.py"):
-        with path.open("rb") as fh:
-            for entry in extract_python(fh, {"_": None}, [], {}):
-                keep(entry[2])
-    options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
-    for path in (root / "templates").glob("*.html"):
-        with path.open("rb") as fh:
-            for template_entry in babel_extract(fh, ["_"], [], options):
-                keep(template_entry[2])
-    return found
-
-
-def test_every_dashboard_string_has_a_vietnamese_line() -> None:
-    messages = _dashboard_messages()
-    assert len(messages) > 200
-    lines = VI_STRINGS.read_text(encoding="utf-8").splitlines()
-    english = {line.split("\t")[0] for line in lines if line.strip()}
-    assert sorted(messages - english) == []
-    assert sorted(english - messages) == [], "lines for strings the dashboard no longer uses"

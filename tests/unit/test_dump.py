@@ -9,9 +9,9 @@ import textwrap
 import pytest
 
 from rules.config import load_text
-from rules.dump import dump_config, limit_table
 from rules.model import LimitSpec, Window
 from rules.presets import example_toml, preset_names, preset_toml
+from rules.toml_writer import dump_config, limit_table
 
 
 def normal(value: object) -> object:

@@ -8,9 +8,10 @@ import textwrap
 import pytest
 
 from rules.config import load_text
-from rules.engine import ALL, child_limits, decide, next_open, tick
+from rules.decisions import decide, tick
+from rules.limits import ALL, child_limits, next_open
 from rules.match import Running
-from rules.model import Close, Config, DayState, LimitStatus, Reminder, Warning
+from rules.model import Close, Config, DayState, LimitStatus, LimitWarning, Reminder
 from rules.timeutil import day_of
 from tests.support.fakes import BERLIN, at, limit_row, proc, run_ticks, running_of
 
@@ -353,7 +354,7 @@ def test_several_thresholds_at_once_warn_the_smallest() -> None:
     now = at(2026, 11, 23, 10)
     state = state_at(now, config, total__total=19 * 60)  # 11 minutes left
     result, state = tick(config, state, MC, now, 630.0)
-    assert result.warnings == (Warning("An", "total", "Total", 1, 30),)
+    assert result.warnings == (LimitWarning("An", "total", "Total", 1, 30),)
     assert state.warned == {("An", "total", 10), ("An", "total", 5), ("An", "total", 1)}
     result, state = tick(config, state, MC, now + dt.timedelta(seconds=10), 10.0)
     assert result.warnings == ()

@@ -1,11 +1,8 @@
 """The gettext catalogs: every source string translated, in Vietnamese, with the right terms.
 
-When a test here fails after adding or changing a string, update the catalogs with
-
-    .venv/bin/python tools/i18n.py --merge agent/dashboard/vi_strings.txt \
-        agent/reports/vi_strings.txt tray/vi_strings.txt sync/vi_strings.txt
-
-and translate what is still empty in agent/locale/vi/LC_MESSAGES/playclock.po.
+This is the one check of the translations: the catalogs are their only source. When a test
+here fails after adding or changing a string, run `.venv/bin/python tools/i18n.py` and
+translate what is still empty in agent/i18n/locale/vi/LC_MESSAGES/playclock.po.
 """
 
 from __future__ import annotations
@@ -21,11 +18,12 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from agent import fmt, i18n
+from agent import i18n
+from agent.i18n import formatting as fmt
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCALE = ROOT / "agent" / "locale"
-HOW_TO_FIX = "run `.venv/bin/python tools/i18n.py --merge <the vi_strings.txt lists>`, then "
+LOCALE = ROOT / "agent" / "i18n" / "locale"
+HOW_TO_FIX = "run `.venv/bin/python tools/i18n.py`, then "
 
 # Messages that are written the same way in Vietnamese: names, numbers, formats.
 SAME_IN_BOTH = frozenset({"PlayClock", "OK", "PIN", "Video", "111", "{h}:{m:02d}"})
@@ -150,7 +148,8 @@ def test_every_source_string_is_in_the_catalog(extracted: Catalog, lang: str) ->
         f"  {_show(m)}  ({', '.join(f'{p}:{n}' for p, n in m.locations[:2])})" for m in missing
     )
     assert not missing, (
-        f"{len(missing)} source strings are not in agent/locale/{lang}/LC_MESSAGES/playclock.po; "
+        f"{len(missing)} source strings are not in "
+        f"agent/i18n/locale/{lang}/LC_MESSAGES/playclock.po; "
         f"{HOW_TO_FIX}translate them:\n{listing}"
     )
 
@@ -319,25 +318,3 @@ def test_english_durations() -> None:
 
 
 # -- the updater's translation lists ------------------------------------------------------------
-
-
-def test_updater_reads_tab_and_po_lists(tmp_path: Path) -> None:
-    tool = _tool()
-    tsv = tmp_path / "a.txt"
-    tsv.write_text("# comment\nTime left\tThời gian còn lại\nTwo\\nlines\tHai\\ndòng\n", "utf-8")
-    po = tmp_path / "b.txt"
-    po.write_text(
-        'msgid ""\nmsgstr ""\n"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
-        'msgid "Blocked"\nmsgstr "Bị chặn"\n\n'
-        'msgid "{n} grant"\nmsgid_plural "{n} grants"\nmsgstr[0] "{n} lần"\n\n'
-        'msgid "Empty"\nmsgstr ""\n',
-        "utf-8",
-    )
-    extra, clashes = tool.read_lists([str(tsv), str(po)])
-    assert extra == {
-        "Time left": "Thời gian còn lại",
-        "Two\nlines": "Hai\ndòng",
-        "Blocked": "Bị chặn",
-        "{n} grant": "{n} lần",
-    }
-    assert clashes == []

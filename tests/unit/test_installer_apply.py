@@ -187,7 +187,7 @@ def test_foreign_file_is_backed_up_and_restored_on_uninstall(tmp_path: Path) -> 
     out = install(tmp_path)
     backup = theirs.with_name("keyringrc.cfg.bak")
     assert backup.read_text() == "[backend]\ndefault-keyring = other.Keyring\n"
-    assert "agent.secrets.RootFileKeyring" in theirs.read_text()
+    assert "agent.security.root_keyring.RootFileKeyring" in theirs.read_text()
     assert "is not PlayClock's: moved to" in out
     install(tmp_path)  # a reinstall does not back up our own file again
     assert not theirs.with_name("keyringrc.cfg.bak.1").exists()

@@ -202,14 +202,14 @@ def test_windows_task_runs_as_system_at_startup_and_restarts() -> None:
 
 
 def test_windows_task_for_python_module_fallback_passes_module_arguments() -> None:
-    task = task_of(InstallOptions(("C:\\Python 3.11\\python.exe", "-m", "agent.cli")))
+    task = task_of(InstallOptions(("C:\\Python 3.11\\python.exe", "-m", "playclock")))
     assert task.findtext("t:Actions/t:Exec/t:Command", namespaces=TASK_NS) == (
         "C:\\Python 3.11\\python.exe")
-    assert task.findtext("t:Actions/t:Exec/t:Arguments", namespaces=TASK_NS) == "-m agent.cli agent"
+    assert task.findtext("t:Actions/t:Exec/t:Arguments", namespaces=TASK_NS) == "-m playclock agent"
 
 
 def test_windows_commands_lock_down_programdata_and_register_task_and_tray() -> None:
-    opts = InstallOptions(("C:\\PC\\playclock.exe",), ("C:\\PC\\pythonw.exe", "-m", "agent.cli"))
+    opts = InstallOptions(("C:\\PC\\playclock.exe",), ("C:\\PC\\pythonw.exe", "-m", "playclock"))
     plan = WindowsInstaller("D:").plan(opts)
     argvs = [c.argv for c in plan.after()]
     data_acl = next(a for a in argvs if a[:2] == ("icacls", "D:\\ProgramData\\PlayClock\\data"))
@@ -224,7 +224,7 @@ def test_windows_commands_lock_down_programdata_and_register_task_and_tray() -> 
     assert xml_path == "D:\\ProgramData\\PlayClock\\playclock-agent-task.xml"
     reg = next(a for a in argvs if a[:2] == ("reg", "add"))
     assert reg[2] == "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run"
-    assert reg[reg.index("/d") + 1] == "C:\\PC\\pythonw.exe -m agent.cli tray"
+    assert reg[reg.index("/d") + 1] == "C:\\PC\\pythonw.exe -m playclock tray"
     # icacls comes after the files exist and before the agent starts.
     assert argvs.index(data_acl) < argvs.index(create)
     removal = [c.argv[:2] for c in WindowsInstaller().uninstall_plan(opts, False).before()]
@@ -280,4 +280,4 @@ def test_quoting_helpers_escape_what_each_format_treats_specially() -> None:
     assert systemd_exec(["/a b/p%c$x", "agent"]) == '"/a b/p%%c$$x" agent'
     assert desktop_exec(["/usr/bin/playclock", "tray"]) == "/usr/bin/playclock tray"
     assert desktop_exec(["/a b/x$y", "tray"]) == '"/a b/x\\\\$y" tray'
-    assert windows_args(["-m", "agent.cli", "a b"]) == '-m agent.cli "a b"'
+    assert windows_args(["-m", "playclock", "a b"]) == '-m playclock "a b"'

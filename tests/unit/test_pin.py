@@ -15,22 +15,20 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyring.compat import properties
 
-import agent.pin
-from agent.pin import (
-    DEFAULT_LOCKOUT,
-    DEFAULT_PARAMS,
-    PIN_NAME,
-    FileLockoutStore,
+from agent.security.pin import manager as pin_manager
+from agent.security.pin.errors import (
     LockedOut,
-    Lockout,
-    LockoutState,
     LockoutStoreError,
-    MemoryLockoutStore,
     NotAdmin,
     PinError,
     PinFormatError,
-    PinManager,
     PinNotSet,
+)
+from agent.security.pin.lockout import DEFAULT_LOCKOUT, FileLockoutStore, Lockout, LockoutState
+from agent.security.pin.manager import (
+    DEFAULT_PARAMS,
+    PIN_NAME,
+    PinManager,
     ScryptParams,
     VerifyStatus,
     hash_pin,
@@ -39,7 +37,8 @@ from agent.pin import (
     validate_pin,
     verify_hash,
 )
-from agent.secrets import MemoryKeyring, NoSecureKeyringError, SecretStore, open_store
+from agent.security.secret_store import NoSecureKeyringError, SecretStore, open_store
+from agent.testing import MemoryKeyring, MemoryLockoutStore
 
 CHEAP = ScryptParams(n=2**4, r=1, p=1)  # fast tests of the counting logic; cost is tested apart
 
@@ -308,7 +307,7 @@ class TestLogging:
         clock.now += 30
         pins.set_pin("passphrase 2", old="739164")
         pins.verify("passphrase 2")
-        monkeypatch.setattr(agent.pin, "is_admin", lambda: True)
+        monkeypatch.setattr(pin_manager, "is_admin", lambda: True)
         pins.admin_reset()
         text = log.text()
         for secret in ["739164", "111111", "666666", "passphrase 2", "passphrase"]:
@@ -325,7 +324,7 @@ class TestAdminReset:
     def test_refused_for_a_non_admin(self, monkeypatch: pytest.MonkeyPatch) -> None:
         pins, _clock, log = make_manager()
         pins.set_pin("2468")
-        monkeypatch.setattr(agent.pin, "is_admin", lambda: False)
+        monkeypatch.setattr(pin_manager, "is_admin", lambda: False)
         with pytest.raises(NotAdmin):
             pins.admin_reset()
         assert pins.is_set() and pins.verify("2468").ok
@@ -337,7 +336,7 @@ class TestAdminReset:
         pins.set_pin("2468")
         for _ in range(7):
             pins.verify("0000")
-        monkeypatch.setattr(agent.pin, "is_admin", lambda: True)
+        monkeypatch.setattr(pin_manager, "is_admin", lambda: True)
         pins.admin_reset()
         assert not pins.is_set() and lockout.load() == LockoutState()
         assert log.events[-1][0] == "pin.admin_reset" and log.events[-1][1]["result"] == "ok"
@@ -408,7 +407,7 @@ class TestOpenStore:
             open_store(backend)
         message = str(info.value)
         assert why in message
-        assert "PYTHON_KEYRING_BACKEND=agent.secrets.RootFileKeyring" in message
+        assert "PYTHON_KEYRING_BACKEND=agent.security.root_keyring.RootFileKeyring" in message
 
     def test_a_chainer_is_pinned_to_its_best_safe_member(self) -> None:
         safe = MemoryKeyring()
@@ -417,7 +416,7 @@ class TestOpenStore:
 
     def test_uses_keyrings_configured_backend(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(keyring.core, "_keyring_backend", None)
-        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "agent.secrets.MemoryKeyring")
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "agent.testing.MemoryKeyring")
         assert isinstance(open_store().backend, MemoryKeyring)
 
     def test_refuses_the_fail_backend_when_nothing_is_configured(

@@ -26,7 +26,7 @@ from agent.platform.windows import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-OWN_MODULES = ("agent/platform", "agent/probe.py", "agent/closer.py")
+OWN_MODULES = ("agent/platform", "agent/service/closer.py")
 
 
 def test_current_is_created_once_and_is_a_platform() -> None:

@@ -11,7 +11,15 @@ import pytest
 
 from rules import presets
 from rules.catalog import BUILTIN_CATEGORIES, CATALOG
-from rules.presets import EXAMPLE_YEAR, PRESETS, Preset, example_toml, get, limits_for, preset_names
+from rules.presets import (
+    EXAMPLE_YEAR,
+    PRESETS,
+    Preset,
+    example_toml,
+    get,
+    limits_for,
+    preset_names,
+)
 
 WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 WEEKDAYS = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}

@@ -9,7 +9,8 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.engine import ALL, decide, tick
+from rules.decisions import decide, tick
+from rules.limits import ALL
 from rules.match import Running
 from rules.model import Config, DayState, LimitKind
 from rules.timeutil import day_of, day_segments

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.i18n import current
-from agent.ledger import Event, MemoryLedger
+from agent.ledger.memory import MemoryLedger
+from agent.ledger.store import Event
 from agent.reports import UnknownChild, build_report, to_json
 from agent.reports.labels import language
 from agent.reports.model import DayUsage, percent_change

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from agent.ledger import MemoryLedger
+from agent.ledger.memory import MemoryLedger
 from agent.reports import build_report, render_html, render_text, write_weekly
 from agent.reports.charts import Slice, compact, compare_chart, day_chart
 from rules.config import load_text
@@ -121,7 +121,7 @@ def test_html_is_self_contained_and_accessible() -> None:
 
 def test_html_escapes_what_people_typed() -> None:
     """A child's message and a name from the rules are text, never markup."""
-    from agent.ledger import Event
+    from agent.ledger.store import Event
 
     ledger = MemoryLedger()
     ledger.add_event(

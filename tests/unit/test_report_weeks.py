@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.reports.weeks import (
+from agent.reports.iso_weeks import (
     day_bounds,
     format_week,
     last_complete_week,

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from agent.clock import TrustedClock
-from agent.closer import CloseAction
-from agent.configsource import ConfigSource
-from agent.ledger import Event, MemoryLedger
-from agent.probe import FakeSource
-from agent.service import Agent, AgentError
+from agent.ledger.memory import MemoryLedger
+from agent.ledger.store import Event
+from agent.service.agent import Agent, AgentError
+from agent.service.clock import TrustedClock
+from agent.service.closer import CloseAction
+from agent.service.rules_file import ConfigSource
+from agent.testing import FakeSource
 from rules.config import load_text
 from rules.model import LimitSpec, ProcessInfo
 

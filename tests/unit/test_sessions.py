@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-import agent.sessions
-from agent.sessions import SESSION_SECONDS, RateLimiter, Sessions
+from agent.security import api_sessions
+from agent.security.api_sessions import SESSION_SECONDS, RateLimiter, Sessions
 
 
 class FakeClock:
@@ -138,13 +138,13 @@ def test_csrf_ok_needs_the_sessions_own_csrf_token(sessions: Sessions) -> None:
 def test_csrf_compare_is_constant_time(sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
     """The CSRF token is compared with hmac.compare_digest, not ==."""
     calls: list[tuple[str, str]] = []
-    real = agent.sessions.hmac.compare_digest
+    real = api_sessions.hmac.compare_digest
 
     def spy(a: str, b: str) -> bool:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(agent.sessions.hmac, "compare_digest", spy)
+    monkeypatch.setattr(api_sessions.hmac, "compare_digest", spy)
     session = sessions.issue()
     assert sessions.csrf_ok(session.token, "guess") is False
     assert sessions.csrf_ok(session.token, session.csrf) is True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,10 +13,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from agent.ledger import MemoryLedger
+from agent.ledger.memory import MemoryLedger
+from playclock.cli import sync as cli
 from rules.model import Config
-from sync import cli
-from sync.job import NOW_PATH, LazySecrets, install
+from sync.agent_job import NOW_PATH, LazySecrets, SyncJob, schedule
+from sync.client import SyncClient
+from sync.state import SyncStore
 
 TZ = dt.timezone(dt.timedelta(hours=7))
 
@@ -27,21 +28,23 @@ def _runtime() -> Any:
         clock=SimpleNamespace(now=lambda: dt.datetime(2026, 1, 5, 9, tzinfo=TZ)),
         config=Config(), log=lambda *a, **k: None,
     )
-    return SimpleNamespace(agent=agent, ledger=MemoryLedger(), extras={},
+    return SimpleNamespace(agent=agent, ledger=MemoryLedger(),
                            scheduler=BackgroundScheduler(timezone=dt.UTC))
 
 
-def test_install_adds_the_five_minute_job_the_status_hook_and_the_routes() -> None:
+def test_the_job_runs_every_five_minutes_reports_its_status_and_serves_its_routes() -> None:
     rt = _runtime()
-    job = install(rt)
+    secrets = LazySecrets(lambda: pytest.fail("no keyring while sync is off"))
+    client = SyncClient(SyncStore(rt.ledger), rt.ledger, secrets, rt.agent,
+                        clock=rt.agent.clock.now)
+    job = SyncJob(client)
+    schedule(job, rt.scheduler)
     scheduled = rt.scheduler.get_job("sync")
     assert scheduled is not None and scheduled.trigger.interval == dt.timedelta(minutes=5)
     assert scheduled.max_instances == 1 and scheduled.coalesce is True
-    (hook,) = rt.extras["status_hooks"]
-    assert hook()["sync"]["enabled"] is False
+    assert job.status()["sync"]["enabled"] is False
     app = FastAPI()
-    for add in rt.extras["routes"]:
-        add(app, None)
+    job.serve(app, None)
     http = TestClient(app)
     first = http.post(NOW_PATH).json()
     assert first["ok"] is True and first["skipped"] == "disabled" and "throttled" not in first
@@ -87,7 +90,9 @@ def test_hub_serve_passes_the_database_and_address(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(sync.hub, "serve", serve)
     args = argparse.Namespace(db="sqlite:////tmp/x.sqlite", listen="127.0.0.1:7390")
-    assert cli.cmd_hub_serve(args) == 0
+    from playclock.cli.hub import cmd_hub_serve
+
+    assert cmd_hub_serve(args) == 0
     assert seen == [("sqlite:////tmp/x.sqlite", "127.0.0.1:7390")]
 
 
@@ -107,18 +112,3 @@ def test_reports_read_as_sentences(capsys: pytest.CaptureFixture[str]) -> None:
     assert "An 2026-01-05" in out.out and "Bình 2026-01-06" in out.out
     assert "Bình is 7 or older" in out.out
     assert "could not be reached" in out.err
-
-
-def test_every_sync_message_has_a_vietnamese_translation() -> None:
-    from babel.messages.extract import extract_from_file
-
-    root = Path(__file__).resolve().parents[2]
-    lines = (root / "sync" / "vi_strings.txt").read_text(encoding="utf-8").splitlines()
-    pairs = dict(line.split("\t") for line in lines)
-    for source in sorted((root / "sync").glob("*.py")):
-        for _lineno, message, _c, _ctx in extract_from_file("python", str(source),
-                                                            keywords={"_": None}):
-            assert isinstance(message, str)
-            assert pairs.get(message), f"{source.name}: no Vietnamese for {message!r}"
-            assert sorted(re.findall(r"\{\w+\}", message)) == sorted(
-                re.findall(r"\{\w+\}", pairs[message])), message

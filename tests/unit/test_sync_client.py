@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 import requests
 
-from agent.ledger import Event, MemoryLedger
-from agent.secrets import MemoryKeyring, open_store
+from agent.ledger.memory import MemoryLedger
+from agent.ledger.store import Event
+from agent.security.secret_store import open_store
+from agent.testing import MemoryKeyring
 from rules.model import Child, Config, LimitSpec
 from sync.client import SyncClient
-from sync.commands import actor_for
-from sync.consent import ChildInfo, make_consents
+from sync.consent_records import ChildInfo, make_consents
+from sync.remote_commands import actor_for
 from sync.state import META_KEY, TOKEN_NAME, SyncState, SyncStore
 
 TZ = dt.timezone(dt.timedelta(hours=7))

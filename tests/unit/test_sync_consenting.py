@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 import requests
 
-from agent.cli import build_parser
-from agent.ledger import MemoryLedger, SqliteLedger
-from agent.secrets import MemoryKeyring, SecretStore, open_store
-from sync import cli
+from agent.ledger.memory import MemoryLedger
+from agent.ledger.sqlite import SqliteLedger
+from agent.security.secret_store import SecretStore, open_store
+from agent.testing import MemoryKeyring
+from playclock.cli import sync as cli
+from playclock.cli.parser import build_parser
 from sync.client import SyncClient
-from sync.consent import ChildInfo, ConsentMissing, make_consents
-from sync.consenting import (
+from sync.consent_flow import (
     PENDING_KEY,
     NothingToWithdraw,
     NotPaired,
@@ -27,6 +28,7 @@ from sync.consenting import (
     record_consent,
     withdraw_child,
 )
+from sync.consent_records import ChildInfo, ConsentMissing, make_consents
 from sync.hub.schemas import ConsentIn
 from sync.state import TOKEN_NAME, SyncStore
 

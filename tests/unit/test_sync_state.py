@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from agent.ledger import MemoryLedger
-from sync.consent import (
+from agent.ledger.memory import MemoryLedger
+from sync.consent_records import (
     ChildInfo,
     ConsentMissing,
     consent_still_valid,
@@ -17,8 +17,8 @@ from sync.consent import (
     needs_child_consent,
 )
 from sync.hub.schemas import ConsentIn
-from sync.info import sync_info
 from sync.state import META_KEY, DayMark, SyncState, SyncStore
+from sync.status_info import sync_info
 from sync.transport import check_url, hub_retry, new_session, path_part, shown_url
 
 TZ = dt.timezone(dt.timedelta(hours=7))

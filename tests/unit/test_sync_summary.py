@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from agent.ledger import Event, MemoryLedger
+from agent.ledger.memory import MemoryLedger
+from agent.ledger.store import Event
 from sync.summary import day_summaries, empty_summary, summary_hash
 
 TZ = dt.timezone(dt.timedelta(hours=7))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent.client import AgentUnavailable, ApiRefused
+from agent.api_client import AgentUnavailable, ApiRefused
 from agent.i18n import set_language
 from tray import model
 from tray.actions import SESSION_SECONDS, Actions

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.i18n import set_language
-from tray.main import cmd_tray, has_display
+from playclock.cli.tray import cmd_tray, has_display
 
 
 def args(tmp_path: Path, url: str | None, config: Path | None = None) -> argparse.Namespace:

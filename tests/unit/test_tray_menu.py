@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.client import AgentUnavailable
+from agent.api_client import AgentUnavailable
 from agent.i18n import set_language
 from tray import model
 from tray.model import build_view

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent.client import AgentUnavailable
+from agent.api_client import AgentUnavailable
 from agent.i18n import set_language
 from tray.notify import REMINDER_EN, REMINDER_VI, EventPoller, notice_for
 

@@ -1,0 +1,139 @@
+"""The agent's local HTTP API on loopback: status for everyone, changes only for a parent."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from agent.api import routes_parent, routes_public, routes_session
+from agent.api.context import API_PREFIX, ApiContext
+from agent.i18n import _
+
+__all__ = ["ApiExtension", "ApiServer", "NotLoopback", "create_app", "split_listen"]
+
+log = logging.getLogger("playclock.api")
+
+MAX_BODY = 64 * 1024
+
+
+class NotLoopback(ValueError):
+    """The API was asked to listen somewhere other than loopback."""
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """("127.0.0.1", 7377) from "127.0.0.1:7377"; NotLoopback for any other address."""
+    host, _sep, port = listen.rpartition(":")
+    host = host.strip("[]")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback or not port.isdigit():
+        raise NotLoopback(
+            _("the local API listens on loopback only, not {listen}").format(listen=listen)
+        )
+    return host, int(port)
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "testclient"  # Starlette's in-process test client
+
+
+def _guard(
+    ctx: ApiContext,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        client = request.client.host if request.client else None
+        if not _is_loopback(client):
+            return JSONResponse({"detail": _("only this computer may use the local API")}, 403)
+        host = request.headers.get("host", "")
+        if host not in ctx.allowed_hosts and not (client == "testclient" and host == "testserver"):
+            return JSONResponse({"detail": _("unexpected Host header")}, 421)
+        length = request.headers.get("content-length")
+        if length and (not length.isdigit() or int(length) > MAX_BODY):
+            return JSONResponse({"detail": _("request body too large")}, 413)
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return guard
+
+
+ApiExtension = Callable[[FastAPI, ApiContext], None]
+
+
+def create_app(ctx: ApiContext, extensions: Sequence[ApiExtension] = ()) -> FastAPI:
+    """The FastAPI app for one agent: its own routes, then each extension's (dashboard, sync)."""
+    app = FastAPI(
+        title="PlayClock local API",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        max_body_size=MAX_BODY,  # also bodies sent chunked, without a Content-Length
+    )
+    app.state.ctx = ctx
+    app.middleware("http")(_guard(ctx))
+    for router in (routes_public.router, routes_session.router, routes_parent.router):
+        app.include_router(router)
+    for extend in extensions:
+        extend(app, ctx)
+    return app
+
+
+class ApiServer:
+    """Uvicorn serving the app in a thread of the agent's process."""
+
+    def __init__(
+        self, ctx: ApiContext, listen: str, extensions: Sequence[ApiExtension] = ()
+    ) -> None:
+        self.host, self.port = split_listen(listen)
+        ctx.port = self.port
+        self.ctx = ctx
+        config = uvicorn.Config(
+            create_app(ctx, extensions),
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            # A tray's long poll or an idle keep-alive must not hold the agent's stop up.
+            timeout_graceful_shutdown=2,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="playclock-api", daemon=True)
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start serving; raises OSError when the port cannot be bound."""
+        self.thread.start()
+        deadline = threading.Event()
+        for _i in range(int(timeout * 50)):
+            if self.server.started:
+                return
+            if not self.thread.is_alive():
+                raise OSError(
+                    _("could not listen on {host}:{port}").format(host=self.host, port=self.port)
+                )
+            deadline.wait(0.02)
+        raise OSError(_("the local API did not start in time"))
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.server.should_exit = True
+        self.thread.join(timeout=5)

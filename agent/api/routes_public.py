@@ -1,0 +1,78 @@
+"""Routes for everyone on this computer: health, status, events, the log and requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from agent.api.context import API_PREFIX, Ctx, agent_call
+from agent.api.models import AskBody
+from agent.i18n import _
+
+__all__ = ["router"]
+
+router = APIRouter(prefix=API_PREFIX)
+
+
+@router.get("/health")
+def health(ctx: Ctx) -> dict[str, Any]:
+    """Whether the agent answers, and how many ticks it has run."""
+    return {"ok": True, "ticks": ctx.agent.ticks}
+
+
+@router.get("/status")
+def status(ctx: Ctx) -> dict[str, Any]:
+    """The status document."""
+    return ctx.agent.status()
+
+
+@router.get("/events")
+def events(ctx: Ctx, after: int = 0, wait: float = 0) -> dict[str, Any]:
+    """New events after an id; waits up to `wait` seconds (long polling)."""
+    bus = ctx.agent.bus
+    wait = max(0.0, min(wait, 30.0))
+    # A few long polls at a time (the trays); more answer at once, so no local
+    # program can tie up every worker thread of the API.
+    if wait and ctx.pollers.acquire(blocking=False):
+        try:
+            items = bus.wait(after, wait)
+        finally:
+            ctx.pollers.release()
+    else:
+        items = bus.since(after)
+    return {"last": bus.last_id, "events": items}
+
+
+@router.get("/log")
+def event_log(ctx: Ctx, day: dt.date | None = None, limit: int = 500) -> dict[str, Any]:
+    """The ledger's events of a day (today by default)."""
+    agent = ctx.agent
+    when = day or agent.state.day
+    tz = agent.clock.tz
+    try:
+        start = dt.datetime.combine(when, dt.time(), tz) - dt.timedelta(hours=12)
+        end = start + dt.timedelta(hours=48)
+    except OverflowError:
+        raise HTTPException(422, _("day out of range")) from None
+    items = [
+        e.as_json()
+        for e in agent.ledger.events(start, end, limit=max(1, min(limit, 5000)))
+        if e.day == when
+    ]
+    return {"day": when.isoformat(), "events": items}
+
+
+@router.get("/requests")
+def requests(ctx: Ctx, state: str | None = "pending") -> dict[str, Any]:
+    """Requests for more time (pending ones by default)."""
+    return {"requests": [r.as_json() for r in ctx.agent.ledger.requests(state)]}
+
+
+@router.post("/requests", status_code=201)
+def ask(ctx: Ctx, body: AskBody) -> dict[str, Any]:
+    """A child asks for more time."""
+    if not ctx.asks.allow(body.child.casefold()):
+        raise HTTPException(429, _("you already asked; wait for a parent to answer"))
+    return dict(agent_call(lambda: ctx.agent.ask(body.child, body.minutes, body.message)))

@@ -1,0 +1,1 @@
+"""PlayClock: agent/security."""

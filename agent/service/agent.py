@@ -1,0 +1,419 @@
+"""The agent's work: each tick probes, lets the core decide, and carries the decisions out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
+
+from agent.ledger.store import Event, EventKind, Ledger
+from agent.service.clock import TrustedClock
+from agent.service.closer import CloseAction
+from agent.service.event_bus import EventBus
+from agent.service.rules_file import ConfigSource
+from agent.service.status_document import status_document
+from agent.service.tamper import DIGEST_KEY, tamper_findings, usage_digest
+from rules import decisions
+from rules.config import ConfigError
+from rules.limits import ALL, child_limits, day_budgets
+from rules.match import Matcher
+from rules.model import TOTAL, ChildStatus, Close, Config, DayState, LimitSpec, ProcessInfo
+from rules.timeutil import day_of
+from rules.toml_writer import dump_config
+
+__all__ = ["Agent", "AgentError", "StatusHook"]
+
+# Adds its part to the status document's `agent` object (where data lives, sync).
+StatusHook = Callable[[], dict[str, Any]]
+
+log = logging.getLogger("playclock.agent")
+
+FLUSH_SECONDS = 4.0  # usage is made durable at least this often: a crash loses less than 5 s
+HEARTBEAT_KEY = "heartbeat"
+
+
+class AgentError(ValueError):
+    """A request the agent cannot carry out (unknown child or target, bad minutes)."""
+
+
+class _Source(Protocol):
+    def snapshot(self) -> list[ProcessInfo]: ...
+
+    def watch(self, pids: Iterable[int]) -> None: ...
+
+
+class _Closer(Protocol):
+    def close(self, pid: int, create_time: float) -> list[CloseAction]: ...
+
+    def step(self, now: float) -> list[CloseAction]: ...
+
+
+class Agent:
+    """Holds the day's state and turns ticks into usage, warnings, closes and events."""
+
+    def __init__(
+        self,
+        source: ConfigSource,
+        ledger: Ledger,
+        probe_for: Callable[[frozenset[str]], _Source],
+        closer_for: Callable[[float], _Closer],
+        clock: TrustedClock,
+        steady: Callable[[], float],
+        bus: EventBus | None = None,
+        status_hooks: Sequence[StatusHook] = (),
+    ) -> None:
+        self.source = source
+        self.ledger = ledger
+        self._probe_for = probe_for
+        self._closer_for = closer_for
+        self.probe: _Source | None = None
+        self.closer: _Closer | None = None
+        self._accounts: frozenset[str] | None = None
+        self._grace: float | None = None
+        self.clock = clock
+        self.steady = steady
+        self.bus = bus or EventBus()
+        self.status_hooks = status_hooks
+        self.lock = threading.RLock()
+        self.config: Config = Config()
+        self.matcher = Matcher(self.config)
+        self.state = DayState(day=dt.date.min)
+        self.statuses: tuple[ChildStatus, ...] = ()
+        self._last_flush = steady()
+        self._closing: set[tuple[str, str, int, float]] = set()
+        self.ticks = 0
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load rules and today's totals, and record the start (and any gap before it)."""
+        with self.lock:
+            outcome = self.source.load()
+            if self.source.config is None:
+                raise ConfigError(outcome.error or [])
+            self._use(self.source.config)
+            now = self.clock.now()
+            self.state = self.ledger.load_day(day_of(now, self.config.settings.day_starts))
+            self._record_limits(self.state.day)
+            last = self.ledger.get_meta(HEARTBEAT_KEY)
+            if last:
+                stopped = dt.datetime.fromisoformat(last)
+                if (now - stopped).total_seconds() > 60:
+                    self._event(
+                        EventKind.GAP,
+                        detail={
+                            "from": stopped.isoformat(timespec="seconds"),
+                            "to": now.isoformat(timespec="seconds"),
+                            "seconds": int((now - stopped).total_seconds()),
+                        },
+                    )
+            self._event(EventKind.AGENT_START, detail={"config": self.source.name})
+            self._check_integrity()
+            self._heartbeat(now)
+            self.statuses = decisions.decide(self.config, self.state, {}, now)
+
+    def stop(self) -> None:
+        """Record the stop and make everything durable."""
+        with self.lock:
+            now = self.clock.now()
+            self._event(EventKind.AGENT_STOP)
+            self._flush(now)
+
+    def _flush(self, now: dt.datetime) -> None:
+        """Make usage durable, with the heartbeat and the digest that reveals edits by others."""
+        self.ledger.flush()
+        day = self.state.day
+        self.ledger.set_meta(DIGEST_KEY, usage_digest(day, self.ledger.usage(day, day)))
+        self._heartbeat(now)
+
+    def _check_integrity(self) -> None:
+        """Log a "tamper" event when the ledger or files were changed by someone else."""
+        files = [p for p in (self.source.path, getattr(self.ledger, "path", None)) if p]
+        stored = self.ledger.get_meta(DIGEST_KEY)
+        for detail in tamper_findings(stored, lambda d: self.ledger.usage(d, d), files):
+            self._event(EventKind.TAMPER, detail=detail)
+
+    def _use(self, config: Config) -> None:
+        self.config = config
+        self.matcher = Matcher(config)
+        accounts = frozenset(a for child in config.children for a in child.accounts)
+        if accounts != self._accounts:
+            self.probe, self._accounts = self._probe_for(accounts), accounts
+        if config.settings.grace_seconds != self._grace:
+            self._grace = config.settings.grace_seconds
+            self.closer = self._closer_for(self._grace)
+            self._closing.clear()
+
+    def _event(
+        self,
+        kind: str,
+        child: str | None = None,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+        actor: str = "agent",
+    ) -> None:
+        now = self.clock.now()
+        event = Event(
+            kind,
+            now,
+            day_of(now, self.config.settings.day_starts),
+            child,
+            target,
+            detail or {},
+            actor,
+        )
+        event_id = self.ledger.add_event(event)
+        self.bus.publish({**event.as_json(), "id": event_id})
+
+    def _heartbeat(self, now: dt.datetime) -> None:
+        self.ledger.set_meta(HEARTBEAT_KEY, now.isoformat())
+
+    # -- the tick ----------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """One poll: count, decide, warn, close; never raises into the scheduler."""
+        try:
+            with self.lock:
+                self._tick()
+        except Exception:  # the agent must keep enforcing whatever one tick hit
+            log.exception("tick failed")
+
+    def _tick(self) -> None:
+        reading = self.clock.read()
+        now = reading.now
+        if reading.jump:
+            self._event(EventKind.CLOCK_JUMP, detail={"seconds": round(reading.jump)})
+        if reading.gap:
+            self._event(
+                EventKind.GAP,
+                detail={"seconds": round(reading.gap), "to": now.isoformat(timespec="seconds")},
+            )
+        self.reload()
+        day = day_of(now, self.config.settings.day_starts)
+        if day != self.state.day:
+            self._flush(now)
+            self.state = self.ledger.load_day(day)
+            self._closing.clear()
+            self._record_limits(day)
+        assert self.probe is not None and self.closer is not None, "start() first"
+        processes = self.probe.snapshot()
+        running = self.matcher.running(processes)
+        self.probe.watch(pid for apps in running.values() for pids in apps.values() for pid in pids)
+        result, self.state = decisions.tick(self.config, self.state, running, now, reading.elapsed)
+        self.ledger.add_usage(result.usage)
+        self.statuses = result.statuses
+        for w in result.warnings:
+            for minutes in self.config.settings.warn_minutes:
+                if (w.child, w.limit, minutes) in self.state.warned:
+                    self.ledger.mark_warned(day, w.child, w.limit, minutes)
+            self._event(
+                EventKind.WARNING,
+                w.child,
+                w.limit,
+                {"minutes": w.minutes, "title": w.title, "left_seconds": w.left_seconds},
+            )
+        for r in result.reminders:
+            self._event(EventKind.REMINDER, r.child, r.limit, {"minutes": r.minutes})
+        self._enforce(result.closes, processes)
+        steady = self.steady()
+        if steady - self._last_flush >= FLUSH_SECONDS:
+            self._flush(now)
+            self._last_flush = steady
+        self.ticks += 1
+
+    def reload(self) -> bool:
+        """Use the rules file again if it changed (a broken one is logged and kept out)."""
+        with self.lock:
+            outcome = self.source.poll()
+            if outcome.changed and self.source.config is not None:
+                self._use(self.source.config)
+                name = self.source.name
+                self._event(
+                    EventKind.CONFIG_LOADED, detail={"file": name, "external": outcome.external}
+                )
+                if outcome.external:  # changed by someone other than the agent
+                    self._event(EventKind.TAMPER, detail={"what": "config", "file": name})
+                self._record_limits(self.state.day)
+                return True
+            if outcome.error:
+                log.error("%s", "\n".join(str(i) for i in outcome.error))
+                self._event(
+                    EventKind.CONFIG_REJECTED, detail={"errors": [str(i) for i in outcome.error]}
+                )
+            return False
+
+    def _record_limits(self, day: dt.date) -> None:
+        """Remember the day's budgets, so that reports judge the day by its own limits."""
+        self.ledger.record_limits(day, day_budgets(self.config, day))
+
+    def _enforce(self, closes: tuple[Close, ...], processes: list[ProcessInfo]) -> None:
+        assert self.closer is not None
+        born = {p.pid: p.create_time for p in processes}
+        for close in closes:
+            # Keyed with the create time: a relaunch that got a freed pid again is a new process.
+            new = [
+                pid
+                for pid in close.pids
+                if (close.child, close.app, pid, born.get(pid, 0.0)) not in self._closing
+            ]
+            for pid in new:
+                self._closing.add((close.child, close.app, pid, born.get(pid, 0.0)))
+                self.closer.close(pid, born.get(pid, 0.0))
+            if new:
+                until = close.until.isoformat(timespec="minutes") if close.until else None
+                self._event(
+                    EventKind.CLOSE,
+                    close.child,
+                    close.app,
+                    {"limit": close.limit, "reason": close.reason, "pids": new, "until": until},
+                )
+        for action in self.closer.step(self.steady()):
+            if action.kind == "kill":
+                self._event(EventKind.KILL, detail={"pid": action.pid})
+        alive = {(p.pid, p.create_time) for p in processes}
+        self._closing = {k for k in self._closing if (k[2], k[3]) in alive}
+
+    # -- views and parent actions ------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """The status document from the agent's live state."""
+        with self.lock:
+            return status_document(
+                self.state.day,
+                self.statuses,
+                running=True,
+                accounts={c.name: c.accounts for c in self.config.children},
+                config_error=self.source.error,
+                extra={k: v for hook in self.status_hooks for k, v in hook().items()},
+            )
+
+    def _child(self, name: str) -> str:
+        child = self.config.child(name)
+        if child is None:
+            raise AgentError(f"unknown child {name!r}")
+        return child.name
+
+    def _refresh(self) -> None:
+        now = self.clock.now()
+        none: tuple[int, ...] = ()
+        running = {s.name: dict.fromkeys(s.running, none) for s in self.statuses}
+        self.statuses = decisions.decide(self.config, self.state, running, now)
+
+    def grant(self, child: str, target: str, minutes: int, actor: str) -> None:
+        """Bonus minutes for today on a limit key, or "*" for every limit."""
+        with self.lock:
+            name = self._child(child)
+            if not -1440 <= minutes <= 1440 or minutes == 0:
+                raise AgentError("minutes must be between -1440 and 1440, and not 0")
+            keys = {lim.key for lim in child_limits(self.config, self.config.child(name))}  # type: ignore[arg-type]
+            if target not in keys and target != ALL:
+                raise AgentError(f"{name} has no limit {target!r}")
+            self.ledger.add_grant(self.state.day, name, target, minutes * 60)
+            key = (name, target)
+            self.state.bonus[key] = self.state.bonus.get(key, 0.0) + minutes * 60
+            self._event(EventKind.GRANT, name, target, {"minutes": minutes}, actor)
+            self._refresh()
+
+    def pause(self, child: str, paused: bool, actor: str) -> None:
+        """Pause (or resume) a child's limits for the rest of today."""
+        with self.lock:
+            name = self._child(child)
+            self.ledger.set_paused(self.state.day, name, paused)
+            if paused:
+                self.state.paused.add(name)
+            else:
+                self.state.paused.discard(name)
+            self._event(EventKind.PAUSE if paused else EventKind.RESUME, name, None, {}, actor)
+            self._refresh()
+
+    def ask(self, child: str, minutes: int, message: str) -> dict[str, Any]:
+        """A child asks for more time."""
+        with self.lock:
+            name = self._child(child)
+            req = self.ledger.add_request(self.clock.now(), name, minutes, message)
+            self._event(
+                EventKind.REQUEST,
+                name,
+                None,
+                {"id": req.id, "minutes": minutes, "message": message},
+                "child",
+            )
+            return req.as_json()
+
+    def answer(
+        self, request_id: int, approve: bool, minutes: int | None, actor: str
+    ) -> dict[str, Any]:
+        """Approve (granting time to every limit) or deny a child's request."""
+        with self.lock:
+            if approve and minutes is None:
+                # Approved as asked: record the minutes granted, not "none", in the ledger.
+                asked = [r for r in self.ledger.requests("pending") if r.id == request_id]
+                minutes = asked[0].minutes if asked else None
+            try:
+                req = self.ledger.answer_request(request_id, approve, minutes)
+            except KeyError:
+                raise AgentError(f"no pending request {request_id}") from None
+            if approve:
+                granted = minutes or req.minutes
+                self.ledger.add_grant(self.state.day, req.child, ALL, granted * 60)
+                key = (req.child, ALL)
+                self.state.bonus[key] = self.state.bonus.get(key, 0.0) + granted * 60
+            self._event(
+                EventKind.REQUEST_ANSWERED,
+                req.child,
+                None,
+                {"id": request_id, "approved": approve, "minutes": req.answered_minutes},
+                actor,
+            )
+            self._refresh()
+            return req.as_json()
+
+    def log(self, kind: str, detail: dict[str, Any], actor: str = "agent") -> None:
+        """Record an event from elsewhere (PIN tries, API changes); never a PIN or token."""
+        with self.lock:
+            self._event(kind, None, None, detail, actor)
+
+    def set_limit(self, child: str, key: str, spec: LimitSpec | None, actor: str) -> None:
+        """Change (or with None remove) one of a child's limits, in the rules file."""
+        with self.lock:
+            name = self._child(child)
+            if key != TOTAL and self.config.app(key) is None and self.config.category(key) is None:
+                raise AgentError(f"unknown app or category {key!r}")
+            config = self.config
+            kid = config.child(name)
+            assert kid is not None
+            limits = [lim for lim in kid.limits if lim.key != key]
+            if spec is not None:
+                limits.append(replace(spec, key=key))
+            new_kid = replace(kid, limits=tuple(limits))
+            new = replace(
+                config, children=tuple(new_kid if c is kid else c for c in config.children)
+            )
+            self.save_rules(
+                new,
+                actor,
+                {
+                    "child": name,
+                    "key": key,
+                    "limit": None
+                    if spec is None
+                    else {"daily": spec.daily, "weekend": spec.weekend},
+                },
+            )
+
+    def save_rules(self, config: Config, actor: str, detail: dict[str, Any]) -> None:
+        """Write new rules (validated first) and use them at once."""
+        with self.lock:
+            text = dump_config(config, header="PlayClock rules, saved by the agent for a parent.")
+            try:
+                path = self.source.save(text)
+            except ConfigError as exc:
+                raise AgentError("; ".join(str(i) for i in exc.issues)) from None
+            assert self.source.config is not None
+            self._use(self.source.config)
+            self._record_limits(self.state.day)
+            self._event(EventKind.RULES_CHANGED, detail={**detail, "file": str(path)}, actor=actor)
+            self._refresh()

@@ -1,0 +1,1 @@
+"""PlayClock's top layer: the `playclock` command and the composition root."""

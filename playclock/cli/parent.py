@@ -1,0 +1,185 @@
+"""The parent's commands: the PIN (set, verify, reset), and grant and pause through the agent."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from agent.api_client import AgentClient, AgentUnavailable, ApiRefused, base_url
+from agent.exit_codes import ExitCode
+from agent.i18n import _
+from agent.ledger.sqlite import SqliteLedger
+from agent.ledger.store import Event
+from agent.platform import paths
+from agent.security.pin.errors import LockedOut, PinError
+from agent.security.pin.lockout import FileLockoutStore
+from agent.security.pin.manager import PinManager
+from agent.security.secret_store import SecretStoreError, open_store
+from playclock.cli.common import Handler, Subcommands, error, load_source, report_issues
+
+__all__ = [
+    "cmd_grant",
+    "cmd_pause",
+    "cmd_pin_reset",
+    "cmd_pin_set",
+    "cmd_pin_verify",
+    "pins_for",
+    "read_secret",
+    "register",
+]
+
+
+# -- PIN ----------------------------------------------------------------------------------
+
+
+def read_secret(prompt: str, *, confirm: bool = False) -> str:
+    """A PIN from the terminal (not echoed), or one line of stdin when it is not a terminal."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    value = getpass.getpass(prompt)
+    if confirm and getpass.getpass(_("Again: ")) != value:
+        raise ValueError(_("the two PINs differ"))
+    return value
+
+
+def pins_for(args: argparse.Namespace) -> PinManager:
+    """The PIN manager the commands use, logging its tries into the ledger."""
+    data = paths.data_dir(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    ledger = SqliteLedger(data / "ledger.sqlite")
+
+    def log(event: str, fields: dict[str, Any]) -> None:
+        ledger.add_event(Event(event, dt.datetime.now(dt.UTC), detail=fields, actor="cli"))
+
+    return PinManager(open_store(), FileLockoutStore(data / "pin-lockout.json"), log=log)
+
+
+def _pin_errors(func: Handler) -> Handler:
+    def wrapped(args: argparse.Namespace) -> int:
+        try:
+            return int(func(args))
+        except (PinError, SecretStoreError, ValueError) as exc:
+            error(str(exc))
+            return ExitCode.LOCKED if isinstance(exc, LockedOut) else ExitCode.FAIL
+
+    return wrapped
+
+
+@_pin_errors
+def cmd_pin_set(args: argparse.Namespace) -> int:
+    """Set the PIN; changing it needs the old one first."""
+    pins = pins_for(args)
+    old = read_secret(_("Current PIN: ")) if pins.is_set() else None
+    new = read_secret(_("New PIN: "), confirm=True)
+    pins.set_pin(new, old)
+    print(_("PIN saved."))
+    return ExitCode.OK
+
+
+@_pin_errors
+def cmd_pin_verify(args: argparse.Namespace) -> int:
+    """Check a PIN: 0 right, 1 wrong, 3 locked out."""
+    result = pins_for(args).verify(read_secret(_("PIN: ")))
+    if result.status.value == "locked":
+        error(
+            _("locked out for {seconds} s after too many wrong PINs").format(
+                seconds=int(result.seconds_left) + 1
+            )
+        )
+    elif result.status.value == "wrong":
+        error(_("wrong PIN"))
+    return int(result.status.exit_code)
+
+
+@_pin_errors
+def cmd_pin_reset(args: argparse.Namespace) -> int:
+    """Forget the PIN (root or Administrator only); a new one can then be set."""
+    pins_for(args).admin_reset()
+    print(_("PIN removed. Set a new one with 'playclock pin set'."))
+    return ExitCode.OK
+
+
+# -- parent actions through the agent -----------------------------------------------------
+
+
+def _client_and_child(args: argparse.Namespace) -> tuple[AgentClient, str] | int:
+    source = load_source(args)
+    if source.config is None:
+        return report_issues(source)
+    names = [c.name for c in source.config.children]
+    child = args.child or (names[0] if len(names) == 1 else None)
+    if child is None:
+        error(_("name the child with --child ({names})").format(names=", ".join(names)))
+        return ExitCode.USAGE
+    return AgentClient(base_url(source.config.settings.listen)), child
+
+
+def _parent_call(
+    args: argparse.Namespace, call: Callable[[AgentClient, str, str], object]
+) -> int:
+    got = _client_and_child(args)
+    if isinstance(got, int):
+        return got
+    client, child = got
+    try:
+        call(client, child, read_secret(_("Parent PIN: ")))
+    except AgentUnavailable as exc:
+        error(str(exc))
+        return ExitCode.FAIL
+    except ApiRefused as exc:
+        error(str(exc))
+        if exc.status == 423:
+            return ExitCode.LOCKED
+        return ExitCode.USAGE if exc.status in (400, 422) else ExitCode.FAIL
+    return ExitCode.OK
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    """Bonus minutes for today, through the agent."""
+    target = "*" if args.target == "all" else args.target
+
+    def call(client: AgentClient, child: str, pin: str) -> None:
+        client.grant(child, target, args.minutes, pin=pin)
+        print(
+            _("{child}: {minutes} min added to {target} for today.").format(
+                child=child, minutes=args.minutes, target=args.target
+            )
+        )
+
+    return _parent_call(args, call)
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    """Pause or resume limits for today, through the agent."""
+    paused = args.command == "pause"
+
+    def call(client: AgentClient, child: str, pin: str) -> None:
+        client.pause(child, paused, pin=pin)
+        print(
+            (
+                _("{child}: limits paused for today.") if paused else _("{child}: limits resumed.")
+            ).format(child=child)
+        )
+
+    return _parent_call(args, call)
+
+
+def register(sub: Subcommands) -> None:
+    """`pin set|verify|reset`, `grant`, `pause` and `resume`."""
+    pin = sub.group("pin", _("set, check or reset the parent PIN"))
+    pin.command("set", cmd_pin_set, _("set or change the PIN"))
+    pin.command("verify", cmd_pin_verify, _("check a PIN: exit 0 right, 1 wrong, 3 locked out"))
+    pin.command("reset", cmd_pin_reset, _("forget the PIN (administrator only)"))
+    grant = sub.command("grant", cmd_grant, _("bonus time for today (asks for the PIN)"))
+    grant.add_argument("target", help=_('an app, a category, "total", or "all"'))
+    grant.add_argument("minutes", type=int)
+    grant.add_argument("--child")
+    for name, helptext in (
+        ("pause", _("pause limits for the rest of today (asks for the PIN)")),
+        ("resume", _("resume paused limits (asks for the PIN)")),
+    ):
+        sub.command(name, cmd_pause, helptext).add_argument("--child")

@@ -1,0 +1,76 @@
+"""`playclock tray`: the tray icon alone, talking to the agent's local API."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import signal
+import sys
+
+from agent.api_client import AgentClient, base_url
+from agent.i18n import _, resolve, set_language
+from playclock.cli.common import Subcommands, error, load_source
+
+__all__ = ["cmd_tray", "has_display", "register"]
+
+
+def has_display() -> bool:
+    """Whether a graphical session is there to show a tray icon in."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+
+
+def cmd_tray(args: argparse.Namespace) -> int:
+    """Run the tray for the current OS account until signalled; 0 ok, 1 failure, 2 bad rules."""
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    url = getattr(args, "url", None)
+    accounts: dict[str, tuple[str, ...]] = {}
+    locale: str | None = None
+    try:
+        source = load_source(args)
+    except OSError:
+        source = None
+    config = source.config if source is not None else None
+    if config is not None:
+        locale = config.settings.locale
+        # The demo's accounts say nothing about who uses a tray pointed elsewhere.
+        if source is not None and (not source.demo or url is None):
+            accounts = {c.name: c.accounts for c in config.children}
+        if url is None:
+            url = base_url(config.settings.listen)
+    set_language(resolve(locale))
+    if url is None:
+        for issue in (source.error if source is not None else None) or []:
+            print(issue.format(_), file=sys.stderr)
+        error(_("no agent address: pass --url, or fix the rules"))
+        return 2
+    if not has_display():
+        error(_("the tray needs a graphical session (no DISPLAY)"))
+        return 1
+    try:
+        import pystray  # noqa: F401  (picks a backend and connects to the display)
+    except Exception as exc:  # no backend for this session, or the display refused us
+        error(_("the tray cannot start: {error}").format(error=exc))
+        return 1
+    from tray.app import TrayApp
+
+    app = TrayApp(AgentClient(url), url, user=getpass.getuser(), accounts=accounts)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_a: app.stop.set())
+    return app.run()
+
+
+def register(sub: Subcommands) -> None:
+    """`tray`."""
+    tray = sub.command("tray", cmd_tray, _("run the tray icon alone"))
+    tray.add_argument("--url", help=_("the agent's address (default: from the rules)"))

@@ -1,0 +1,187 @@
+"""The composition root: the only code that knows every part and wires them together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from agent import dashboard
+from agent import platform as _platform
+from agent.api.app import ApiExtension, ApiServer, split_listen
+from agent.api.context import ApiContext
+from agent.ledger.sqlite import SqliteLedger
+from agent.platform.probe import PsutilSource
+from agent.platform.timezone import local_timezone, resolve_timezone
+from agent.reports.archive import write_weekly
+from agent.reports.iso_weeks import format_week, last_complete_week
+from agent.security.pin.lockout import FileLockoutStore
+from agent.security.pin.manager import PinManager
+from agent.security.secret_store import open_store
+from agent.service.agent import Agent, StatusHook
+from agent.service.clock import TrustedClock
+from agent.service.closer import Closer
+from agent.service.event_bus import EventBus
+from agent.service.rules_file import ConfigSource
+from sync.agent_job import LazySecrets, SyncJob, schedule
+from sync.client import SyncClient
+from sync.state import SyncStore
+from sync.transport import new_session
+
+__all__ = ["Runtime", "build"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """A wired agent and the things that drive it."""
+
+    agent: Agent
+    ledger: SqliteLedger
+    data_dir: Path
+    scheduler: BackgroundScheduler
+    sync: SyncJob
+    # Served on the local API's address besides the API itself: the dashboard, sync's routes.
+    extensions: list[ApiExtension] = field(default_factory=list)
+    api: ApiServer | None = None
+    stopped: threading.Event = field(default_factory=threading.Event)
+    _pins: PinManager | None = None
+
+    def pins(self) -> PinManager:
+        """The PIN manager over the OS keyring (opened on first use: it may need D-Bus)."""
+        if self._pins is None:
+            self._pins = PinManager(
+                open_store(),
+                FileLockoutStore(self.data_dir / "pin-lockout.json"),
+                log=lambda event, fields: self.agent.log(event, fields, "pin"),
+            )
+        return self._pins
+
+    def start(self, *, serve_api: bool = True) -> None:
+        """Start ticking (and serving the local API)."""
+        self.agent.start()
+        settings = self.agent.config.settings
+        self.scheduler.add_job(
+            self.agent.tick,
+            IntervalTrigger(seconds=settings.poll_seconds),
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+        )
+        hour, minute = divmod(settings.day_starts, 60)
+        self.scheduler.add_job(
+            self._rollover,
+            CronTrigger(hour=hour, minute=minute, timezone=self.agent.clock.tz),
+            id="rollover",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self._watch_settings,
+            IntervalTrigger(seconds=5),
+            id="settings",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+        if serve_api:
+            _host, port = split_listen(settings.listen)
+            ctx = ApiContext(self.agent, self.pins, port)
+            self.api = ApiServer(ctx, settings.listen, self.extensions)
+            self.api.start()
+
+    def _rollover(self) -> None:
+        """At `day_starts`: tick at once so the new day's budgets apply without waiting."""
+        self.agent.tick()
+
+    def _weekly_report(self) -> None:
+        """Write last week's report (HTML and JSON) into `<data>/reports/` if it is missing."""
+        try:
+            today = self.agent.state.day
+            stem = format_week(last_complete_week(today))
+            if not (self.data_dir / "reports" / f"{stem}.html").exists():
+                with self.agent.lock:
+                    self.agent.ledger.flush()
+                write_weekly(
+                    self.agent.ledger, self.agent.config, self.data_dir, today, self.agent.clock.tz
+                )
+        except Exception:  # a report must never stop the agent
+            log.exception("weekly report failed")
+
+    def _watch_settings(self) -> None:
+        """Follow a changed `poll_seconds` after a config reload."""
+        seconds = self.agent.config.settings.poll_seconds
+        job = self.scheduler.get_job("tick")
+        if (
+            job is not None
+            and getattr(job.trigger, "interval", None) is not None
+            and job.trigger.interval.total_seconds() != seconds
+        ):
+            self.scheduler.reschedule_job("tick", trigger=IntervalTrigger(seconds=seconds))
+
+    def stop(self) -> None:
+        """Stop serving and ticking, record the stop, close the ledger."""
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        if self.api is not None:
+            self.api.stop()
+        self.scheduler.shutdown(wait=True)
+        self.agent.stop()
+        self.ledger.close()
+
+
+def build(
+    config_path: Path | None,
+    data_dir: Path,
+    *,
+    demo_user: str | None = None,
+) -> Runtime:
+    """Wire a real agent: SQLite ledger, psutil probe, the OS's closer, a trusted clock, sync."""
+    plat = _platform.current()
+    saved = data_dir / "rules.toml"
+    if config_path is None and saved.is_file():
+        config_path = saved  # rules a parent changed from the demo's
+    source = ConfigSource(config_path, demo_user=demo_user, save_path=saved)
+    source.load()
+    tz = local_timezone()
+    if source.config is not None:
+        tz = resolve_timezone(source.config.settings.timezone)
+    if not data_dir.exists():
+        # Usage history is a child's personal data: only the agent's account reads it.
+        data_dir.mkdir(parents=True, mode=0o700)
+    ledger = SqliteLedger(data_dir / "ledger.sqlite")
+    clock = TrustedClock(tz, steady=plat.boot_clock)
+
+    def probe_for(accounts: frozenset[str]) -> PsutilSource:
+        return PsutilSource(accounts or None)
+
+    def closer_for(grace: float) -> Closer:
+        return Closer(plat, grace, clock=plat.boot_clock)
+
+    def where() -> dict[str, object]:
+        return {
+            "mode": "demo" if source.demo else "config",
+            "config": source.name,
+            "data_dir": str(data_dir),
+        }
+
+    hooks: list[StatusHook] = [where]
+    agent = Agent(
+        source, ledger, probe_for, closer_for, clock, plat.boot_clock, EventBus(),
+        status_hooks=hooks,
+    )
+    scheduler = BackgroundScheduler(timezone=tz)
+    client = SyncClient(
+        SyncStore(ledger), ledger, LazySecrets(open_store), agent, new_session, clock.now
+    )
+    job = SyncJob(client)
+    schedule(job, scheduler)  # idle while sync is off
+    hooks.append(job.status)
+    return Runtime(agent, ledger, data_dir, scheduler, job, [dashboard.mount, job.serve])
