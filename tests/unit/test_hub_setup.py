@@ -73,3 +73,26 @@ def test_a_broken_config_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("[hub\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"hub\.toml"):
         load_config(path)
+
+
+def test_playclock_hub_init_from_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from playclock.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("mật khẩu dài\n"))
+    monkeypatch.setenv("PLAYCLOCK_SMTP_PASSWORD", "smtp secret")
+    code = main(["--data-dir", str(tmp_path), "hub", "init", "--family", "Gia đình Lê",
+                 "--email", "Bo@Example.vn", "--password-stdin", "--public-url",
+                 "https://hub.example.vn", "--smtp-host", "smtp.example.vn", "--smtp-user",
+                 "hub"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "https://hub.example.vn/" in out and "bo@example.vn" in out
+    config = load_config(tmp_path / "hub.toml")
+    assert config.smtp is not None and config.smtp.password == "smtp secret"
+    assert config.push is not None
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["--data-dir", str(tmp_path), "hub", "init", "--family", "X", "--email",
+                 "x@example.vn"]) == 2  # no password: stdin is not a terminal
