@@ -369,7 +369,8 @@ class SyncClient:
         note = state.commands.get(cid)
         if note is None:
             assert self.actions is not None
-            outcome = apply_command(self.actions, self.ledger, state, command, today)
+            outcome = apply_command(self.actions, self.ledger, state, command, today,
+                                    self.clock())
             if outcome is None:
                 return  # not yet: it stays on the hub
             note = {"status": outcome, "at": self.clock().isoformat(timespec="seconds")}
@@ -400,6 +401,7 @@ class SyncClient:
             if req.id in sent or c is None or req.ts < c.consented_at:
                 continue
             client_id = f"r{req.id}-{int(req.ts.timestamp())}"
+            # The child's message stays on this computer: no consent share covers free text.
             body = {"client_request_id": client_id, "child": c.child, "target": "total",
                     "minutes": max(1, min(1440, req.minutes))}
             try:
@@ -415,6 +417,14 @@ class SyncClient:
             }
             self.store.save(state)
             report.forwarded.append(req.id)
+
+    def waiting_for_answer(self, within: dt.timedelta = dt.timedelta(hours=12)) -> bool:
+        """Whether sync is on and a child's request (of the last `within`) waits for a parent."""
+        state = self.store.load()
+        if not state.enabled or not state.hub:
+            return False
+        since = self.clock() - within
+        return any(r.ts >= since for r in self.ledger.requests("pending"))
 
     def _prune(self, state: SyncState) -> None:
         """Forget marks older than the window and notes older than KEEP_DAYS."""
