@@ -85,3 +85,26 @@ def test_waiting_for_answer_while_a_request_is_open(hub: HubServer, tmp_path: Pa
     client.run_once()
     assert not client.waiting_for_answer()
     device.close()
+
+
+def test_todays_limits_and_running_apps_reach_the_hub(hub: HubServer, tmp_path: Path) -> None:
+    from tests.support.recording_server import RecordingServer
+
+    api = HubApi(hub.url)
+    _, parent = api.family()
+    day = BASE + dt.timedelta(days=11)
+    device = Device(tmp_path, at(day, 9), with_agent=True)
+    assert device.agent is not None
+    device.use(day, AN, {"minecraft": 1200})  # (the ledger's; the agent counts its own)
+    with RecordingServer(hub.url) as proxy:
+        device.pair(proxy.url, api.pairing_code(parent))
+        report = device.client().run_once()
+        assert report.ok, report
+        (today,) = [r.json() for r in proxy.matching(f"PUT /v1/devices/me/days/{AN}/{day}")]
+    keys = {(lim["key"], lim["kind"]) for lim in today["limits"]}
+    assert ("games", "category") in keys and ("total", "total") in keys
+    games = next(lim for lim in today["limits"] if lim["key"] == "games")
+    assert games["limit_seconds"] == 3600 and games["state"] == "ok"
+    assert games["left_seconds"] == 3600 - games["used_seconds"]
+    assert today["running"] == []
+    device.close()
