@@ -199,6 +199,8 @@ class SyncClient:
             self._push(conn, state, consents, report)
             if self.actions is not None:
                 self._pull(conn, state, report)
+                if report.applied and self.hub_takes_status:
+                    self._push_again(conn, state, consents, report)
             self._forward(conn, state, consents, report)
         except Unauthorized as exc:
             self._revoked(state, report, exc)
@@ -313,6 +315,18 @@ class SyncClient:
             for plan in plans:
                 self._settle(state, plan, today, report)
             report.checked = True
+
+    def _push_again(
+        self, conn: HubConnection, state: SyncState, consents: list[ChildConsent],
+        report: SyncReport,
+    ) -> None:
+        """After commands took effect: today's summary again, so parents see the new limits."""
+        again = SyncReport()
+        self._push(conn, state, consents, again)
+        report.sent += [sent for sent in again.sent if sent not in report.sent]
+        report.pending = again.pending  # the later view of what is still to send
+        if again.error:
+            report.error, report.detail = again.error, again.detail
 
     def _send_day(
         self, conn: HubConnection, state: SyncState, plan: _Plan, day: dt.date,

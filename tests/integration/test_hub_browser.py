@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 import requests
 
 from sync.hub.setup import InitRequest, init_hub
+from tests.support.agentproc import playclock_argv
 from tests.support.apiserver import AgentProcess, agent_env, running_agent_process
 from tests.support.browser import (
     DESKTOP,
@@ -79,7 +79,7 @@ def _limit(agent_url: str, key: str) -> dict[str, Any]:
 
 def _pair(agent: AgentProcess, tmp_path: Path, url: str, code: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "--config", str(agent.rules), "--data-dir",
+        [*playclock_argv(), "--config", str(agent.rules), "--data-dir",
          str(agent.data_dir), "sync", "pair", url, code, "--parent-name", "Mẹ",
          "--child-consent", "An"],
         cwd=REPO_ROOT, env=agent_env(tmp_path), capture_output=True, text=True, timeout=60)
@@ -156,6 +156,8 @@ def test_parent_pairs_a_real_agent_and_approves_grants_and_limits_from_the_web_a
         _sync_once(agent_url)  # (the agent's own 5-minute run may be the one that sent it)
         driver.get(f"{hub.url}/today")
         assert driver.find_element(By.CSS_SELECTOR, ".badge").text == "1"
+        limits = driver.find_element(By.CSS_SELECTOR, "table.limits").text
+        assert "games" in limits  # each limit's time left, from the agent's status
         _shot(driver, f"today-{kind}-{lang}")
         driver.get(f"{hub.url}/requests")
         card = driver.find_element(By.CSS_SELECTOR, "section.request")
