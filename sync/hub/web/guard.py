@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -67,7 +67,6 @@ class Call:
     csrf: str = ""
     new_csrf_cookie: str | None = None  # set on the response (pages before login)
     open_requests: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def _(self, message: str) -> str:
         """Translate."""
