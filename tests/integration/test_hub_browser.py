@@ -99,14 +99,16 @@ def _click(driver: Any, element_id: str) -> None:
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
     wait_until(lambda: _stale(old), timeout=20, message=f"the page after #{element_id}")
+    wait_until(lambda: driver.execute_script("return document.readyState") == "complete",
+               timeout=20, message=f"the page after #{element_id} loaded")
 
 
 def _stale(element: Any) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
 
     try:
         element.is_enabled()
-    except StaleElementReferenceException:
+    except WebDriverException:  # stale, or "node does not belong to the document" mid-load
         return True
     return False
 
