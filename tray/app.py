@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import queue
+import sys
 import threading
 import time
 import webbrowser
@@ -50,6 +51,15 @@ def to_pystray(entries: Sequence[MenuEntry], run: Callable[[str], None]) -> Any:
         )
 
     return pystray.Menu(*(item(e) for e in entries))
+
+
+def _native_icon_class(base: Any) -> Any:
+    """The Icon class of a backend with menus (GTK-based ones get a quiet stop)."""
+    if base.__module__.startswith(("pystray._appindicator", "pystray._gtk")):
+        from tray.backend import indicator_icon_class
+
+        return indicator_icon_class(base)
+    return base
 
 
 class _Worker(threading.Thread):
@@ -133,7 +143,7 @@ class TrayApp:
     def notify(self, title: str, text: str) -> None:
         """A notification: the platform's when pystray has one, else a Tk toast."""
         icon = self.icon
-        if icon is not None and icon.HAS_NOTIFICATION:
+        if icon is not None and icon.HAS_NOTIFICATION and self._platform_notifies():
             try:
                 icon.notify(text, title)
                 return
@@ -143,6 +153,12 @@ class TrayApp:
             self._tk(lambda: self.toasts.show(title, text))
         else:
             log.warning("%s: %s", title, text)
+
+    def _platform_notifies(self) -> bool:
+        """Whether the desktop shows notifications (pystray's GTK call fails silently)."""
+        from tray.backend import NOTIFICATIONS, bus_has_name
+
+        return sys.platform in ("win32", "darwin") or bus_has_name(NOTIFICATIONS)
 
     def open_url(self, url: str) -> None:
         """Open a page in the browser."""
@@ -177,23 +193,28 @@ class TrayApp:
         view = self.compute(self.fetch())
         if view == self.view:
             return
-        self.view = view
-        self._apply(view)
+        # Stored only once shown: a view that failed to apply is tried again next round.
+        if self._apply(view):
+            self.view = view
 
     def _image(self, view: TrayView) -> Any:
         xorg = self.icon is not None and not self.icon.HAS_MENU
         return draw_icon(view, ICON_SIZE, XORG_BACKGROUND if xorg else None)
 
-    def _apply(self, view: TrayView) -> None:
+    def _apply(self, view: TrayView) -> bool:
+        """Show a view on the icon and the window; False when the icon is not up yet."""
         icon = self.icon
-        if icon is not None and self.ready.is_set() and not self.stop.is_set():
-            with self._icon_lock:
+        if icon is not None and (not self.ready.is_set() or self.stop.is_set()):
+            return False
+        with self._icon_lock:
+            if icon is not None:
                 icon.icon = self._image(view)
                 icon.title = view.tooltip
                 if icon.HAS_MENU:
                     icon.menu = self._menu(view)
         if self.panel is not None:
             self._tk(lambda: self.panel.update(view))
+        return True
 
     def _menu(self, view: TrayView) -> Any:
         import pystray
@@ -277,7 +298,7 @@ class TrayApp:
         self._start_tk()
         self.view = self.compute(self.fetch())
         xorg = not pystray.Icon.HAS_MENU
-        icon_class = xorg_icon_class(pystray.Icon) if xorg else pystray.Icon
+        icon_class = xorg_icon_class(pystray.Icon) if xorg else _native_icon_class(pystray.Icon)
         self.icon = icon_class(
             ICON_NAME,
             icon=draw_icon(self.view, ICON_SIZE, XORG_BACKGROUND if xorg else None),

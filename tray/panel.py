@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tkinter as tk
+import tkinter.font as tkfont
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from tkinter import ttk
@@ -17,6 +18,8 @@ __all__ = ["CLOSE", "PANEL_CLASS", "Panel", "Row", "focus_order", "plan"]
 PANEL_CLASS = "PlayClockPanel"
 CLOSE = "panel:close"
 _SHORT = 14  # labels up to this long share a row of buttons
+FLOW_WIDTH = 600  # pixels: wider rows of buttons wrap
+_BUTTON_CHROME = 30  # a button's padding, border and gap around its text
 
 _CARD_STYLES = ("Card.TFrame", "Inner.TFrame")
 
@@ -154,11 +157,11 @@ class Panel:
         self.buttons = {}
         for child in self.win.winfo_children():
             child.destroy()
-        body = ttk.Frame(self.win, padding=16, style="Panel.TFrame")
+        body = ttk.Frame(self.win, padding=14, style="Panel.TFrame")
         body.pack(fill="both", expand=True)
         self._build_top(body, view, rows)
         close = ttk.Button(body, text=_("Close"), command=self.hide)
-        close.pack(anchor="e", pady=(12, 0))
+        close.pack(anchor="e", pady=(8, 0))
         close.bind("<Return>", lambda _e: self.hide())
         self.buttons[CLOSE] = close
         if keep in self.buttons:
@@ -172,7 +175,7 @@ class Panel:
         texts: list[str] = []
         while rest and rest[0].kind == "text":
             texts.append(rest.pop(0).text)
-        header = ttk.Frame(body, padding=12, style="Card.TFrame")
+        header = ttk.Frame(body, padding=10, style="Card.TFrame")
         header.pack(fill="x")
         header.columnconfigure(1, weight=1)
         self._image = style.ring_image(self.win, view)
@@ -186,21 +189,30 @@ class Panel:
             )
         while rest and rest[0].kind == "rule":
             rest.pop(0)
+        # The child's own action right under the header, clear of the parent's.
+        ttk.Frame(body, height=8, style="Panel.TFrame").pack(fill="x")
         self._build(body, rest)
 
     def _build(self, parent: tk.Misc, rows: Sequence[Row]) -> None:
         grid: ttk.Frame | None = None  # labelled button rows share one grid: labels align
+        flow: list[tuple[str, str]] = []  # unlabelled buttons in a row flow into lines
         line_no = 0
         for row in rows:
-            if row.kind == "buttons" and row.text:
+            if row.kind == "buttons" and not row.text:
+                flow.extend(row.buttons)
+                continue
+            if flow:
+                self._flow(parent, flow)
+                flow = []
+            if row.kind == "buttons":
                 if grid is None:
                     grid = ttk.Frame(parent, style=_frame_style(parent))
-                    grid.pack(fill="x", pady=2)
+                    grid.pack(fill="x", pady=1)
                     line_no = 0
                 label = ttk.Label(grid, text=row.text, style=_label_style(parent))
-                label.grid(row=line_no, column=0, sticky="w", padx=(0, 12), pady=2)
+                label.grid(row=line_no, column=0, sticky="w", padx=(0, 12), pady=1)
                 line = ttk.Frame(grid, style=_frame_style(parent))
-                line.grid(row=line_no, column=1, sticky="w", pady=2)
+                line.grid(row=line_no, column=1, sticky="w", pady=1)
                 self._buttons(line, row.buttons)
                 line_no += 1
                 continue
@@ -210,23 +222,38 @@ class Panel:
                     anchor="w", pady=1
                 )
             elif row.kind == "rule":
-                ttk.Separator(parent).pack(fill="x", pady=8)
+                ttk.Separator(parent).pack(fill="x", pady=6)
             elif row.kind == "group":
                 inner = _in_card(parent)
                 section = "CardSection.TLabel" if inner else "Section.TLabel"
                 ttk.Label(parent, text=row.text, style=section).pack(
-                    anchor="w", pady=(8 if inner else 12, 4)
+                    anchor="w", pady=(4 if inner else 10, 3)
                 )
                 if inner:  # a group inside a card: indented, no second border
-                    card = ttk.Frame(parent, padding=(12, 0, 0, 4), style="Inner.TFrame")
+                    card = ttk.Frame(parent, padding=(12, 0, 0, 2), style="Inner.TFrame")
                 else:
-                    card = ttk.Frame(parent, padding=10, style="Card.TFrame")
+                    card = ttk.Frame(parent, padding=8, style="Card.TFrame")
                 card.pack(fill="x")
                 self._build(card, row.rows)
-            else:
-                line = ttk.Frame(parent, style=_frame_style(parent))
-                line.pack(fill="x", pady=2)
-                self._buttons(line, row.buttons)
+        if flow:
+            self._flow(parent, flow)
+
+    def _flow(self, parent: tk.Misc, buttons: Sequence[tuple[str, str]]) -> None:
+        """Buttons side by side, in as many lines as FLOW_WIDTH needs (Tab order kept)."""
+        face = tkfont.Font(root=parent, font=ttk.Style(parent).lookup("TButton", "font"))
+        lines: list[list[tuple[str, str]]] = [[]]
+        used = 0
+        for label, action in buttons:
+            need = face.measure(label) + _BUTTON_CHROME
+            if lines[-1] and used + need > FLOW_WIDTH:
+                lines.append([])
+                used = 0
+            lines[-1].append((label, action))
+            used += need
+        for items in lines:
+            line = ttk.Frame(parent, style=_frame_style(parent))
+            line.pack(fill="x", pady=1)
+            self._buttons(line, items)
 
     def _buttons(self, line: ttk.Frame, buttons: Sequence[tuple[str, str]]) -> None:
         for label, action in buttons:
@@ -235,20 +262,6 @@ class Panel:
             button.pack(side="left", padx=(0, 6))
             button.bind("<Return>", self._invoker(button))
             self.buttons[action] = button
-
-    def labels(self) -> list[tk.Widget]:
-        """Every label and button of the open panel (for layout checks)."""
-        found: list[tk.Widget] = []
-
-        def visit(widget: tk.Misc) -> None:
-            for child in widget.winfo_children():
-                if isinstance(child, ttk.Label | ttk.Button) and child.cget("text"):
-                    found.append(child)
-                visit(child)
-
-        if self.win is not None:
-            visit(self.win)
-        return found
 
     @staticmethod
     def _invoker(button: ttk.Button) -> Callable[[object], None]:

@@ -50,7 +50,7 @@ def apply(root: tk.Misc) -> ttk.Style:
     style.configure("CardSection.TLabel", background=CARD, foreground=MUTED, font=section)
     style.configure(
         "TButton",
-        padding=(10, 4),
+        padding=(10, 3),
         background=CARD,
         bordercolor=BORDER,
         lightcolor=CARD,
@@ -60,7 +60,7 @@ def apply(root: tk.Misc) -> ttk.Style:
     style.map("TButton", background=[("active", "#e8f0fe"), ("pressed", "#d2e3fc")])
     style.configure(
         "Accent.TButton",
-        padding=(14, 6),
+        padding=(14, 5),
         background=ACCENT,
         foreground="#ffffff",
         bordercolor=ACCENT,

@@ -57,6 +57,9 @@ def cmd_tray(args: argparse.Namespace) -> int:
     if not has_display():
         error(_("the tray needs a graphical session (no DISPLAY)"))
         return 1
+    from tray.backend import choose_backend
+
+    choose_backend()
     try:
         import pystray  # noqa: F401  (picks a backend and connects to the display)
     except Exception as exc:  # no backend for this session, or the display refused us

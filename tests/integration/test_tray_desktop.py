@@ -354,3 +354,57 @@ def test_vietnamese_pin_dialog_and_a_wrong_pin_change_nothing(
             code = _stop(tray)
             print(log.read_text(errors="replace"))  # shown when the test fails
         assert code == 0
+
+
+def net_wm_name(desk: XDesktop, window: int) -> str | None:
+    """A window's UTF-8 title (_NET_WM_NAME), as a window manager reads it."""
+    from Xlib.display import Display
+
+    conn = Display(desk.display)
+    try:
+        win = conn.create_resource_object("window", window)
+        prop = win.get_full_property(conn.intern_atom("_NET_WM_NAME"), conn.intern_atom("UTF8_STRING"))
+        return None if prop is None else bytes(prop.value).decode("utf-8")
+    finally:
+        conn.close()
+
+
+def test_vietnamese_tooltip_on_xorg_is_set_as_utf8_and_the_window_follows_a_grant(
+    agent: RunningAgent, tmp_path: Path
+) -> None:
+    """Issue 14, item 6: "Tổng thời gian sử dụng" is not latin-1; the tray used to crash."""
+    log = tmp_path / "tray.log"
+    rules = Path(agent.argv[2]).read_text(encoding="utf-8").replace('locale = "en"', 'locale = "vi"')
+    vi_rules = tmp_path / "rules-vi.toml"
+    vi_rules.write_text(rules, encoding="utf-8")
+    argv = [str(PLAYCLOCK), "--config", str(vi_rules), "--data-dir", str(tmp_path / "tray-data")]
+
+    def grant(target: str, minutes: int) -> None:
+        subprocess.run(
+            [*agent.argv, "grant", target, str(minutes)],
+            input=f"{PIN}\n".encode(),
+            env=agent.env,
+            check=True,
+            timeout=60,
+        )
+
+    grant("fakegame", 60)  # Fake Game 90 min: the total's 60 are the tightest now
+    with xdesktop() as desk:
+        tray = start_tray(desk, agent, agent.url, log, argv)
+        try:
+            window = icon_window(desk, tray, log)
+            # The total (60 min) is the tightest limit: its Vietnamese title is the tooltip's.
+            want = "An: còn 1 giờ 00 phút (Tổng thời gian sử dụng)"
+            wait_until(lambda: net_wm_name(desk, window) == want, 20, 0.1, message=f"{want} ({net_wm_name(desk, window)!r})")
+            x, y, width, height = desk.geometry(window)
+            desk.xdotool("mousemove", str(x + width // 2), str(y + height // 2), "click", "1")
+            wait_until(lambda: desk.windows("--class", PANEL_CLASS), 20, 0.1)
+            grant("total", 15)
+            after = "An: còn 1 giờ 15 phút (Tổng thời gian sử dụng)"
+            wait_until(lambda: net_wm_name(desk, window) == after, 20, 0.1, message=after)
+            desk.screenshot(SHOTS / "tray-panel-vi-after-grant.png")
+            assert "UnicodeEncodeError" not in log.read_text(errors="replace")
+        finally:
+            code = _stop(tray)
+            print(log.read_text(errors="replace"))  # shown when the test fails
+        assert code == 0
