@@ -28,6 +28,7 @@ __all__ = [
     "cmd_pin_set",
     "cmd_pin_verify",
     "pins_for",
+    "read_pin_change",
     "read_secret",
     "register",
 ]
@@ -69,12 +70,55 @@ def _pin_errors(func: Handler) -> Handler:
     return wrapped
 
 
+class PinInputError(ValueError):
+    """The PINs on stdin are not what `pin set` expects."""
+
+
+def stdin_form(is_set: bool) -> str:
+    """What `pin set` expects on stdin, with an example."""
+    if is_set:
+        return _(
+            "A PIN is already set: give the current PIN, then the new PIN twice, one per line "
+            "(printf '%s\\n' CURRENT NEW NEW | playclock pin set)."
+        )
+    return _(
+        "Give the new PIN, once or twice, one per line (printf '%s\\n' NEW NEW | playclock pin set)."
+    )
+
+
+def read_pin_change(is_set: bool) -> tuple[str | None, str]:
+    """(current PIN or None, new PIN): from the terminal, or from stdin's lines.
+
+    On stdin: CURRENT, NEW, NEW when a PIN is set; NEW (and NEW again) when none is.
+    """
+    if sys.stdin.isatty():
+        old = read_secret(_("Current PIN: ")) if is_set else None
+        return old, read_secret(_("New PIN: "), confirm=True)
+    lines = [line.rstrip("\r\n") for line in sys.stdin.readlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    if is_set:
+        if len(lines) != 3 or not all(lines):
+            raise PinInputError(stdin_form(True))
+        old, new, again = lines
+    else:
+        if len(lines) not in (1, 2) or not lines[0]:
+            raise PinInputError(stdin_form(False))
+        old, new, again = None, lines[0], lines[-1]
+    if new != again:
+        raise PinInputError(_("the two PINs differ") + ". " + stdin_form(is_set))
+    return old, new
+
+
 @_pin_errors
 def cmd_pin_set(args: argparse.Namespace) -> int:
-    """Set the PIN; changing it needs the old one first."""
+    """Set the PIN; changing it needs the current one first."""
     pins = pins_for(args)
-    old = read_secret(_("Current PIN: ")) if pins.is_set() else None
-    new = read_secret(_("New PIN: "), confirm=True)
+    try:
+        old, new = read_pin_change(pins.is_set())
+    except PinInputError as exc:
+        error(str(exc))
+        return ExitCode.USAGE
     pins.set_pin(new, old)
     print(_("PIN saved."))
     return ExitCode.OK
