@@ -17,8 +17,8 @@ from agent.ledger.store import Event
 from agent.platform import paths
 from agent.security.pin.errors import LockedOut, PinError
 from agent.security.pin.lockout import FileLockoutStore
-from agent.security.pin.manager import PinManager
-from agent.security.secret_store import SecretStoreError, open_store
+from agent.security.pin.manager import PinManager, keyring_store
+from agent.security.secret_store import SecretStoreError
 from playclock.cli.common import Handler, Subcommands, error, load_source, report_issues
 
 __all__ = [
@@ -49,6 +49,7 @@ def read_secret(prompt: str, *, confirm: bool = False) -> str:
 
 def pins_for(args: argparse.Namespace) -> PinManager:
     """The PIN manager the commands use, logging its tries into the ledger."""
+    store = keyring_store()  # first: with no keyring, its one message and nothing written
     data = paths.data_dir(args.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     ledger = SqliteLedger(data / "ledger.sqlite")
@@ -56,7 +57,7 @@ def pins_for(args: argparse.Namespace) -> PinManager:
     def log(event: str, fields: dict[str, Any]) -> None:
         ledger.add_event(Event(event, dt.datetime.now(dt.UTC), detail=fields, actor="cli"))
 
-    return PinManager(open_store(), FileLockoutStore(data / "pin-lockout.json"), log=log)
+    return PinManager(store, FileLockoutStore(data / "pin-lockout.json"), log=log)
 
 
 def _pin_errors(func: Handler) -> Handler:
