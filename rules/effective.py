@@ -102,4 +102,6 @@ def effective(
 
 def _latest(blocked: Sequence[LimitStatus]) -> LimitStatus:
     """The blocked row that opens last (one blocked for the rest of today first)."""
-    return max(blocked, key=lambda r: (r.until is None, r.until or dt.datetime.min.replace(tzinfo=dt.UTC)))
+    return max(
+        blocked, key=lambda r: (r.until is None, r.until or dt.datetime.min.replace(tzinfo=dt.UTC))
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from agent.i18n import _
-from agent.i18n.formatting import date_short, duration, time_short
+from agent.i18n.formatting import date_short, duration, left_minutes, time_left, time_short
 from agent.i18n.titles import limit_title
 from agent.service.status_document import tightest
 
@@ -134,7 +134,7 @@ def badge_text(seconds: float | None) -> str:
     """Minutes left as a short number: "23", "2h" from 100 minutes, "∞" for no limit."""
     if seconds is None:
         return "∞"
-    minutes = int(max(0.0, seconds) // 60)
+    minutes = left_minutes(seconds)  # rounded up: 59 s left shows "1", never "0"
     return f"{minutes // 60}h" if minutes >= 100 else str(minutes)
 
 
@@ -158,7 +158,7 @@ def limit_line(row: Mapping[str, Any], today: dt.date | None = None) -> str:
         return _("{title} — blocked today").format(title=title)
     if row["left_seconds"] is None:
         return _("{title} — no limit").format(title=title)
-    return _("{title} — {left} left").format(title=title, left=duration(row["left_seconds"]))
+    return _("{title} — {left} left").format(title=title, left=time_left(row["left_seconds"]))
 
 
 def _fraction(row: Mapping[str, Any] | None) -> float:
@@ -262,7 +262,7 @@ def _tooltip(name: str, state: IconState, row: Mapping[str, Any] | None, today: 
             )
         return _("{child}: {limit} blocked today").format(child=name, limit=_title(row))
     return _("{child}: {left} left ({limit})").format(
-        child=name, left=duration(row["left_seconds"]), limit=_title(row)
+        child=name, left=time_left(row["left_seconds"]), limit=_title(row)
     )
 
 

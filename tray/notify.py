@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from agent.api_client import AgentUnavailable, ApiRefused
 from agent.i18n import _, current
-from agent.i18n.formatting import date_short, duration, time_short
+from agent.i18n.formatting import date_short, duration, time_left, time_short
 from agent.ledger.store import EventKind
 
 __all__ = [
@@ -76,7 +76,7 @@ def notice_for(
             _("Time is almost up"),
             _("{limit}: {left} left. Save what you are doing.").format(
                 limit=title,
-                left=duration(detail.get("left_seconds", detail.get("minutes", 0) * 60)),
+                left=time_left(detail.get("left_seconds", detail.get("minutes", 0) * 60)),
             ),
             kind,
         )

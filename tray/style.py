@@ -27,7 +27,9 @@ _FAMILY = "DejaVu Sans"
 def _family(root: tk.Misc) -> str:
     """DejaVu Sans when Tk has it (it covers Vietnamese), else Tk's default family."""
     families = set(tkfont.families(root))
-    return _FAMILY if _FAMILY in families else str(tkfont.nametofont("TkDefaultFont").actual("family"))
+    return (
+        _FAMILY if _FAMILY in families else str(tkfont.nametofont("TkDefaultFont").actual("family"))
+    )
 
 
 def apply(root: tk.Misc) -> ttk.Style:
@@ -40,7 +42,9 @@ def apply(root: tk.Misc) -> ttk.Style:
     style.configure(".", font=base, background=BACKGROUND, foreground=TEXT)
     style.configure("Panel.TFrame", background=BACKGROUND)
     style.configure("Panel.TLabel", background=BACKGROUND, foreground=TEXT)
-    style.configure("Card.TFrame", background=CARD, bordercolor=BORDER, relief="solid", borderwidth=1)
+    style.configure(
+        "Card.TFrame", background=CARD, bordercolor=BORDER, relief="solid", borderwidth=1
+    )
     style.configure("Inner.TFrame", background=CARD, borderwidth=0, relief="flat")
     style.configure("Card.TLabel", background=CARD, foreground=TEXT)
     style.configure("TSeparator", background=BORDER)

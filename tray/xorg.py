@@ -40,7 +40,7 @@ _FOLD = str.maketrans({"đ": "d", "Đ": "D", "—": "-", "–": "-", "…": "...
 
 
 def ascii_fold(text: str) -> str:
-    """Text without accents, for places that only take ASCII: "Tổng thời gian" -> "Tong thoi gian"."""
+    """Text without accents, for ASCII-only places: "Tổng thời gian" -> "Tong thoi gian"."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return plain.encode("ascii", "replace").decode("ascii")

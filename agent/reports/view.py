@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from agent.i18n import _, ngettext
-from agent.i18n.formatting import date_short, duration, time_short, weekday
+from agent.i18n.formatting import date_short, duration, time_left, time_short, weekday
 from agent.ledger.store import EventKind
 from agent.reports import labels as lb
 from agent.reports.charts import CompareChart, DayChart, Slice, compare_chart, day_chart
@@ -243,7 +243,7 @@ def child_view(child: ChildReport, report: Report, index: int) -> ChildView:
             d.used,
             duration(d.used),
             duration(d.allowed),
-            duration(d.left),
+            time_left(d.left),
             duration(d.bonus) if d.bonus else "",
             tuple(titles.get(k, k) for k in d.over),
         )

@@ -83,7 +83,8 @@ def stdin_form(is_set: bool) -> str:
             "(printf '%s\\n' CURRENT NEW NEW | playclock pin set)."
         )
     return _(
-        "Give the new PIN, once or twice, one per line (printf '%s\\n' NEW NEW | playclock pin set)."
+        "Give the new PIN, once or twice, one per line "
+        "(printf '%s\\n' NEW NEW | playclock pin set)."
     )
 
 

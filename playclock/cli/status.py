@@ -12,7 +12,7 @@ from typing import Any
 from agent.api_client import AgentClient, AgentUnavailable, ApiRefused, base_url
 from agent.exit_codes import ExitCode
 from agent.i18n import _
-from agent.i18n.formatting import date_long, duration, time_short
+from agent.i18n.formatting import date_long, duration, time_left, time_short
 from agent.i18n.titles import limit_title
 from agent.ledger.memory import MemoryLedger
 from agent.ledger.sqlite import SqliteLedger
@@ -78,7 +78,7 @@ def print_status(doc: dict[str, Any]) -> None:
                 )
             else:
                 state = (
-                    _("{left} left").format(left=duration(r["left_seconds"]))
+                    _("{left} left").format(left=time_left(r["left_seconds"]))
                     if r["left_seconds"] is not None
                     else _("no limit")
                 )

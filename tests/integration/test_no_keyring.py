@@ -71,7 +71,9 @@ def test_pin_set_on_the_command_line(
     assert main(["--data-dir", str(tmp_path / "data"), "pin", "set"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert one_clear_line(err).startswith("playclock: PlayClock has no safe place for the parent PIN")
+    assert one_clear_line(err).startswith(
+        "playclock: PlayClock has no safe place for the parent PIN"
+    )
     assert not (tmp_path / "data").exists()  # nothing was written
 
 

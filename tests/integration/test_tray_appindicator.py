@@ -1,4 +1,4 @@
-"""The tray's AppIndicator path under Xvfb: a StatusNotifierItem with a native menu (issue 14, item 5).
+"""The tray's AppIndicator path under Xvfb: a StatusNotifierItem with a native menu (item 5).
 
 A small StatusNotifierWatcher of our own stands in for the desktop's panel on a private
 session bus; the test reads the item's title and icon and clicks its menu over dbusmenu.

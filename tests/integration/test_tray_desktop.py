@@ -363,7 +363,8 @@ def net_wm_name(desk: XDesktop, window: int) -> str | None:
     conn = Display(desk.display)
     try:
         win = conn.create_resource_object("window", window)
-        prop = win.get_full_property(conn.intern_atom("_NET_WM_NAME"), conn.intern_atom("UTF8_STRING"))
+        name, utf8 = conn.intern_atom("_NET_WM_NAME"), conn.intern_atom("UTF8_STRING")
+        prop = win.get_full_property(name, utf8)
         return None if prop is None else bytes(prop.value).decode("utf-8")
     finally:
         conn.close()
@@ -374,7 +375,8 @@ def test_vietnamese_tooltip_on_xorg_is_set_as_utf8_and_the_window_follows_a_gran
 ) -> None:
     """Issue 14, item 6: "Tổng thời gian sử dụng" is not latin-1; the tray used to crash."""
     log = tmp_path / "tray.log"
-    rules = Path(agent.argv[2]).read_text(encoding="utf-8").replace('locale = "en"', 'locale = "vi"')
+    rules = Path(agent.argv[2]).read_text(encoding="utf-8")
+    rules = rules.replace('locale = "en"', 'locale = "vi"')
     vi_rules = tmp_path / "rules-vi.toml"
     vi_rules.write_text(rules, encoding="utf-8")
     argv = [str(PLAYCLOCK), "--config", str(vi_rules), "--data-dir", str(tmp_path / "tray-data")]
@@ -395,7 +397,7 @@ def test_vietnamese_tooltip_on_xorg_is_set_as_utf8_and_the_window_follows_a_gran
             window = icon_window(desk, tray, log)
             # The total (60 min) is the tightest limit: its Vietnamese title is the tooltip's.
             want = "An: còn 1 giờ 00 phút (Tổng thời gian sử dụng)"
-            wait_until(lambda: net_wm_name(desk, window) == want, 20, 0.1, message=f"{want} ({net_wm_name(desk, window)!r})")
+            wait_until(lambda: net_wm_name(desk, window) == want, 20, 0.1, message=want)
             x, y, width, height = desk.geometry(window)
             desk.xdotool("mousemove", str(x + width // 2), str(y + height // 2), "click", "1")
             wait_until(lambda: desk.windows("--class", PANEL_CLASS), 20, 0.1)

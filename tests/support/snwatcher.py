@@ -133,7 +133,9 @@ class IndicatorItem:
 
     def _call(self, path: str, iface: str, method: str, sig: str, body: tuple[Any, ...]) -> Any:
         address = DBusAddress(path, self.service, iface)
-        reply = self._conn.send_and_get_reply(new_method_call(address, method, sig, body), timeout=5)
+        reply = self._conn.send_and_get_reply(
+            new_method_call(address, method, sig, body), timeout=5
+        )
         if reply.header.message_type == MessageType.error:
             raise RuntimeError(f"{method}: {reply.body}")
         return reply.body

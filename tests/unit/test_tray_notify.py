@@ -36,7 +36,7 @@ def test_warning_says_what_and_how_long() -> None:
     )
     assert notice is not None
     assert notice.title == "Time is almost up"
-    assert notice.text == "Minecraft: 4 min left. Save what you are doing."
+    assert notice.text == "Minecraft: 5 min left. Save what you are doing."  # 299 s, rounded up
 
 
 def test_close_outside_allowed_hours_says_why_and_when_it_opens() -> None:

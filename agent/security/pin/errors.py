@@ -10,8 +10,8 @@ __all__ = [
     "PinError",
     "PinFormatError",
     "PinNotSet",
-    "PinStoreUnavailable",
     "PinRequired",
+    "PinStoreUnavailable",
     "WrongPin",
     "ceil_seconds",
 ]
