@@ -40,10 +40,31 @@ def status_document(
 
 
 def tightest(child: dict[str, Any]) -> dict[str, Any] | None:
-    """The limit that runs out first, leaving out blocked ones nothing uses now."""
-    rows = [
-        r
-        for r in child["limits"]
-        if r["left_seconds"] is not None and (r.get("active") or r["state"] != "blocked")
-    ]
-    return min(rows, key=lambda r: r["left_seconds"]) if rows else None
+    """The limit that really decides for the child now (the icon's and the live line's).
+
+    Every covering limit counts (the rows' `effective_*` fields): a blocked limit over every
+    app (`total`, `screen`…) first, even when nothing runs; then the limit that blocks an app
+    that runs; then the one that runs out first. A blocked app limit nothing uses is left out.
+    """
+    rows = list(child["limits"])
+    by_id = {r["id"]: r for r in rows}
+
+    def state(r: dict[str, Any]) -> str:
+        return str(r.get("effective_state", r["state"]))
+
+    def left(r: dict[str, Any]) -> Any:
+        return r["effective_left_seconds"] if "effective_state" in r else r["left_seconds"]
+
+    def decider(r: dict[str, Any]) -> dict[str, Any]:
+        return by_id.get(r.get("limited_by") or "", r)
+
+    wide = [r for r in rows if r["state"] == "blocked" and r.get("kind") not in ("app", "category")]
+    if wide:
+        return wide[0]
+    blocked = [r for r in rows if r.get("active") and state(r) == "blocked"]
+    if blocked:
+        return decider(blocked[0])
+    timed = [r for r in rows if left(r) is not None and state(r) != "blocked"]
+    if not timed:
+        return None
+    return decider(min(timed, key=lambda r: (left(r), r.get("limited_by") is not None)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import getpass
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 from agent.api_client import AgentClient, AgentUnavailable, ApiRefused, base_url
 from agent.exit_codes import ExitCode
 from agent.i18n import _
+from agent.i18n.limit_text import capped_note
 from agent.ledger.sqlite import SqliteLedger
 from agent.ledger.store import Event
 from agent.platform import paths
@@ -195,6 +197,13 @@ def cmd_grant(args: argparse.Namespace) -> int:
                 child=child, minutes=args.minutes, target=args.target
             )
         )
+        # Another limit may keep the time from being usable: say so (the child sees it too).
+        with contextlib.suppress(AgentUnavailable, ApiRefused):
+            doc = client.status()
+            found = next((c for c in doc["children"] if c["name"] == child), None)
+            note = found and capped_note(found, target, dt.date.fromisoformat(doc["day"]))
+            if note:
+                print(note)
 
     return _parent_call(args, call)
 

@@ -71,6 +71,9 @@ class FakeClient:
         self._maybe_fail()
         self.calls.append(("ask", child, minutes, message))
 
+    def status(self) -> dict[str, Any]:
+        return {"day": "2026-11-23", "agent": {"running": True}, "children": []}
+
 
 @dataclass
 class FakeUi:
