@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from agent.api_client import AgentClient, AgentUnavailable, ApiRefused
-from agent.i18n import _
+from agent.i18n import _, current, resolve, set_language
 from tray.actions import Actions
 from tray.icon import draw_icon
 from tray.model import MenuEntry, TrayView, build_view, pick_child
@@ -86,8 +86,11 @@ class TrayApp:
         user: str,
         accounts: Mapping[str, Sequence[str]] | None = None,
         refresh_seconds: float = 5.0,
+        follow_agent_language: bool = False,
     ) -> None:
         self.client = client
+        # Started with only the agent's address: speak the language its rules set.
+        self.follow_agent_language = follow_agent_language
         self.url = url
         self.user = user
         self.accounts = dict(accounts or {})
@@ -181,12 +184,21 @@ class TrayApp:
     def compute(self, doc: dict[str, Any] | None) -> TrayView:
         """The view for a status document; remembers the child, the day and titles."""
         if doc is not None:
+            self._follow_language(doc)
             self.child = pick_child(doc, self.user, self.accounts)
             self.today = dt.date.fromisoformat(doc["day"])
             for child in doc.get("children") or []:
                 if child["name"] == self.child:
                     self.actions.titles = {r["id"]: r["title"] for r in child["limits"]}
         return build_view(doc, child=self.child, parent=self.actions.parent_active)
+
+    def _follow_language(self, doc: Mapping[str, Any]) -> None:
+        """Take the agent's `settings.locale` ("auto": this session's own) when told to."""
+        if not self.follow_agent_language:
+            return
+        wanted = resolve(doc.get("agent", {}).get("locale") or "auto")
+        if wanted != current():
+            set_language(wanted)
 
     def update(self) -> None:
         """Fetch the status and show it when anything changed."""

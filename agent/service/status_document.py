@@ -22,12 +22,18 @@ def status_document(
     config_error: list[ConfigIssue] | None = None,
     extra: dict[str, Any] | None = None,
     accounts: dict[str, tuple[str, ...]] | None = None,
+    locale: str | None = None,
 ) -> dict[str, Any]:
-    """The design's status document; `extra` adds agent fields (mode, data dir, sync)."""
+    """The design's status document; `extra` adds agent fields (mode, data dir, sync).
+
+    `locale` is the rules' `settings.locale` ("vi", "en" or "auto"): a tray started with
+    only the agent's address speaks the family's language from it.
+    """
     agent: dict[str, Any] = {
         "running": running,
         "version": VERSION,
         "config_error": "\n".join(str(i) for i in config_error) if config_error else None,
+        "locale": locale,
     }
     agent.update(extra or {})
     return {

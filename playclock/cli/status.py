@@ -52,6 +52,7 @@ def _offline_status(source: ConfigSource, data: Path) -> dict[str, Any]:
         config_error=source.error,
         extra={"sync": sync},
         accounts={c.name: c.accounts for c in config.children},
+        locale=config.settings.locale,
     )
 
 

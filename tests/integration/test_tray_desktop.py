@@ -410,3 +410,37 @@ def test_vietnamese_tooltip_on_xorg_is_set_as_utf8_and_the_window_follows_a_gran
             code = _stop(tray)
             print(log.read_text(errors="replace"))  # shown when the test fails
         assert code == 0
+
+
+def test_tray_started_with_only_the_url_speaks_the_agents_language(
+    agent: RunningAgent, tmp_path: Path
+) -> None:
+    """Issue 14, item 10: the XDG autostart runs `playclock tray --url URL`, no rules to read."""
+    rules = Path(agent.argv[2])
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace('locale = "en"', 'locale = "vi"'),
+        encoding="utf-8",
+    )
+    wait_until(
+        lambda: agent.status()["agent"].get("locale") == "vi",
+        20,
+        0.1,
+        message="the agent reloaded its rules (locale = vi)",
+    )
+    log = tmp_path / "tray.log"
+    nowhere = [str(PLAYCLOCK), "--data-dir", str(tmp_path / "no-rules-here")]
+    with xdesktop() as desk:
+        tray = start_tray(desk, agent, agent.url, log, nowhere)  # LANGUAGE=en in its session
+        try:
+            window = icon_window(desk, tray, log)
+            want = "An: còn 30 phút (Fake Game)"
+            wait_until(lambda: net_wm_name(desk, window) == want, 20, 0.1, message=want)
+            x, y, width, height = desk.geometry(window)
+            desk.xdotool("mousemove", str(x + width // 2), str(y + height // 2), "click", "1")
+            panel = wait_until(lambda: desk.windows("--class", PANEL_CLASS), 20, 0.1)[0]
+            assert desk.xdotool("getwindowname", str(panel)) == "PlayClock"
+            desk.screenshot(SHOTS / "tray-panel-vi-from-agent.png")
+        finally:
+            code = _stop(tray)
+            print(log.read_text(errors="replace"))  # shown when the test fails
+        assert code == 0
