@@ -305,6 +305,7 @@ class Report:
     previous_week: Week
     children: tuple[ChildReport, ...]
     computer: Computer = field(default_factory=Computer)
+    through: dt.date | None = None  # the week is not over: its days up to this one so far
 
     @property
     def label(self) -> str:

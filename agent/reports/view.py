@@ -302,8 +302,17 @@ def report_view(report: Report, lang: str) -> ReportView:
     return ReportView(
         lang=lang,
         title=_("Weekly report"),
-        subtitle=_("Week {n}: {first} – {last}").format(
-            n=report.week[1], first=date_short(first), last=date_short(last)
+        subtitle=(
+            _("Week {n} so far: {first} – {today} (the week ends on {last})").format(
+                n=report.week[1],
+                first=date_short(first),
+                today=date_short(report.through),
+                last=date_short(last),
+            )
+            if report.through is not None
+            else _("Week {n}: {first} – {last}").format(
+                n=report.week[1], first=date_short(first), last=date_short(last)
+            )
         ),
         generated=_("Made on {date} at {time}, time zone {tz}.").format(
             date=date_short(report.generated.date()),
