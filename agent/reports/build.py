@@ -182,7 +182,8 @@ def _child(
     summaries = []
     for i, day in enumerate(days):
         state = states[day]
-        bonus = sum(s for (c, _target), s in state.bonus.items() if c == name)
+        granted = sorted((t, s) for (c, t), s in state.bonus.items() if c == name and s)
+        bonus = sum(s for _t, s in granted)
         summaries.append(
             DaySummary(
                 day,
@@ -192,6 +193,7 @@ def _child(
                 name in state.paused,
                 tuple(r.key for r in rows if r.days[i].is_over),
                 dict(counts.get(day, {})),
+                tuple((t, round(s)) for t, s in granted),
             )
         )
     timeline = tuple(sorted(moments, key=lambda m: m.ts.astimezone(dt.UTC)))

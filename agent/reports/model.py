@@ -164,6 +164,7 @@ class DaySummary:
     paused: bool
     over: tuple[str, ...]  # keys ("kind:id") of the limits exceeded
     events: Mapping[str, int] = field(default_factory=dict)
+    grants: tuple[tuple[str, int], ...] = ()  # (limit key or "*", seconds): each grant's limit
 
     @property
     def status(self) -> DayStatus:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.i18n import _, ngettext
@@ -18,6 +19,7 @@ from agent.reports.model import (
     UsageRow,
     percent_change,
 )
+from rules.limits import ALL
 
 __all__ = ["Cell", "ChildView", "DayView", "ReportView", "RowView", "child_view", "report_view"]
 
@@ -227,6 +229,15 @@ def _charts(
     return chart, desc + " " + "; ".join(parts) + ".", compare
 
 
+def _grants_text(grants: Sequence[tuple[str, int]], titles: Mapping[str, str]) -> str:
+    """Each grant with the limit it was for: "5 min (Minetest), 15 min (every limit)"."""
+    parts = []
+    for target, seconds in grants:
+        limit = _("every limit") if target == ALL else titles.get(target, target)
+        parts.append(_("{time} ({limit})").format(time=duration(seconds), limit=limit))
+    return ", ".join(parts)
+
+
 def child_view(child: ChildReport, report: Report, index: int) -> ChildView:
     """One child's section in the current language."""
     titles = {r.key: _title(r) for r in child.rows}
@@ -244,7 +255,7 @@ def child_view(child: ChildReport, report: Report, index: int) -> ChildView:
             duration(d.used),
             duration(d.allowed),
             time_left(d.left),
-            duration(d.bonus) if d.bonus else "",
+            _grants_text(d.grants, by_id) if d.grants else "",
             tuple(titles.get(k, k) for k in d.over),
         )
         for d in child.days
