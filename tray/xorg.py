@@ -61,7 +61,7 @@ def xorg_icon_class(base: Any) -> Any:
     """A subclass of pystray's xorg Icon whose X calls all happen in its loop thread."""
     from Xlib import X
 
-    class XorgIcon(base):
+    class XorgIcon(base):  # type: ignore[misc]  # pystray has no types
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             set_window_title(self._display, self._window, self.title or "")
