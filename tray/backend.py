@@ -99,7 +99,7 @@ def indicator_icon_class(base: Any) -> Any:
     the bus that call raised in the icon's thread and printed a traceback at every exit.
     """
 
-    class IndicatorIcon(base):
+    class IndicatorIcon(base):  # type: ignore[misc]  # pystray has no types
         def _finalize(self) -> None:
             notifier = getattr(self, "_notifier", None)
             if notifier is not None:

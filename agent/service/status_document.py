@@ -52,8 +52,8 @@ def tightest(child: dict[str, Any]) -> dict[str, Any] | None:
     app (`total`, `screen`…) first, even when nothing runs; then the limit that blocks an app
     that runs; then the one that runs out first. A blocked app limit nothing uses is left out.
     """
-    rows = list(child["limits"])
-    by_id = {r["id"]: r for r in rows}
+    rows: list[dict[str, Any]] = list(child["limits"])
+    by_id: dict[str, dict[str, Any]] = {r["id"]: r for r in rows}
 
     def state(r: dict[str, Any]) -> str:
         return str(r.get("effective_state", r["state"]))
