@@ -7,7 +7,7 @@ import threading
 from collections.abc import Mapping
 
 from agent.ledger.limits import DayLimits, LimitRecord
-from agent.ledger.store import Event, Request, UsageRecord
+from agent.ledger.store import Event, Identity, Request, UsageRecord
 from rules.model import DayState
 
 __all__ = ["MemoryLedger"]
@@ -25,6 +25,7 @@ class MemoryLedger:
         self._requests: list[Request] = []
         self._meta: dict[str, str] = {}
         self._limits: DayLimits = {}
+        self._identities: dict[str, Identity] = {}
         self._lock = threading.RLock()
 
     def add_usage(self, records: Mapping[UsageRecord, float]) -> None:
@@ -155,6 +156,16 @@ class MemoryLedger:
         """Budgets recorded for a range of days."""
         with self._lock:
             return {k: v for k, v in self._limits.items() if first <= k[0] <= last}
+
+    def add_identity(self, identity: Identity, ts: dt.datetime) -> None:
+        """Remember an identity (a known digest is left as it is)."""
+        with self._lock:
+            self._identities.setdefault(identity.digest, identity)
+
+    def identities(self) -> list[Identity]:
+        """Every remembered identity."""
+        with self._lock:
+            return list(self._identities.values())
 
     def get_meta(self, key: str) -> str | None:
         """A small stored value."""

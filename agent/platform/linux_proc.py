@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import fcntl
 import hashlib
 import os
 import signal
@@ -12,6 +11,11 @@ import stat
 import struct
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+
+try:
+    import fcntl
+except ImportError:  # not a Unix: nothing here is called there
+    fcntl = None  # type: ignore[assignment]
 
 from agent.platform.base import CREATE_TIME_TOLERANCE, NotPermitted, PlatformError, ProcessGone
 
