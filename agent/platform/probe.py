@@ -31,6 +31,10 @@ log = logging.getLogger("playclock.probe")
 
 T = TypeVar("T")
 
+# A JVM or another interpreter opens its program (a jar) some time after it starts: read
+# such processes again on every tick for this long.
+INTERPRETER_START_SECONDS = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class ExeIdentity:
@@ -89,6 +93,7 @@ class _Entry:
     ours: bool
     name: str = ""
     exe_id: lp.ExeId | None = None
+    interpreted: bool = False  # a loader or interpreter: what it runs and holds may change
     info: ProcessInfo | None = None
 
 
@@ -177,7 +182,8 @@ class PsutilSource:
 
     Each tick lists pids (cheap), reads new pids (owner first: other accounts' processes
     are never read further), re-reads processes younger than `young_seconds` (a fork
-    still shows its parent's name until it execs), re-reads every process that ran
+    still shows its parent's name until it execs; a loader or interpreter during its first
+    `INTERPRETER_START_SECONDS`, as a JVM opens its jar late), re-reads every process that ran
     another program (from the kernel's process events, or by comparing each watched
     process's executable (device, inode) when those are unavailable), and re-checks a
     1/`revalidate_every` slice of the cache for pid reuse.
@@ -316,6 +322,7 @@ class PsutilSource:
             st = None
         files: list[str] = []
         if is_interpreted(exe, cmdline):
+            entry.interpreted = True
             if argfile_names(cmdline):
                 cmdline = expand_argfiles(cmdline, lambda path: lp.read_text_as(pid, path))
             files = self._program_files(pid, base, exe, cmdline)
@@ -447,12 +454,15 @@ class PsutilSource:
             del cache[pid]
         stats.dropped = len(gone)
         young_since = now - self._young_seconds
+        starting_since = now - INTERPRETER_START_SECONDS
         for pid in pids:
             entry = cache.get(pid)
             if entry is None:
                 stats.new += 1
                 self._store(pid, self._read(pid))
-            elif entry.create_time > young_since:
+            elif entry.create_time > young_since or (
+                entry.interpreted and entry.create_time > starting_since
+            ):
                 stats.young += 1
                 self._store(pid, self._read(pid))
             elif changed is not None:
