@@ -133,6 +133,8 @@ class Runtime:
         if self.api is not None:
             self.api.stop()
         self.scheduler.shutdown(wait=True)
+        if self._pins is not None:
+            self._pins.flush()  # the current lockout episode's refused tries, as one event
         self.agent.stop()
         self.ledger.close()
 

@@ -249,6 +249,16 @@ class SqliteLedger:
         with self._lock:
             return read_day_limits(self._db, first, last)
 
+    def trim_events(self, prefix: str, keep: int) -> int:
+        """Delete all but the newest `keep` events whose kind starts with prefix."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        cur = self._write(
+            "DELETE FROM events WHERE kind LIKE ? ESCAPE '\\' AND id NOT IN "
+            "(SELECT id FROM events WHERE kind LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?)",
+            (like, like, max(0, keep)),
+        )
+        return int(cur.rowcount)
+
     def add_identity(self, identity: Identity, ts: dt.datetime) -> None:
         """Remember an executable's identity durably (a known digest is left as it is)."""
         self._write(

@@ -183,6 +183,9 @@ class Ledger(EventLog, Protocol):
     def day_limits(self, first: dt.date, last: dt.date) -> DayLimits:
         """Budgets recorded for the days from `first` to `last`: (day, child, key) -> (kind, s)."""
 
+    def trim_events(self, prefix: str, keep: int) -> int:
+        """Delete all but the newest `keep` events whose kind starts with prefix; how many."""
+
     def add_identity(self, identity: Identity, ts: dt.datetime) -> None:
         """Remember an executable's identity (a digest already known keeps its app)."""
 

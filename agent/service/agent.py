@@ -34,6 +34,8 @@ log = logging.getLogger("playclock.agent")
 
 FLUSH_SECONDS = 4.0  # usage is made durable at least this often: a crash loses less than 5 s
 HEARTBEAT_KEY = "heartbeat"
+PIN_EVENT_PREFIX = "pin."
+PIN_EVENTS_KEPT = 1000  # PIN tries and changes kept in the event log, the newest
 
 
 class AgentError(ValueError):
@@ -432,9 +434,12 @@ class Agent:
             return req.as_json()
 
     def log(self, kind: str, detail: dict[str, Any], actor: str = "agent") -> None:
-        """Record an event from elsewhere (PIN tries, API changes); never a PIN or token."""
+        """Record an event from elsewhere (PIN tries, API changes); never a PIN or token.
+        The PIN's events are capped at the newest PIN_EVENTS_KEPT."""
         with self.lock:
             self._event(kind, None, None, detail, actor)
+            if kind.startswith(PIN_EVENT_PREFIX):
+                self.ledger.trim_events(PIN_EVENT_PREFIX, PIN_EVENTS_KEPT)
 
     def set_limit(self, child: str, key: str, spec: LimitSpec | None, actor: str) -> None:
         """Change (or with None remove) one of a child's limits, in the rules file."""

@@ -75,7 +75,10 @@ def cmd_pin_set(args: argparse.Namespace) -> int:
     pins = pins_for(args)
     old = read_secret(_("Current PIN: ")) if pins.is_set() else None
     new = read_secret(_("New PIN: "), confirm=True)
-    pins.set_pin(new, old)
+    try:
+        pins.set_pin(new, old)
+    finally:
+        pins.flush()  # a try refused while locked out is logged before this process ends
     print(_("PIN saved."))
     return ExitCode.OK
 
@@ -83,7 +86,11 @@ def cmd_pin_set(args: argparse.Namespace) -> int:
 @_pin_errors
 def cmd_pin_verify(args: argparse.Namespace) -> int:
     """Check a PIN: 0 right, 1 wrong, 3 locked out."""
-    result = pins_for(args).verify(read_secret(_("PIN: ")))
+    pins = pins_for(args)
+    try:
+        result = pins.verify(read_secret(_("PIN: ")))
+    finally:
+        pins.flush()  # a try refused while locked out is logged before this process ends
     if result.status.value == "locked":
         error(
             _("locked out for {seconds} s after too many wrong PINs").format(

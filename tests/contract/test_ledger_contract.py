@@ -472,3 +472,18 @@ def test_sqlite_not_a_database_is_a_ledger_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not SQLite " * 100)
     with pytest.raises(LedgerError, match=str(path.name)):
         SqliteLedger(path)
+
+
+def test_trim_events_keeps_the_newest_of_a_prefix(ledger: Ledger) -> None:
+    for n in range(5):
+        ledger.add_event(Event("pin.try", T0, DAY, detail={"n": n}))
+        ledger.add_event(Event("grant", T0, DAY, "An", "games", {"n": n}))
+    assert ledger.trim_events("pin.", 2) == 3
+    assert [(e.kind, e.detail["n"]) for e in ledger.events() if e.kind == "pin.try"] == [
+        ("pin.try", 3),
+        ("pin.try", 4),
+    ]
+    assert len([e for e in ledger.events() if e.kind == "grant"]) == 5
+    assert ledger.trim_events("pin_", 0) == 0  # "_" is no wildcard
+    new = ledger.add_event(Event("pin.try", T0, DAY))
+    assert new > max(e.id for e in ledger.events()[:-1])  # ids are never reused

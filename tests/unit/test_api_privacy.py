@@ -163,3 +163,38 @@ def test_uvicorn_never_takes_the_client_from_forwarded_headers(runtime: Runtime)
                                                        MemoryLockoutStore()), PORT)  # fmt: skip
     server = ApiServer(ctx, f"127.0.0.1:{PORT}")
     assert server.server.config.proxy_headers is False
+
+
+def test_a_flood_of_locked_out_pin_tries_leaves_a_few_rows(runtime: Runtime) -> None:
+    """Issue 12: 600 tries against a locked PIN were 600+ rows; now one per episode."""
+    pins = PinManager(
+        SecretStore(MemoryKeyring()),
+        MemoryLockoutStore(),
+        log=lambda event, fields: runtime.agent.log(event, fields, "pin"),
+        params=ScryptParams(n=2**4),
+    )
+    pins.set_pin(PIN)
+    ctx = ApiContext(runtime.agent, lambda: pins, PORT, peer=lambda _c, _s: None)
+    client = TestClient(create_app(ctx), client=("127.0.0.1", 50000), headers=HOST)
+    codes = [
+        client.post(
+            "/api/v1/pause",
+            json={"child": "An", "paused": True},
+            headers={"X-PlayClock-Pin": "0000"},
+        ).status_code
+        for _ in range(600)
+    ]
+    assert codes[:5] == [401] * 5 and set(codes[5:]) == {423}
+    pins.flush()  # as the agent's stop does
+    tries = [e for e in runtime.ledger.events(limit=10_000) if e.kind == "pin.try"]
+    assert [e.detail["result"] for e in tries] == ["wrong"] * 5 + ["locked"]
+    assert tries[-1].detail["count"] == 595
+
+
+def test_the_pin_events_are_capped(runtime: Runtime) -> None:
+    for n in range(1100):
+        runtime.agent.log("pin.try", {"result": "wrong", "failures": n}, "pin")
+    kept = [e for e in runtime.ledger.events(limit=10_000) if e.kind.startswith("pin.")]
+    assert len(kept) == 1000
+    assert kept[-1].detail["failures"] == 1099 and kept[0].detail["failures"] == 100
+    assert any(e.kind == "agent_start" for e in runtime.ledger.events(limit=10_000))
