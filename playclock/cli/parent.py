@@ -55,7 +55,8 @@ def pins_for(args: argparse.Namespace) -> PinManager:
     def log(event: str, fields: dict[str, Any]) -> None:
         ledger.add_event(Event(event, dt.datetime.now(dt.UTC), detail=fields, actor="cli"))
 
-    return PinManager(open_store(), FileLockoutStore(data / "pin-lockout.json"), log=log)
+    store = open_store(data_dir=data)
+    return PinManager(store, FileLockoutStore(data / "pin-lockout.json"), log=log)
 
 
 def _pin_errors(func: Handler) -> Handler:
