@@ -9,6 +9,7 @@ __all__ = [
     "STRIPPED_SUFFIXES",
     "argfile_names",
     "expand_argfiles",
+    "holds_jars",
     "is_interpreted",
     "is_loader",
     "program_of",
@@ -117,6 +118,11 @@ def _family(exe: str) -> str | None:
 def is_interpreted(exe: str, cmdline: Sequence[str]) -> bool:
     """Whether a process runs a loader or interpreter (its executable is not the program)."""
     return _family(exe) is not None or (bool(cmdline) and _family(cmdline[0]) is not None)
+
+
+def holds_jars(exe: str, cmdline: Sequence[str]) -> bool:
+    """Whether a process is a JVM: its program is a jar it opens some time after starting."""
+    return _family(exe) == "java" or (bool(cmdline) and _family(cmdline[0]) == "java")
 
 
 def _java_program(args: Sequence[str]) -> list[str]:

@@ -170,20 +170,24 @@ def process_uids(pid: int) -> tuple[int, int, tuple[int, ...]]:
     return uid, euid, tuple(dict.fromkeys(gids))
 
 
-def open_files(pid: int, suffixes: tuple[str, ...] = (".jar",)) -> list[str]:
-    """Files with these suffixes that the process maps or holds open (a JVM's jars)."""
+def open_files(
+    pid: int, suffixes: tuple[str, ...] = (".jar",), *, mapped: bool = False
+) -> list[str]:
+    """Files with these suffixes that the process holds open (a JVM's jars), and with
+    `mapped` also those it maps into memory, read through a live thread."""
     base = live_task(pid)
     found: dict[str, None] = {}
-    maps = f"{base}/maps"
-    with contextlib.suppress(OSError), open(maps, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            path = line.rstrip("\n").split(maxsplit=5)[5:]
-            if path and path[0].endswith(suffixes):
-                found[path[0]] = None
+    if mapped:
+        maps = f"{base}/maps"
+        with contextlib.suppress(OSError), open(maps, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                path = line.rstrip("\n").split(maxsplit=5)[5:]
+                if path and path[0].endswith(suffixes):
+                    found[path[0]] = None
     with contextlib.suppress(OSError):
-        for fd in os.listdir(f"/proc/{pid}/fd"):
+        for fd in os.listdir(f"{base}/fd"):
             with contextlib.suppress(OSError):
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                target = os.readlink(f"{base}/fd/{fd}")
                 if target.endswith(suffixes):
                     found[target] = None
     return list(found)

@@ -18,7 +18,13 @@ from agent.platform import linux_proc as lp
 from agent.platform.base import CREATE_TIME_TOLERANCE, PlatformError
 from agent.platform.proc_events import EventKind, ProcEvents, Unavailable
 from rules.model import ProcessInfo
-from rules.programs import argfile_names, expand_argfiles, is_interpreted, program_of
+from rules.programs import (
+    argfile_names,
+    expand_argfiles,
+    holds_jars,
+    is_interpreted,
+    program_of,
+)
 
 try:
     import pwd
@@ -31,9 +37,9 @@ log = logging.getLogger("playclock.probe")
 
 T = TypeVar("T")
 
-# A JVM or another interpreter opens its program (a jar) some time after it starts: read
-# such processes again on every tick for this long.
-INTERPRETER_START_SECONDS = 60.0
+# A JVM opens its program (a jar) some time after it starts: it is read again on every
+# tick for this long.
+JVM_START_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +99,7 @@ class _Entry:
     ours: bool
     name: str = ""
     exe_id: lp.ExeId | None = None
-    interpreted: bool = False  # a loader or interpreter: what it runs and holds may change
+    jvm: bool = False  # a JVM: the jar it runs is opened some time after it starts
     info: ProcessInfo | None = None
 
 
@@ -182,8 +188,8 @@ class PsutilSource:
 
     Each tick lists pids (cheap), reads new pids (owner first: other accounts' processes
     are never read further), re-reads processes younger than `young_seconds` (a fork
-    still shows its parent's name until it execs; a loader or interpreter during its first
-    `INTERPRETER_START_SECONDS`, as a JVM opens its jar late), re-reads every process that ran
+    still shows its parent's name until it execs; a JVM during its first
+    `JVM_START_SECONDS`, as it opens its jar late), re-reads every process that ran
     another program (from the kernel's process events, or by comparing each watched
     process's executable (device, inode) when those are unavailable), and re-checks a
     1/`revalidate_every` slice of the cache for pid reuse.
@@ -322,10 +328,10 @@ class PsutilSource:
             st = None
         files: list[str] = []
         if is_interpreted(exe, cmdline):
-            entry.interpreted = True
-            if argfile_names(cmdline):
+            entry.jvm = holds_jars(exe, cmdline)
+            if entry.jvm and argfile_names(cmdline):
                 cmdline = expand_argfiles(cmdline, lambda path: lp.read_text_as(pid, path))
-            files = self._program_files(pid, base, exe, cmdline)
+            files = self._program_files(pid, base, exe, cmdline, jars=entry.jvm)
         digest = ""
         if st is not None:
             entry.exe_id = (st.st_dev, st.st_ino)
@@ -338,8 +344,10 @@ class PsutilSource:
         return entry
 
     @staticmethod
-    def _program_files(pid: int, base: str, exe: str, cmdline: tuple[str, ...]) -> list[str]:
-        """Absolute paths of what a loader or interpreter runs, and the jars it holds open."""
+    def _program_files(
+        pid: int, base: str, exe: str, cmdline: tuple[str, ...], *, jars: bool
+    ) -> list[str]:
+        """Absolute paths of what a loader or interpreter runs, and the jars a JVM holds."""
         out: list[str] = []
         try:
             cwd = os.readlink(f"{base}/cwd")
@@ -348,8 +356,9 @@ class PsutilSource:
         for program in program_of(exe, cmdline):
             if "/" in program or "." in program.rsplit("/", 1)[-1]:
                 out.append(os.path.normpath(os.path.join(cwd, program)) if cwd else program)
-        with contextlib.suppress(PlatformError):
-            out.extend(lp.open_files(pid))
+        if jars:
+            with contextlib.suppress(PlatformError):
+                out.extend(lp.open_files(pid))
         return list(dict.fromkeys(out))
 
     def _store(self, pid: int, entry: _Entry | None) -> None:
@@ -454,14 +463,14 @@ class PsutilSource:
             del cache[pid]
         stats.dropped = len(gone)
         young_since = now - self._young_seconds
-        starting_since = now - INTERPRETER_START_SECONDS
+        starting_since = now - JVM_START_SECONDS
         for pid in pids:
             entry = cache.get(pid)
             if entry is None:
                 stats.new += 1
                 self._store(pid, self._read(pid))
             elif entry.create_time > young_since or (
-                entry.interpreted and entry.create_time > starting_since
+                entry.jvm and entry.create_time > starting_since
             ):
                 stats.young += 1
                 self._store(pid, self._read(pid))
