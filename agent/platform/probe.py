@@ -98,6 +98,7 @@ class _Entry:
     create_time: float
     ours: bool
     name: str = ""
+    read_ns: int = 0  # when it was read (time.monotonic_ns(), the kernel events' clock)
     exe_id: lp.ExeId | None = None
     jvm: bool = False  # a JVM: the jar it runs is opened some time after it starts
     info: ProcessInfo | None = None
@@ -279,6 +280,14 @@ class PsutilSource:
 
     def _read(self, pid: int) -> _Entry | None:
         """Read one pid from scratch; None when it vanished meanwhile."""
+        started = time.monotonic_ns()  # events after this are news to this read
+        entry = self._read_now(pid)
+        if entry is not None:
+            entry.read_ns = started
+        return entry
+
+    def _read_now(self, pid: int) -> _Entry | None:
+        """The fields of one pid as they are now."""
         create_time = 0.0
         base = f"/proc/{pid}"
         try:
@@ -422,9 +431,9 @@ class PsutilSource:
                 return True  # it stopped running: read again (and report nothing)
         return now != entry.exe_id
 
-    def _changed_by_events(self) -> set[int] | None:
-        """Pids that exec'd or changed uid since the last tick; None when every process
-        must be compared instead (no events, or the kernel dropped some)."""
+    def _changed_by_events(self) -> dict[int, int] | None:
+        """Pids that exec'd or changed uid since the last tick, with when they last did;
+        None when every process must be compared instead (no events, or some were lost)."""
         events = self._events
         if events is None:
             return None
@@ -438,7 +447,11 @@ class PsutilSource:
         if events.overflowed:
             events.overflowed = False
             return None
-        return {e.tgid for e in read if e.kind in (EventKind.EXEC, EventKind.UID)}
+        changed: dict[int, int] = {}
+        for e in read:
+            if e.kind in (EventKind.EXEC, EventKind.UID):
+                changed[e.tgid] = max(changed.get(e.tgid, 0), e.timestamp_ns)
+        return changed
 
     def watch(self, pids: Iterable[int]) -> None:
         """Re-check these pids (exit, exec, pid reuse) on every snapshot, not once in a while."""
@@ -475,7 +488,7 @@ class PsutilSource:
                 stats.young += 1
                 self._store(pid, self._read(pid))
             elif changed is not None:
-                if pid in changed:
+                if changed.get(pid, 0) > entry.read_ns:  # not an exec we have read already
                     stats.execs += 1
                     self._store(pid, self._read(pid))
             elif entry.ours and self._execed(pid, entry):

@@ -73,6 +73,7 @@ class ProcEvent:
     ruid: int = -1  # uid change: new real and effective uid
     euid: int = -1
     exit_code: int = 0
+    timestamp_ns: int = 0  # when, on CLOCK_MONOTONIC (time.monotonic_ns())
 
     @property
     def is_thread(self) -> bool:
@@ -111,23 +112,23 @@ def _parse(data: bytes) -> ProcEvent | None:
     """The event in one netlink message; None for kinds we do not use."""
     if len(data) < _DATA:
         return None
-    what = _EVENT_HEAD.unpack_from(data, _HEAD)[0]
+    what, _cpu, ts = _EVENT_HEAD.unpack_from(data, _HEAD)
     try:
         kind = EventKind(what)
     except ValueError:
         return None
     if kind is EventKind.FORK:
         ppid, ptgid, pid, tgid = _FORK.unpack_from(data, _DATA)
-        return ProcEvent(kind, pid, tgid, parent_pid=ppid, parent_tgid=ptgid)
+        return ProcEvent(kind, pid, tgid, parent_pid=ppid, parent_tgid=ptgid, timestamp_ns=ts)
     if kind is EventKind.UID:
         pid, tgid, ruid, euid = _ID.unpack_from(data, _DATA)
-        return ProcEvent(kind, pid, tgid, ruid=ruid, euid=euid)
+        return ProcEvent(kind, pid, tgid, ruid=ruid, euid=euid, timestamp_ns=ts)
     if kind is EventKind.EXIT:
         pid, tgid, code, _signal = _EXIT.unpack_from(data, _DATA)
-        return ProcEvent(kind, pid, tgid, exit_code=code)
+        return ProcEvent(kind, pid, tgid, exit_code=code, timestamp_ns=ts)
     if kind in (EventKind.EXEC, EventKind.SID, EventKind.COMM, EventKind.GID):
         pid, tgid = _TWO.unpack_from(data, _DATA)
-        return ProcEvent(kind, pid, tgid)
+        return ProcEvent(kind, pid, tgid, timestamp_ns=ts)
     return None
 
 

@@ -92,5 +92,6 @@ def test_each_account_sees_its_own_child_only(tmp_path: Path) -> None:
         for claimed in ("8.8.8.8", "testclient"):
             resp = http.get(f"{url}/health", headers={"X-Forwarded-For": claimed}, timeout=5)
             assert resp.status_code == 200
+        http.close()
     finally:
-        agent.terminate()
+        agent.terminate(timeout=30)

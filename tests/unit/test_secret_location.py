@@ -20,10 +20,8 @@ def root_keyring_configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """keyring configured with the root file keyring and no directory of its own, as the
     Linux service is (PYTHON_KEYRING_BACKEND=...RootFileKeyring)."""
     monkeypatch.delenv(SECRETS_DIR_ENV, raising=False)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(RootFileKeyring())
+    monkeypatch.setattr(keyring, "get_keyring", RootFileKeyring)
     yield
-    keyring.set_keyring(previous)
 
 
 @pytest.mark.usefixtures("root_keyring_configured")
@@ -58,13 +56,9 @@ def test_two_agents_keep_their_own_pins(tmp_path: Path) -> None:
 def test_a_configured_directory_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shared = tmp_path / "shared"
     monkeypatch.setenv(SECRETS_DIR_ENV, str(shared))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(RootFileKeyring())
-    try:
-        open_store(data_dir=tmp_path / "data").set("pin", "hash")
-        assert (shared / "keyring.json").is_file()
-        explicit = RootFileKeyring(tmp_path / "mine")
-        open_store(explicit, data_dir=tmp_path / "data").set("pin", "hash")
-        assert (tmp_path / "mine" / "keyring.json").is_file()
-    finally:
-        keyring.set_keyring(previous)
+    monkeypatch.setattr(keyring, "get_keyring", RootFileKeyring)
+    open_store(data_dir=tmp_path / "data").set("pin", "hash")
+    assert (shared / "keyring.json").is_file()
+    explicit = RootFileKeyring(tmp_path / "mine")
+    open_store(explicit, data_dir=tmp_path / "data").set("pin", "hash")
+    assert (tmp_path / "mine" / "keyring.json").is_file()
