@@ -122,14 +122,19 @@ def test_the_loader_and_java_show_what_they_run(
 ) -> None:
     loader = run_as(kid, tricks.loader(), cwd=tricks.root)
     started.append(loader)
-    info = wait_until(lambda: seen(source, loader.pid), 5, message="the loader is seen")
-    assert str(tricks.game) in info.files
+    # setpriv runs first, then execs the loader: the probe sees that exec too.
+    info = wait_until(
+        lambda: (p := seen(source, loader.pid)) is not None and str(tricks.game) in p.files and p,
+        10,
+        message="the loader with the game it runs",
+    )
+    assert info.exe.rsplit("/", 1)[-1].startswith("ld-")
     java = run_as(kid, tricks.java_argfile(), cwd=tricks.root)
     started.append(java)
     jar = str(tricks.root / ".minecraft/versions/1.20.1/1.20.1.jar")
     info = wait_until(
         lambda: (p := seen(source, java.pid)) is not None and jar in p.files and p,
-        20,
+        60,  # a JVM starts slowly on a busy machine; the probe re-reads it for a minute
         message="the JVM with its jar open",
     )
     assert "net.minecraft.client.main.Main" in info.cmdline  # the @argfile, expanded
