@@ -72,10 +72,10 @@ class WTSINFOEXW(ctypes.Structure):
 
 def _load() -> tuple[Any, Any]:
     """wtsapi32 and the last-error getter of this Windows (only Windows has them)."""
-    win_dll = getattr(ctypes, "WinDLL", None)
-    if win_dll is None:
+    names = vars(ctypes)  # WinDLL and get_last_error exist only on Windows
+    if "WinDLL" not in names:
         raise PlatformError("wtsapi32 exists only on Windows")
-    return win_dll("wtsapi32", use_last_error=True), ctypes.get_last_error
+    return names["WinDLL"]("wtsapi32", use_last_error=True), names["get_last_error"]
 
 
 class WindowsSessions:
