@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 
 from agent.api.context import API_PREFIX, Ctx, agent_call
-from agent.api.models import AskBody
+from agent.api.models import AskBody, IdleBody
 from agent.i18n import _
+from agent.platform.peer import loopback_peer_account
 
 __all__ = ["router"]
 
@@ -76,3 +77,15 @@ def ask(ctx: Ctx, body: AskBody) -> dict[str, Any]:
     if not ctx.asks.allow(body.child.casefold()):
         raise HTTPException(429, _("you already asked; wait for a parent to answer"))
     return dict(agent_call(lambda: ctx.agent.ask(body.child, body.minutes, body.message)))
+
+
+@router.post("/idle", status_code=204)
+def report_idle(body: IdleBody, request: Request, ctx: Ctx) -> None:
+    """A tray reports its account's input idle time; the account is the one that owns the
+    connection (never a name in the body), so a program can only speak for its own user."""
+    server = request.scope.get("server") or ("", ctx.port)
+    client = request.client
+    user = None if client is None else loopback_peer_account((client.host, client.port), server[1])
+    if user is None:
+        raise HTTPException(403, _("idle time is only taken from a tray of this computer"))
+    ctx.agent.report_idle(user, body.idle_seconds)

@@ -13,7 +13,12 @@ import socket
 import struct
 from pathlib import Path
 
-__all__ = ["loopback_peer_uid", "parse_proc_net_tcp"]
+__all__ = [
+    "loopback_peer_account",
+    "loopback_peer_uid",
+    "parse_proc_net_tcp",
+    "socket_peer_uid",
+]
 
 _ESTABLISHED = "01"
 
@@ -78,3 +83,18 @@ def socket_peer_uid(sock: socket.socket) -> int | None:
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
     return uid
+
+
+def loopback_peer_account(client: tuple[str, int], server_port: int) -> str | None:
+    """The account name owning the client end of a loopback connection, or None."""
+    uid = loopback_peer_uid(client, server_port)
+    if uid is None:
+        return None
+    try:
+        import pwd
+    except ImportError:  # not POSIX
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return None

@@ -474,6 +474,10 @@ class Agent:
             self._refresh()
             return req.as_json()
 
+    def report_idle(self, user: str, idle_seconds: float) -> None:
+        """A tray's idle report for its OS account (the API checked who sent it)."""
+        self.idle_reports.report(user, idle_seconds, self.steady())
+
     def log(self, kind: str, detail: dict[str, Any], actor: str = "agent") -> None:
         """Record an event from elsewhere (PIN tries, API changes); never a PIN or token."""
         with self.lock:
