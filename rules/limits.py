@@ -48,7 +48,7 @@ def child_limits(config: Config, child: Child) -> list[Limit]:
         if kind == "total":
             title = "Total"
         elif kind == "screen":
-            title = "Screen time"
+            title = "Computer time"
         elif kind == "app":
             app = config.app(key)
             title = app.title if app else key

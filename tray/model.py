@@ -240,7 +240,7 @@ def _state_of(child: Mapping[str, Any]) -> tuple[IconState, Mapping[str, Any] | 
         return "paused", row
     if row is None:
         blocked = [r for r in child["limits"] if r["state"] == "blocked"]
-        total = next((r for r in blocked if r["kind"] == "total"), None)
+        total = next((r for r in blocked if r["kind"] in ("screen", "total")), None)
         if total is not None:
             return "blocked", total
         return "ok", None

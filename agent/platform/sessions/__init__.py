@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
+from agent.platform import current
 from agent.platform.sessions.base import (
     SessionCapabilities,
     SessionGone,
@@ -22,15 +21,16 @@ __all__ = [
 
 def session_source() -> SessionSource | None:
     """The session source of this OS: logind, WTS or the macOS console; None elsewhere."""
-    if sys.platform == "win32":
+    os_name = current().capabilities.os
+    if os_name == "windows":
         from agent.platform.sessions.windows import WindowsSessions
 
         return WindowsSessions()
-    if sys.platform == "darwin":
+    if os_name == "macos":
         from agent.platform.sessions.macos import MacSessions
 
         return MacSessions()
-    if sys.platform.startswith("linux"):
+    if os_name == "linux":
         from agent.platform.sessions.linux import LogindSessions
 
         return LogindSessions()
