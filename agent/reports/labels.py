@@ -18,10 +18,16 @@ __all__ = [
     "happening_text",
     "jump_text",
     "language",
+    "screen_title",
     "status_label",
     "total_title",
     "weekday_abbr",
 ]
+
+
+def screen_title() -> str:
+    """The name of the "screen" row: the whole computer, not only tracked apps."""
+    return _("Computer time")
 
 
 def total_title() -> str:
