@@ -37,6 +37,9 @@ _USAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 COUNTED_EVENTS = {
     "warning": "warnings",
     "close": "closes",
+    # Computer time used up: the session was locked or signed out (the hub has no own count).
+    "screen_lock": "closes",
+    "screen_logout": "closes",
     "grant": "grants",
     "request": "requests",
     "gap": "gaps",

@@ -58,6 +58,8 @@ def event_kind_label(kind: str) -> str:
         "reminder": _("Health reminders"),
         "close": _("Apps closed"),
         "kill": _("Apps force-closed"),
+        "screen_lock": _("Computer locked (computer time used up)"),
+        "screen_logout": _("Signed out (computer time used up)"),
         "grant": _("Bonus time granted"),
         "pause": _("Limits paused"),
         "resume": _("Limits resumed"),
