@@ -82,7 +82,7 @@ def socket_peer_uid(sock: socket.socket) -> int | None:
         return None
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid
+    return int(uid)
 
 
 def loopback_peer_account(client: tuple[str, int], server_port: int) -> str | None:
