@@ -1,19 +1,31 @@
 """Input idle time of this desktop, as the tray measures it for the agent.
 
-X11: the MIT-SCREEN-SAVER extension (XScreenSaverQueryInfo) through python-xlib. Where no
-reader works (Wayland without a supported monitor, no display), `idle_reader()` returns
-None and the tray reports nothing: the agent then counts the session as in use.
+X11: the MIT-SCREEN-SAVER extension (XScreenSaverQueryInfo) through python-xlib; Windows:
+GetLastInputInfo. Where no reader works (Wayland without a supported monitor, no display),
+`idle_reader()` returns None and the tray reports nothing: the agent then counts the
+session as in use. (macOS: the agent reads HIDIdleTime itself.)
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["REPORT_SECONDS", "IdleReader", "IdleReporter", "X11Idle", "idle_reader"]
+from agent.platform import current
+
+__all__ = [
+    "LASTINPUTINFO",
+    "REPORT_SECONDS",
+    "IdleReader",
+    "IdleReporter",
+    "WindowsIdle",
+    "X11Idle",
+    "idle_reader",
+]
 
 REPORT_SECONDS = 5.0  # the agent treats a report older than 30 s as "no report" (in use)
 
@@ -47,8 +59,39 @@ class X11Idle:
             self._display.close()
 
 
+class LASTINPUTINFO(ctypes.Structure):
+    _fields_ = [("cbSize", ctypes.c_uint32), ("dwTime", ctypes.c_uint32)]
+
+
+class WindowsIdle:
+    """Seconds since the last input of this Windows session (GetLastInputInfo); `user32`
+    and `kernel32` are injectable for tests."""
+
+    def __init__(self, user32: Any = None, kernel32: Any = None) -> None:
+        if user32 is None or kernel32 is None:
+            dlls = vars(ctypes).get("windll")  # only Windows has it
+            if dlls is None:
+                raise RuntimeError("GetLastInputInfo exists only on Windows")
+            user32, kernel32 = dlls.user32, dlls.kernel32
+        self._user32 = user32
+        self._kernel32 = kernel32
+
+    def __call__(self) -> float | None:
+        info = LASTINPUTINFO()
+        info.cbSize = ctypes.sizeof(LASTINPUTINFO)
+        if not self._user32.GetLastInputInfo(ctypes.byref(info)):
+            return None
+        now = int(self._kernel32.GetTickCount()) & 0xFFFFFFFF
+        return ((now - int(info.dwTime)) & 0xFFFFFFFF) / 1000.0  # both wrap after 49.7 days
+
+
 def idle_reader(env: dict[str, str] | None = None) -> IdleReader | None:
     """The best idle reader for this desktop, or None."""
+    if current().capabilities.os == "windows":
+        try:
+            return WindowsIdle()
+        except (RuntimeError, OSError, AttributeError):
+            return None
     env = dict(os.environ if env is None else env)
     display = env.get("DISPLAY")
     if display:

@@ -30,3 +30,28 @@ def test_no_reading_no_report_and_failed_send_is_retried() -> None:
     rep = IdleReporter(lambda: 3.0, flaky)
     assert not rep.step(0.0)
     assert rep.step(1.0) and sent == [3.0]
+
+
+def test_windows_idle_from_get_last_input_info() -> None:
+    import ctypes
+
+    from tray.idle import LASTINPUTINFO, WindowsIdle
+
+    class User32:
+        ok = 1
+
+        def GetLastInputInfo(self, ref: object) -> int:
+            info = ctypes.cast(ref, ctypes.POINTER(LASTINPUTINFO))[0]
+            assert info.cbSize == ctypes.sizeof(LASTINPUTINFO)
+            info.dwTime = 0xFFFFF000  # input just before the tick count wrapped
+            return self.ok
+
+    class Kernel32:
+        def GetTickCount(self) -> int:
+            return 0x00000800
+
+    user32 = User32()
+    idle = WindowsIdle(user32, Kernel32())
+    assert idle() == (0x1000 + 0x800) / 1000.0
+    user32.ok = 0
+    assert idle() is None
