@@ -84,7 +84,7 @@ def observe_sessions(
         if idle is None:
             idle = info.idle_seconds or 0.0
         core.setdefault(child, []).append(
-            ScreenSession(info.id, info.active, info.locked is True, idle)
+            ScreenSession(info.id, info.active, info.locked is True, idle, info.inhibited)
         )
         raw.setdefault(child, []).append(info)
     return core, raw

@@ -5,6 +5,7 @@ budget runs out and again after an unlock, and TerminateSession then KillSession
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,3 +110,24 @@ def test_logout_terminates_then_kills_a_session_that_survives(
     h.run(5)  # the mock's session survives TerminateSession (as on some KDE set-ups)
     assert logind.calls(None, "KillSession") == [("c2", "all", 9)]
     assert [e.detail.get("forced", False) for e in h.events("screen_logout")] == [False, True]
+
+
+def test_an_idle_inhibitor_keeps_an_idle_session_counting(
+    tmp_path: Path, logind: MockLogind
+) -> None:
+    # dbusmock's Inhibit files every inhibitor under uid 1000.
+    logind.add_session("c4", "seat2", 1000, "chi", True)
+    h = Harness(
+        tmp_path, RULES.format(action="notify").replace('"an"', '"chi"'), sessions=LogindSessions()
+    )
+    h.agent.start()
+    since = int((time.monotonic() - 600) * 1e6)
+    logind.set_session("c4", IdleHint=True, IdleSinceHintMonotonic=since)
+    h.run(4, step=2)
+    assert used(h) == 0
+    fd = logind.inhibit("idle", "video player", "playing", "block")
+    try:
+        h.run(4, step=2)
+        assert used(h) == 4
+    finally:
+        os.close(fd)

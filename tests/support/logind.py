@@ -112,6 +112,15 @@ class MockLogind:
             changes,
         )
 
+    def inhibit(self, what: str, who: str, why: str, mode: str) -> int:
+        """Manager.Inhibit; returns the inhibitor's fd (closing it releases the inhibitor).
+
+        The template files every inhibitor under uid 1000."""
+        (fd,) = self._call(
+            MANAGER_PATH, "org.freedesktop.login1.Manager", "Inhibit", "ssss", what, who, why, mode
+        )
+        return int(fd.to_raw_fd())
+
     def remove_session(self, session_id: str) -> None:
         self._call(MANAGER_PATH, MOCK_IFACE, "RemoveObject", "o", self.session_path(session_id))
 
@@ -194,7 +203,7 @@ def mock_logind() -> Iterator[MockLogind]:
             stdout=open(workdir / "mock.log", "wb"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
         )
-        conn = open_dbus_connection(address)
+        conn = open_dbus_connection(address, enable_fds=True)
         wait_until(lambda: mock.poll() is not None or _owned(conn), 20, message="logind mock")
         if mock.poll() is not None:
             raise RuntimeError(f"dbusmock exited: {(workdir / 'mock.log').read_text()[-2000:]}")

@@ -40,6 +40,7 @@ class SessionInfo:
     kind: str = ""  # "x11", "wayland", "tty", "rdp", "console", ...
     session_class: str = "user"  # "user", "greeter", "lock-screen", "background"
     remote: bool = False
+    inhibited: bool = False  # its user holds an idle inhibitor (a video playing)
 
     @property
     def is_user(self) -> bool:

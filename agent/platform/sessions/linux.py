@@ -9,6 +9,7 @@ Manager.TerminateSession and Manager.KillSession. DBUS_SYSTEM_BUS_ADDRESS picks 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 import time
@@ -119,6 +120,7 @@ class LogindSessions:
     def sessions(self) -> list[SessionInfo]:
         """Every session logind knows, with its lock and idle state."""
         (listed,) = self._call(MANAGER_PATH, MANAGER, "ListSessions")
+        inhibiting = self._idle_inhibitors()
         out: list[SessionInfo] = []
         for session_id, uid, user, seat, path in listed:
             try:
@@ -127,8 +129,24 @@ class LogindSessions:
                 )
             except SessionGone:
                 continue  # ended between the list and the look
-            out.append(self._info(session_id, int(uid), user, seat, props))
+            info = self._info(session_id, int(uid), user, seat, props)
+            if int(uid) in inhibiting:
+                info = dataclasses.replace(info, inhibited=True)
+            out.append(info)
         return out
+
+    def _idle_inhibitors(self) -> set[int]:
+        """Uids holding a blocking "idle" inhibitor (ListInhibitors: what, who, why, mode,
+        uid, pid); an older logind without the call gives none."""
+        try:
+            (listed,) = self._call(MANAGER_PATH, MANAGER, "ListInhibitors")
+        except SessionGone:  # UnknownMethod
+            return set()
+        return {
+            int(uid)
+            for what, _who, _why, mode, uid, _pid in listed
+            if "idle" in str(what).split(":") and mode == "block"
+        }
 
     def _info(
         self, session_id: str, uid: int, user: str, seat: str, props: dict[str, Any]
