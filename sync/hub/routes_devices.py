@@ -165,6 +165,7 @@ def upload_day(child: ChildPath, day: DayPath, body: DaySummaryIn, creds: Device
             "family_id": device.family_id, "device_id": device.id, "child": child,
             "child_key": child_key(child), "day": day, "revision": body.revision,
             "consent_id": consent.id, "total_seconds": body.total_seconds,
+            "screen_seconds": body.screen_seconds,
             "apps": body.apps, "categories": body.categories, **body.counts.model_dump(),
             "updated_at": now,
         })
