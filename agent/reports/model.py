@@ -166,6 +166,7 @@ class DaySummary:
     paused: bool
     over: tuple[str, ...]  # keys ("kind:id") of the limits exceeded
     events: Mapping[str, int] = field(default_factory=dict)
+    grants: tuple[tuple[str, int], ...] = ()  # (limit key or "*", seconds): each grant's limit
 
     @property
     def status(self) -> DayStatus:
@@ -307,6 +308,7 @@ class Report:
     previous_week: Week
     children: tuple[ChildReport, ...]
     computer: Computer = field(default_factory=Computer)
+    through: dt.date | None = None  # the week is not over: its days up to this one so far
 
     @property
     def label(self) -> str:
