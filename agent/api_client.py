@@ -127,6 +127,10 @@ class AgentClient:
             json={"daily": daily, "allowed": allowed or []},
         )
 
+    def report_idle(self, idle_seconds: float) -> None:
+        """Tell the agent how long this account has had no input (the tray does, every 5 s)."""
+        self._call("POST", "/idle", json={"idle_seconds": round(idle_seconds, 1)})
+
     def ask(self, child: str, minutes: int, message: str = "") -> Any:
         """A child asks for more time."""
         return self._call(

@@ -1,9 +1,12 @@
-"""Fakes for tests of the layers above: keyring, lockout store and process source in memory."""
+"""Fakes for tests of the layers above: keyring, lockout store, process and session sources
+in memory."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
@@ -11,11 +14,12 @@ from keyring.errors import PasswordDeleteError
 
 from agent.i18n import _
 from agent.platform.probe import ExeIdentity
+from agent.platform.sessions.base import SessionCapabilities, SessionGone, SessionInfo
 from agent.security.pin.lockout import LockoutState
 from agent.security.root_keyring import UNPICKABLE
 from rules.model import ProcessInfo
 
-__all__ = ["FakeSource", "MemoryKeyring", "MemoryLockoutStore"]
+__all__ = ["FakeSessions", "FakeSource", "MemoryKeyring", "MemoryLockoutStore"]
 
 
 class MemoryKeyring(KeyringBackend):
@@ -103,3 +107,76 @@ class FakeSource:
     def close(self) -> None:
         """Note that the agent let the source go."""
         self.closed = True
+
+class FakeSessions:
+    """An in-memory session source that records what it was asked to do.
+
+    `calls` lists ("lock" | "logout" | "kill", session id) in order; a session in
+    `survives_logout` outlives logout() (as some KDE sessions do) until kill().
+    """
+
+    capabilities = SessionCapabilities(
+        lock=True, logout=True, force_logout=True, reports_locked=True, reports_idle=True
+    )
+
+    def __init__(self, sessions: Iterable[SessionInfo] = ()) -> None:
+        self._sessions: dict[str, SessionInfo] = {s.id: s for s in sessions}
+        self.calls: list[tuple[str, str]] = []
+        self.survives_logout: set[str] = set()
+        self.broken: Exception | None = None  # raised by every call when set
+        self._lock = threading.Lock()
+
+    def add(self, info: SessionInfo) -> None:
+        """A new session (or a replaced one with the same id)."""
+        with self._lock:
+            self._sessions[info.id] = info
+
+    def update(self, session_id: str, **changes: Any) -> None:
+        """Change fields of a session (locked=..., idle_seconds=..., active=...)."""
+        with self._lock:
+            self._sessions[session_id] = dataclasses.replace(self._sessions[session_id], **changes)
+
+    def remove(self, session_id: str) -> None:
+        """The session ended."""
+        with self._lock:
+            self._sessions.pop(session_id, None)
+
+    def sessions(self) -> list[SessionInfo]:
+        """Every session now."""
+        with self._lock:
+            if self.broken is not None:
+                raise self.broken
+            return list(self._sessions.values())
+
+    def _known(self, session_id: str) -> None:
+        if self.broken is not None:
+            raise self.broken
+        if session_id not in self._sessions:
+            raise SessionGone(f"no session {session_id}")
+
+    def lock(self, session_id: str) -> None:
+        """Record the lock; the session shows as locked."""
+        with self._lock:
+            self._known(session_id)
+            self.calls.append(("lock", session_id))
+            self._sessions[session_id] = dataclasses.replace(
+                self._sessions[session_id], locked=True
+            )
+
+    def logout(self, session_id: str) -> None:
+        """Record the logout; the session ends unless it is in `survives_logout`."""
+        with self._lock:
+            self._known(session_id)
+            self.calls.append(("logout", session_id))
+            if session_id not in self.survives_logout:
+                del self._sessions[session_id]
+
+    def kill(self, session_id: str) -> None:
+        """Record the kill; the session ends."""
+        with self._lock:
+            self._known(session_id)
+            self.calls.append(("kill", session_id))
+            del self._sessions[session_id]
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -17,6 +17,7 @@ from agent.api.app import ApiExtension, ApiServer, split_listen
 from agent.api.context import ApiContext
 from agent.ledger.sqlite import SqliteLedger
 from agent.platform.probe import PsutilSource
+from agent.platform.sessions import session_source
 from agent.platform.timezone import local_timezone, resolve_timezone
 from agent.reports.archive import write_weekly
 from agent.reports.iso_weeks import format_week, last_complete_week
@@ -177,7 +178,7 @@ def build(
     hooks: list[StatusHook] = [where]
     agent = Agent(
         source, ledger, probe_for, closer_for, clock, plat.boot_clock, EventBus(),
-        status_hooks=hooks,
+        status_hooks=hooks, sessions=session_source(),
     )
     scheduler = BackgroundScheduler(timezone=tz)
     secrets = LazySecrets(lambda: open_store(data_dir=data_dir))

@@ -11,7 +11,7 @@ from rules import catalog as _catalog
 from rules import presets as _presets
 from rules.checker import N_, Checker, ConfigError, ConfigIssue
 from rules.match import normalize_account
-from rules.model import TOTAL, WEEKDAYS, App, Category, Child, Config, LimitSpec, Settings
+from rules.model import SCREEN, TOTAL, WEEKDAYS, App, Category, Child, Config, LimitSpec, Settings
 from rules.timeutil import parse_hhmm
 
 __all__ = ["N_", "ConfigError", "ConfigIssue", "load_text"]
@@ -26,10 +26,22 @@ _SETTINGS = (
     "locale",
     "listen",
     "timezone",
+    "idle_minutes",
 )
 _APP = ("title", "category", "names", "paths", "cmdline")
 _CATEGORY = ("title",)
-_CHILD = ("name", "accounts", "birth_year", "preset", "always_allowed", "limits")
+_CHILD = (
+    "name",
+    "accounts",
+    "birth_year",
+    "preset",
+    "always_allowed",
+    "limits",
+    "idle_minutes",
+    "screen_action",
+)
+_SCREEN_ACTIONS = ("lock", "logout", "notify")
+_IDLE_RANGE = (0.1, 120)  # idle_minutes
 _LIMIT = (
     "daily",
     "weekend",
@@ -115,6 +127,7 @@ def _settings(c: Checker, raw: object) -> Settings:
         locale=locale,
         listen=listen,
         timezone=timezone,
+        idle_minutes=c.number(table, "idle_minutes", "settings", *_IDLE_RANGE, d.idle_minutes),
     )
 
 
@@ -302,7 +315,8 @@ def _children(
                 for key, spec in _presets.limits_for(preset).items():
                     kind = _kind(key, apps)
                     parsed = _limit(c, key, spec, f"{path}.preset", kind)
-                    if parsed is not None and (key == TOTAL or key in apps or key in categories):
+                    known = key in (TOTAL, SCREEN) or key in apps or key in categories
+                    if parsed is not None and known:
                         preset_limits.append(parsed)
         always = c.strings(table.get("always_allowed", []), f"{path}.always_allowed")
         for i, app_id in enumerate(always):
@@ -312,7 +326,7 @@ def _children(
         if "limits" in table and c.typed(table["limits"], dict, f"{path}.limits"):
             for key, spec in table["limits"].items():
                 lpath = f"{path}.limits.{key}"
-                if key != TOTAL and key not in apps and key not in categories:
+                if key not in (TOTAL, SCREEN) and key not in apps and key not in categories:
                     c.error(
                         lpath,
                         N_(
@@ -325,6 +339,19 @@ def _children(
                 parsed = _limit(c, key, spec, lpath, _kind(key, apps))
                 if parsed is not None:
                     limits.append(parsed)
+        idle = table.get("idle_minutes")
+        if idle is not None:
+            idle = c.number(table, "idle_minutes", path, *_IDLE_RANGE, 0) or None
+        action = table.get("screen_action", "lock")
+        if c.typed(action, str, f"{path}.screen_action") and action not in _SCREEN_ACTIONS:
+            c.error(
+                f"{path}.screen_action",
+                N_("expected one of: {allowed}; got {value!r}"),
+                allowed=", ".join(_SCREEN_ACTIONS),
+                value=action,
+            )
+        if action not in _SCREEN_ACTIONS:
+            action = "lock"
         children.append(
             Child(
                 name,
@@ -334,13 +361,17 @@ def _children(
                 frozenset(always),
                 tuple(limits),
                 tuple(preset_limits),
+                idle_minutes=idle,
+                screen_action=action,
             )
         )
     return tuple(children)
 
 
 def _kind(key: str, apps: Mapping[str, App]) -> str:
-    return "total" if key == TOTAL else ("app" if key in apps else "category")
+    if key in (TOTAL, SCREEN):
+        return key
+    return "app" if key in apps else "category"
 
 
 def load_text(text: str, filename: str = "rules.toml") -> Config:
@@ -391,6 +422,12 @@ def load_text(text: str, filename: str = "rules.toml") -> Config:
                 catalog_ids.append(app_id)
     apps = _apps(c, data.get("apps"), tuple(catalog_ids), set(categories))
     app_map = {a.id: a for a in apps}
+    if SCREEN in app_map or SCREEN in categories:
+        c.error(
+            f"{'apps' if SCREEN in app_map else 'categories'}.{SCREEN}",
+            N_("{value!r} names the whole-computer limit; choose another id"),
+            value=SCREEN,
+        )
     for cat_id in categories:
         if cat_id in app_map:
             c.error(

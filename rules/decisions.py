@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from rules.accounting import account
@@ -22,6 +22,7 @@ from rules.model import (
     TickResult,
     UsageKey,
 )
+from rules.screen import SCREEN, ScreenSession, screen_in_use, screen_usage
 from rules.timeutil import budget_minutes, day_of, day_segments, window_state
 
 __all__ = ["ALL", "Limit", "account", "all_limits", "decide", "tick"]
@@ -48,15 +49,27 @@ __all__ = ["ALL", "Limit", "account", "all_limits", "decide", "tick"]
 
 
 
+def _active(limit: Limit, config: Config, apps: Iterable[str], screen_in_use: bool) -> bool:
+    """Whether something the limit counts is in use now."""
+    if limit.kind == "screen":
+        return screen_in_use
+    return any(covers(limit, config, a) for a in apps)
+
+
 def decide(
     config: Config,
     state: DayState,
     running: Running,
     now: dt.datetime,
     limits: dict[str, list[Limit]] | None = None,
+    screen: Mapping[str, bool] | None = None,
 ) -> tuple[ChildStatus, ...]:
-    """Each child's limits: used, left, state, reason and until."""
+    """Each child's limits: used, left, state, reason and until.
+
+    `screen`: child -> one of their sessions is in use now (`screen_in_use`), for `screen`.
+    """
     limits = all_limits(config) if limits is None else limits
+    screen = screen or {}
     statuses: list[ChildStatus] = []
     day_starts = config.settings.day_starts
     warn_window = max(config.settings.warn_minutes, default=0) * 60
@@ -67,7 +80,7 @@ def decide(
         for limit in limits[child.name]:
             spec = limit.spec
             used = state.used(child.name, limit.kind, limit.usage_id)
-            active = any(covers(limit, config, a) for a in apps)
+            active = _active(limit, config, apps, screen.get(child.name, False))
             if limit.implicit and not active and used <= 0:
                 continue
             budget = budget_minutes(spec, state.day)
@@ -148,6 +161,7 @@ def _reminders(
     after: DayState,
     running: Running,
     limits: dict[str, list[Limit]],
+    screen: Mapping[str, bool],
 ) -> list[Reminder]:
     """Health reminders: each multiple of `reminder_minutes` of use crossed in this tick."""
     out: list[Reminder] = []
@@ -155,7 +169,7 @@ def _reminders(
         apps = running.get(child.name, {})
         for limit in limits[child.name]:
             every = limit.spec.reminder_minutes
-            if not every or not any(covers(limit, config, a) for a in apps):
+            if not every or not _active(limit, config, apps, screen.get(child.name, False)):
                 continue
             key: UsageKey = (child.name, limit.kind, limit.usage_id)
             was = before.usage.get(key, 0.0) // (every * 60)
@@ -192,10 +206,16 @@ def _closes(
 
 
 def tick(
-    config: Config, state: DayState, running: Running, now: dt.datetime, elapsed: float
+    config: Config,
+    state: DayState,
+    running: Running,
+    now: dt.datetime,
+    elapsed: float,
+    sessions: Mapping[str, Sequence[ScreenSession]] | None = None,
 ) -> tuple[TickResult, DayState]:
     """Count `elapsed` seconds of `running` ending at `now`, then decide; returns the new state.
 
+    `sessions`: each child's login sessions as seen now, for `screen` (None: not counted).
     `state` must be the day `now` belongs to; time before that day's start is
     returned as usage for the earlier day but not applied to `state`.
     """
@@ -206,13 +226,19 @@ def tick(
     for seg_day, seconds in day_segments(now, max(0.0, elapsed), config.settings.day_starts):
         for key, value in account(config, running, seg_day, seconds).items():
             usage[key] = usage.get(key, 0.0) + value
+    sessions = sessions or {}
+    for (seg_day, child_name), seconds in screen_usage(
+        config, sessions, running, now, max(0.0, elapsed)
+    ).items():
+        usage[(seg_day, child_name, "screen", SCREEN)] = seconds
     new_usage = dict(state.usage)
     for (d, child, kind, ident), seconds in usage.items():
         if d == day:
             new_usage[(child, kind, ident)] = new_usage.get((child, kind, ident), 0.0) + seconds
     after = replace(state, usage=new_usage)
     limits = all_limits(config)
-    statuses = decide(config, after, running, now, limits)
+    screen = screen_in_use(config, sessions, running)
+    statuses = decide(config, after, running, now, limits, screen)
     warnings, warned = _warnings(config, after, statuses)
     after = replace(after, warned=warned)
     result = TickResult(
@@ -220,7 +246,7 @@ def tick(
         usage=usage,
         statuses=statuses,
         warnings=tuple(warnings),
-        reminders=tuple(_reminders(config, state, after, running, limits)),
+        reminders=tuple(_reminders(config, state, after, running, limits, screen)),
         closes=tuple(_closes(config, statuses, running, limits)),
     )
     return result, after

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rules.model import TOTAL, Child, Config, LimitKind, LimitSpec
+from rules.model import SCREEN, TOTAL, Child, Config, LimitKind, LimitSpec
 from rules.timeutil import budget_minutes, day_of, day_start, window_state
 
 __all__ = ["ALL", "Limit", "all_limits", "child_limits", "day_budgets", "limit_kind", "next_open"]
@@ -34,6 +34,8 @@ def limit_kind(config: Config, key: str) -> LimitKind:
     """What a limit key names."""
     if key == TOTAL:
         return "total"
+    if key == SCREEN:
+        return "screen"
     return "app" if config.app(key) is not None else "category"
 
 
@@ -45,6 +47,8 @@ def child_limits(config: Config, child: Child) -> list[Limit]:
         kind = limit_kind(config, key)
         if kind == "total":
             title = "Total"
+        elif kind == "screen":
+            title = "Computer time"
         elif kind == "app":
             app = config.app(key)
             title = app.title if app else key
@@ -75,7 +79,12 @@ def day_budgets(
 
 
 def covers(limit: Limit, config: Config, app_id: str) -> bool:
-    """Whether the limit counts the app (its own, its category's or the total)."""
+    """Whether the limit counts the app (its own, its category's or the total).
+
+    `screen` counts the session, not apps: it is enforced by locking the session.
+    """
+    if limit.kind == "screen":
+        return False
     if limit.kind == "total":
         return True
     if limit.kind == "app":

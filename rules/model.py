@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Literal
 
 __all__ = [
+    "SCREEN",
     "TOTAL",
     "WEEKDAYS",
     "App",
@@ -24,6 +25,7 @@ __all__ = [
     "LimitWarning",
     "ProcessInfo",
     "Reminder",
+    "ScreenAction",
     "Settings",
     "State",
     "TickResult",
@@ -33,10 +35,12 @@ __all__ = [
 ]
 
 TOTAL = "total"
+SCREEN = "screen"  # the child's whole computer time: an active, unlocked, not idle session
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-LimitKind = Literal["app", "category", "total"]
+LimitKind = Literal["app", "category", "total", "screen"]
 State = Literal["ok", "warning", "blocked"]
+ScreenAction = Literal["lock", "logout", "notify"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Settings:
     locale: str = "auto"
     listen: str = "127.0.0.1:7377"
     timezone: str = "auto"
+    idle_minutes: float = 3.0  # no input for this long: the session stops counting for `screen`
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,8 @@ class Child:
     always_allowed: frozenset[str] = frozenset()
     limits: tuple[LimitSpec, ...] = ()  # the child's own, as written
     preset_limits: tuple[LimitSpec, ...] = ()  # from the preset, overridden key by key
+    idle_minutes: float | None = None  # overrides `[settings] idle_minutes`
+    screen_action: ScreenAction = "lock"  # what a blocked `screen` limit does to the session
 
     def effective_limits(self) -> dict[str, LimitSpec]:
         """The preset's limits with the child's own on top, by key."""

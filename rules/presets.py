@@ -101,11 +101,14 @@ PRESETS: dict[str, Preset] = {
         example_age=4,
         settings=dict(_DEFAULT_SETTINGS),
         limits={
+            "screen": {"daily": 60, "allowed": ["07:00-19:00"]},
             "total": {"daily": 60, "allowed": ["07:00-19:00"]},
             "games": {"daily": 30, "each": 30},
             "social": {"daily": 0},
         },
         notes={
+            "screen": "WHO 2019 and AAP 2016 count all screen time: the whole computer, at "
+            "most 1 hour a day, screens off an hour before bed (under 2: daily = 0).",
             "total": "WHO 2019 and AAP 2016: at most 1 hour a day for ages 2-5 (under 2: "
             "none, set daily = 0). Screens off an hour before a 20:00 bedtime; children of "
             "3-5 need 10-13 hours of sleep (AASM).",
@@ -128,6 +131,12 @@ PRESETS: dict[str, Preset] = {
         example_age=9,
         settings=dict(_DEFAULT_SETTINGS),
         limits={
+            "screen": {
+                "daily": 90,
+                "weekend": 120,
+                "allowed": ["07:00-20:00"],
+                "allowed_days": {"fri": ["07:00-20:30"], "sat": ["07:00-20:30"]},
+            },
             "total": {
                 "daily": 90,
                 "weekend": 120,
@@ -138,6 +147,9 @@ PRESETS: dict[str, Preset] = {
             "social": {"daily": 0},
         },
         notes={
+            "screen": "AAP Family Media Plan: limits on all screen use (the whole computer, "
+            "idle time left out), the same hours as the total; school work counts too, so "
+            "grant time for it or raise the school-day budget.",
             "total": "AAP Family Media Plan: consistent limits, screens off an hour before "
             "bed. Children of 6-12 need 9-12 hours of sleep (AASM): bed about 21:00 on school "
             "nights, 21:30 on Friday and Saturday (drop fri if there is school on Saturday).",
@@ -159,6 +171,12 @@ PRESETS: dict[str, Preset] = {
         example_age=13,
         settings=dict(_DEFAULT_SETTINGS),
         limits={
+            "screen": {
+                "daily": 120,
+                "weekend": 180,
+                "allowed": ["06:30-21:30"],
+                "allowed_days": {"fri": ["06:30-22:30"], "sat": ["06:30-22:30"]},
+            },
             "total": {
                 "daily": 120,
                 "weekend": 180,
@@ -168,6 +186,9 @@ PRESETS: dict[str, Preset] = {
             "games": {"daily": 60, "weekend": 120, "each": 60, "reminder_minutes": 30},
         },
         notes={
+            "screen": "AAP Family Media Plan: limits on all screen use (the whole computer, "
+            "idle time left out), the same hours as the total; school work counts too, so "
+            "grant time for it or raise the school-day budget.",
             "total": "AAP Family Media Plan: consistent limits, screens off an hour before "
             "bed. 9-10 hours of sleep at this age (AASM): bed about 22:30 on school nights, "
             "23:30 on Friday and Saturday (drop fri if there is school on Saturday).",
@@ -188,6 +209,12 @@ PRESETS: dict[str, Preset] = {
         example_age=16,
         settings=dict(_DEFAULT_SETTINGS),
         limits={
+            "screen": {
+                "daily": 180,
+                "weekend": 240,
+                "allowed": ["06:00-22:00"],
+                "allowed_days": {"fri": ["06:00-23:00"], "sat": ["06:00-23:00"]},
+            },
             "total": {
                 "daily": 180,
                 "weekend": 240,
@@ -197,6 +224,9 @@ PRESETS: dict[str, Preset] = {
             "games": {"daily": 90, "weekend": 180, "each": 60, "reminder_minutes": 30},
         },
         notes={
+            "screen": "AAP Family Media Plan: limits on all screen use (the whole computer, "
+            "idle time left out), the same hours as the total; school work counts too, so "
+            "grant time for it or raise the school-day budget.",
             "total": "AAP Family Media Plan: consistent limits, screens off an hour before "
             "bed. Teenagers need 8-10 hours of sleep (AASM): bed about 23:00 on school "
             "nights, midnight on Friday and Saturday.",

@@ -75,6 +75,7 @@ def _settings(s: Settings) -> list[str]:
         f"locale = {toml_string(s.locale)}",
         f"listen = {toml_string(s.listen)}",
         f"timezone = {toml_string(s.timezone)}",
+        f"idle_minutes = {_num(s.idle_minutes)}",
     ]
 
 
@@ -137,6 +138,10 @@ def dump_config(config: Config, header: str = "") -> str:
             out.append(f"preset = {toml_string(child.preset)}")
         if child.always_allowed:
             out.append(f"always_allowed = {_list(sorted(child.always_allowed))}")
+        if child.idle_minutes is not None:
+            out.append(f"idle_minutes = {_num(child.idle_minutes)}")
+        if child.screen_action != "lock":
+            out.append(f"screen_action = {toml_string(child.screen_action)}")
         for spec in child.limits:
             out += ["", f"[child.limits.{toml_key(spec.key)}]", *limit_table(spec)]
     return "\n".join(out) + "\n"

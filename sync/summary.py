@@ -37,6 +37,9 @@ _USAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 COUNTED_EVENTS = {
     "warning": "warnings",
     "close": "closes",
+    # Computer time used up: the session was locked or signed out (the hub has no own count).
+    "screen_lock": "closes",
+    "screen_logout": "closes",
     "grant": "grants",
     "request": "requests",
     "gap": "gaps",
@@ -146,6 +149,9 @@ def day_summaries(
         per_kind = usage.get(day, {})
         summary = empty_summary()
         summary["total_seconds"] = _seconds(sum(per_kind.get("total", {}).values()))
+        screen = _seconds(sum(per_kind.get("screen", {}).values()))
+        if screen:  # computer time (`screen`), shared with the total; absent when none
+            summary["screen_seconds"] = screen
         if "apps" in shared:
             summary["apps"] = _top(per_kind.get("app", {}), MAX_APPS)
         if "categories" in shared:

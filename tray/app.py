@@ -339,6 +339,7 @@ class TrayApp:
         # Its own connection: a long poll must not share a requests.Session with other threads.
         events = AgentClient(self.url) if isinstance(self.client, AgentClient) else self.client
         EventPoller(events, self.on_event, self.stop).start()
+        self._report_idle()
         try:
             if self.host is not None:
                 self.host.run(self.stop)
@@ -347,6 +348,16 @@ class TrayApp:
         finally:
             self.shutdown(thread)
         return 0
+
+    def _report_idle(self) -> None:
+        """Send this desktop's input idle time to the agent, for `screen` (where it can be
+        read: X11). Without reports the agent counts the session as in use."""
+        from tray.idle import IdleReporter, idle_reader
+
+        reader = idle_reader()
+        if reader is None or not isinstance(self.client, AgentClient):
+            return
+        IdleReporter(reader, AgentClient(self.url).report_idle, stop=self.stop).start()
 
     def shutdown(self, thread: threading.Thread | None = None) -> None:
         """Stop the loops, the icon and Tk."""

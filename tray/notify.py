@@ -112,6 +112,22 @@ def notice_for(
             f"{why} {_opens_again(detail.get('until'), today)}",
             kind,
         )
+    if kind == EventKind.SCREEN_COUNTDOWN and event.get("child") == child:
+        seconds = int(detail.get("left_seconds") or 60)
+        action = detail.get("action")
+        if action == "logout":
+            text = _("You will be signed out in {seconds} s. Save your work now.")
+        elif action == "notify":
+            text = _("Computer time runs out in {seconds} s.")
+        else:
+            text = _("The screen locks in {seconds} s. Save your work now.")
+        return Notice(_("Computer time is almost up"), text.format(seconds=seconds), kind)
+    if kind == EventKind.SCREEN_BLOCKED and event.get("child") == child:
+        return Notice(
+            _("Computer time is used up"),
+            _("Your parents will see the time you use from now on."),
+            kind,
+        )
     if kind == EventKind.REMINDER:
         return Notice(_("Health reminder"), reminder_text(), kind)
     if kind == EventKind.GRANT and event.get("child") == child:

@@ -21,6 +21,7 @@ __all__ = [
     "COOKIE",
     "ApiContext",
     "Caller",
+    "CallerAccount",
     "Ctx",
     "Parent",
     "Viewer",
@@ -127,6 +128,13 @@ class Viewer:
         return self.parent or (child is not None and child == self.child)
 
 
+def caller_account(request: Request, ctx: Ctx) -> str | None:
+    """The OS account that owns the client end of this connection (the kernel says), or None."""
+    client = (request.client.host, request.client.port) if request.client else None
+    server = request.scope.get("server")
+    return ctx.peer(client, (str(server[0]), int(server[1])) if server else None)
+
+
 def _viewer(request: Request, ctx: Ctx) -> Viewer:
     """A parent with a session (or the PIN); otherwise the child the calling account is."""
     auth = request.headers.get("authorization", "")
@@ -137,13 +145,12 @@ def _viewer(request: Request, ctx: Ctx) -> Viewer:
     if pin:
         verify_pin(ctx, pin)
         return Viewer(parent=True)
-    client = (request.client.host, request.client.port) if request.client else None
-    server = request.scope.get("server")
-    account = ctx.peer(client, (str(server[0]), int(server[1])) if server else None)
+    account = caller_account(request, ctx)
     return Viewer(parent=False, child=ctx.agent.matcher.child_of(account) if account else None)
 
 
 Caller = Annotated[Viewer, Depends(_viewer)]
+CallerAccount = Annotated[str | None, Depends(caller_account)]
 
 
 def set_session_cookie(response: Response, token: str) -> None:

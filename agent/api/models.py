@@ -14,6 +14,7 @@ __all__ = [
     "AnswerBody",
     "AskBody",
     "GrantBody",
+    "IdleBody",
     "LimitBody",
     "PauseBody",
     "PinBody",
@@ -33,6 +34,12 @@ class GrantBody(BaseModel):
     child: str = Field(min_length=1, max_length=64)
     target: str = Field(default="*", min_length=1, max_length=64)
     minutes: int = Field(ge=-1440, le=1440)
+
+
+class IdleBody(BaseModel):
+    """A tray's report: seconds since the last keyboard or mouse input of its account."""
+
+    idle_seconds: float = Field(ge=0, le=10_000_000)
 
 
 class PauseBody(BaseModel):

@@ -11,8 +11,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from agent.api.context import API_PREFIX, Caller, Ctx, agent_call
-from agent.api.models import AskBody
+from agent.api.context import API_PREFIX, Caller, CallerAccount, Ctx, agent_call
+from agent.api.models import AskBody, IdleBody
 from agent.i18n import _
 
 __all__ = ["router"]
@@ -86,3 +86,12 @@ def ask(ctx: Ctx, viewer: Caller, body: AskBody) -> dict[str, Any]:
     if not ctx.asks.allow(body.child.casefold()):
         raise HTTPException(429, _("you already asked; wait for a parent to answer"))
     return dict(agent_call(lambda: ctx.agent.ask(body.child, body.minutes, body.message)))
+
+
+@router.post("/idle", status_code=204)
+def report_idle(body: IdleBody, ctx: Ctx, user: CallerAccount) -> None:
+    """A tray reports its account's input idle time; the account is the one that owns the
+    connection (never a name in the body), so a program can only speak for its own user."""
+    if user is None:
+        raise HTTPException(403, _("idle time is only taken from a tray of this computer"))
+    ctx.agent.report_idle(user, body.idle_seconds)

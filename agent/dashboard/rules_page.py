@@ -18,7 +18,7 @@ from agent.service.agent import AgentError
 from rules import presets
 from rules.catalog import CATALOG
 from rules.limits import limit_kind
-from rules.model import TOTAL, WEEKDAYS, Child, Config, LimitSpec
+from rules.model import SCREEN, TOTAL, WEEKDAYS, Child, Config, LimitSpec
 
 __all__ = ["routes"]
 
@@ -77,7 +77,12 @@ def _note(spec: LimitSpec) -> str:
 
 
 def _kind_label(kind: str) -> str:
-    return {"total": _("Total"), "app": _("App"), "category": _("Category")}.get(kind, kind)
+    return {
+        "screen": _("Whole computer"),
+        "total": _("Total"),
+        "app": _("App"),
+        "category": _("Category"),
+    }.get(kind, kind)
 
 
 def _title(config: Config, key: str) -> str:
@@ -91,7 +96,8 @@ def _child_rules(config: Config, index: int, child: Child) -> ChildRules:
     own = {s.key for s in child.limits}
     rows = []
     for key, spec in sorted(
-        child.effective_limits().items(), key=lambda kv: (kv[0] != TOTAL, kv[0])
+        child.effective_limits().items(),
+        key=lambda kv: (kv[0] != SCREEN, kv[0] != TOTAL, kv[0]),
     ):
         rows.append(
             RuleRow(
@@ -106,7 +112,7 @@ def _child_rules(config: Config, index: int, child: Child) -> ChildRules:
             )
         )
     used = {r.key for r in rows}
-    keys = [TOTAL, *(c.id for c in config.categories), *(a.id for a in config.apps)]
+    keys = [SCREEN, TOTAL, *(c.id for c in config.categories), *(a.id for a in config.apps)]
     choices = [(k, f"{_title(config, k)} ({k})") for k in keys if k not in used]
     always = [(a.id, a.title, a.id in child.always_allowed) for a in config.apps]
     return ChildRules(

@@ -8,7 +8,7 @@ from dataclasses import replace
 from agent.dashboard.language import _
 from rules import presets
 from rules.catalog import CATALOG
-from rules.model import TOTAL, App, Category, Child, Config, LimitSpec, Window
+from rules.model import SCREEN, TOTAL, App, Category, Child, Config, LimitSpec, Window
 from rules.timeutil import parse_window
 
 __all__ = [
@@ -163,7 +163,11 @@ def _check_new_id(config: Config, ident: str) -> None:
                 example="my-game"
             )
         )
-    if ident == TOTAL or config.app(ident) is not None or config.category(ident) is not None:
+    if (
+        ident in (TOTAL, SCREEN)
+        or config.app(ident) is not None
+        or config.category(ident) is not None
+    ):
         raise EditError(_("The id {id} is already used.").format(id=ident))
 
 

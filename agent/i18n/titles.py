@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.i18n import _
 from rules.catalog import BUILTIN_CATEGORIES
-from rules.model import TOTAL
+from rules.model import SCREEN, TOTAL
 
 __all__ = ["category_title", "limit_title"]
 
@@ -30,9 +30,12 @@ def category_title(cat_id: str, title: str) -> str:
 
 
 def limit_title(kind: str, key: str, title: str) -> str:
-    """A status row's title: "Total screen time", a category's or an app's title."""
+    """A status row's title: "Total screen time" (tracked apps), "Computer time" (the whole
+    session), a category's or an app's title."""
     if kind == "total" or key == TOTAL:
         return _("Total screen time")
+    if kind == "screen" or key == SCREEN:
+        return _("Computer time")
     if kind == "category":
         return category_title(key, title)
     return title

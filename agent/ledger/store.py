@@ -46,6 +46,10 @@ class EventKind(enum.StrEnum):
     REMINDER = "reminder"  # a health reminder
     CLOSE = "close"  # an app was asked to close
     KILL = "kill"  # an app that did not close was killed
+    SCREEN_COUNTDOWN = "screen_countdown"  # the last minute of `screen` began
+    SCREEN_LOCK = "screen_lock"  # a child's session was locked (`screen` blocked)
+    SCREEN_LOGOUT = "screen_logout"  # a child's session was logged out (forced: killed)
+    SCREEN_BLOCKED = "screen_blocked"  # `screen` blocked with screen_action "notify"
     GRANT = "grant"  # bonus time
     PAUSE = "pause"  # limits paused for today
     RESUME = "resume"  # limits apply again

@@ -50,6 +50,8 @@ def title_of(config: Config, kind: LimitKind, ident: str) -> str:
     """The title the rules give an app or category ("Total" for the total)."""
     if kind == "total":
         return "Total"
+    if kind == "screen":
+        return "Computer time"
     if kind == "app":
         app = config.app(ident)
         return app.title if app else ident
@@ -129,14 +131,15 @@ def _row(
 
 
 def _order(rows: Sequence[UsageRow]) -> tuple[UsageRow, ...]:
-    """Total; each category, most used first, with its apps; then apps of no listed category."""
+    """Computer time (`screen`, when counted); total; each category, most used first, with
+    its apps; then apps of no listed category."""
 
     def rank(r: UsageRow) -> tuple[int, int, str]:
         return (-r.week, -r.previous, r.id)
 
     cats = sorted((r for r in rows if r.kind == "category"), key=rank)
     apps = sorted((r for r in rows if r.kind == "app"), key=rank)
-    out = [r for r in rows if r.kind == "total"]
+    out = [r for r in rows if r.kind == "screen"] + [r for r in rows if r.kind == "total"]
     for cat in cats:
         out.append(cat)
         out.extend(a for a in apps if a.category == cat.id)

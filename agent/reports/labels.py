@@ -18,10 +18,16 @@ __all__ = [
     "happening_text",
     "jump_text",
     "language",
+    "screen_title",
     "status_label",
     "total_title",
     "weekday_abbr",
 ]
+
+
+def screen_title() -> str:
+    """The name of the "screen" row: the whole computer, not only tracked apps."""
+    return _("Computer time")
 
 
 def total_title() -> str:
@@ -52,6 +58,8 @@ def event_kind_label(kind: str) -> str:
         "reminder": _("Health reminders"),
         "close": _("Apps closed"),
         "kill": _("Apps force-closed"),
+        "screen_lock": _("Computer locked (computer time used up)"),
+        "screen_logout": _("Signed out (computer time used up)"),
         "grant": _("Bonus time granted"),
         "pause": _("Limits paused"),
         "resume": _("Limits resumed"),

@@ -40,6 +40,8 @@ EVENT_KINDS = (
     EventKind.REMINDER,
     EventKind.CLOSE,
     EventKind.KILL,
+    EventKind.SCREEN_LOCK,
+    EventKind.SCREEN_LOGOUT,
     EventKind.GRANT,
     EventKind.PAUSE,
     EventKind.RESUME,

@@ -109,6 +109,8 @@ class ReportView:
 def _title(row: UsageRow) -> str:
     if row.kind == "total":
         return lb.total_title()
+    if row.kind == "screen":
+        return lb.screen_title()
     if row.kind == "category":
         return lb.category_title(row.id, row.title)
     return row.title
@@ -126,7 +128,7 @@ def _row(row: UsageRow) -> RowView:
         )
         for d in row.days
     )
-    level = {"total": 0, "category": 1, "app": 2}[row.kind]
+    level = {"screen": 0, "total": 0, "category": 1, "app": 2}[row.kind]
     return RowView(
         row.key,
         row.kind,

@@ -10,18 +10,31 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from agent.ledger.store import Event, EventKind, Identity, Ledger
+from agent.platform.base import PlatformError
 from agent.platform.probe import ProcessSource
+from agent.platform.sessions.base import SessionInfo, SessionSource
 from agent.service.clock import TrustedClock
 from agent.service.closer import CloseAction
 from agent.service.event_bus import EventBus
 from agent.service.rules_file import ConfigSource
+from agent.service.screen import IdleReports, ScreenAct, ScreenEnforcer, observe_sessions
 from agent.service.status_document import status_document
 from agent.service.tamper import DIGEST_KEY, tamper_findings, usage_digest
 from rules import decisions
 from rules.config import ConfigError
 from rules.limits import ALL, child_limits, day_budgets
 from rules.match import Matcher, Running
-from rules.model import TOTAL, ChildStatus, Close, Config, DayState, LimitSpec, ProcessInfo
+from rules.model import (
+    SCREEN,
+    TOTAL,
+    ChildStatus,
+    Close,
+    Config,
+    DayState,
+    LimitSpec,
+    ProcessInfo,
+)
+from rules.screen import ScreenSession
 from rules.timeutil import day_of
 from rules.toml_writer import dump_config
 
@@ -36,6 +49,13 @@ FLUSH_SECONDS = 4.0  # usage is made durable at least this often: a crash loses 
 HEARTBEAT_KEY = "heartbeat"
 PIN_EVENT_PREFIX = "pin."
 PIN_EVENTS_KEPT = 1000  # PIN tries and changes kept in the event log, the newest
+COUNTDOWN_SECONDS = 60  # the last minute of `screen` before the session is locked
+_SCREEN_EVENTS = {
+    "lock": EventKind.SCREEN_LOCK,
+    "logout": EventKind.SCREEN_LOGOUT,
+    "kill": EventKind.SCREEN_LOGOUT,
+    "notify": EventKind.SCREEN_BLOCKED,
+}
 
 
 class AgentError(ValueError):
@@ -61,6 +81,7 @@ class Agent:
         steady: Callable[[], float],
         bus: EventBus | None = None,
         status_hooks: Sequence[StatusHook] = (),
+        sessions: SessionSource | None = None,
     ) -> None:
         self.source = source
         self.ledger = ledger
@@ -85,6 +106,14 @@ class Agent:
         self._identities: dict[str, Identity] = {}
         self._identified: set[tuple[int, float]] = set()
         self.ticks = 0
+        # `screen`: the OS's sessions (None: counted while tracked apps run), the trays'
+        # idle reports, and what a blocked limit does to the sessions.
+        self.sessions = sessions
+        self.idle_reports = IdleReports()
+        self.screen_enforcer = None if sessions is None else ScreenEnforcer(sessions)
+        self._sessions_error: str | None = None
+        self._screen_now: dict[str, bool] = {}
+        self._countdowns: set[tuple[dt.date, str]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -124,6 +153,8 @@ class Agent:
             self._flush(now)
             if self.probe is not None:
                 self.probe.close()
+            if self.sessions is not None:
+                self.sessions.close()
 
     def _flush(self, now: dt.datetime) -> None:
         """Make usage durable, with the heartbeat and the digest that reveals edits by others."""
@@ -154,6 +185,8 @@ class Agent:
             self._grace = config.settings.grace_seconds
             self.closer = self._closer_for(self._grace)
             self._closing.clear()
+            if self.screen_enforcer is not None:
+                self.screen_enforcer.grace = self._grace
 
     def _matcher(self) -> Matcher:
         """A matcher for the config, knowing the remembered executables' identities."""
@@ -250,9 +283,15 @@ class Agent:
         running = self.matcher.running(processes)
         self.probe.watch(pid for apps in running.values() for pids in apps.values() for pid in pids)
         self._learn_identities(processes, running)
-        result, self.state = decisions.tick(self.config, self.state, running, now, reading.elapsed)
+        screen, sessions = self._observe_sessions(running)
+        result, self.state = decisions.tick(
+            self.config, self.state, running, now, reading.elapsed, screen
+        )
         self.ledger.add_usage(result.usage)
         self.statuses = result.statuses
+        self._screen_now = {
+            s.name: any(r.kind == "screen" and r.active for r in s.limits) for s in self.statuses
+        }
         for w in result.warnings:
             for minutes in self.config.settings.warn_minutes:
                 if (w.child, w.limit, minutes) in self.state.warned:
@@ -266,11 +305,73 @@ class Agent:
         for r in result.reminders:
             self._event(EventKind.REMINDER, r.child, r.limit, {"minutes": r.minutes})
         self._enforce(result.closes, processes)
+        self._enforce_screen(day, sessions)
         steady = self.steady()
         if steady - self._last_flush >= FLUSH_SECONDS:
             self._flush(now)
             self._last_flush = steady
         self.ticks += 1
+
+    def _observe_sessions(
+        self, running: Running
+    ) -> tuple[dict[str, list[ScreenSession]], dict[str, list[SessionInfo]]]:
+        """Each child's sessions for `screen`; without a session source, a child counts as
+        at the computer while a tracked app of theirs runs (like `total`)."""
+        fallback = {child: [ScreenSession("apps")] for child, apps in running.items() if apps}
+        if self.sessions is None:
+            return fallback, {}
+        try:
+            infos = self.sessions.sessions()
+        except PlatformError as exc:
+            if str(exc) != self._sessions_error:
+                log.warning("sessions: %s; screen time counts while tracked apps run", exc)
+                self._sessions_error = str(exc)
+            return fallback, {}
+        if self._sessions_error is not None:
+            log.info("sessions: reachable again")
+            self._sessions_error = None
+        return observe_sessions(infos, self.matcher.child_of, self.idle_reports, self.steady())
+
+    def _enforce_screen(self, day: dt.date, sessions: dict[str, list[SessionInfo]]) -> None:
+        """The last-minute countdown, then lock / log out / notify while `screen` is blocked."""
+        blocked: dict[str, str] = {}
+        for status in self.statuses:
+            for row in status.limits:
+                if row.kind != "screen":
+                    continue
+                if row.state == "blocked":
+                    blocked[status.name] = row.reason or "budget"
+                elif (
+                    row.active
+                    and row.left_seconds is not None
+                    and row.left_seconds <= COUNTDOWN_SECONDS
+                    and not status.paused
+                    and (day, status.name) not in self._countdowns
+                ):
+                    self._countdowns.add((day, status.name))
+                    child = self.config.child(status.name)
+                    action = child.screen_action if child else "lock"
+                    self._event(
+                        EventKind.SCREEN_COUNTDOWN,
+                        status.name,
+                        SCREEN,
+                        {"left_seconds": row.left_seconds, "action": action},
+                    )
+        if self.screen_enforcer is None:
+            return
+        acts = self.screen_enforcer.step(self.config, blocked, sessions, self.steady())
+        for act in acts:
+            self._screen_event(act)
+
+    def _screen_event(self, act: ScreenAct) -> None:
+        detail: dict[str, Any] = {"reason": act.reason, "action": act.action}
+        if act.session:
+            detail["session"] = act.session
+        if act.action == "kill":
+            detail["forced"] = True
+        if act.error:
+            detail["error"] = act.error
+        self._event(_SCREEN_EVENTS[act.action], act.child, SCREEN, detail)
 
     def reload(self) -> bool:
         """Use the rules file again if it changed (a broken one is logged and kept out)."""
@@ -363,7 +464,9 @@ class Agent:
         now = self.clock.now()
         none: tuple[int, ...] = ()
         running = {s.name: dict.fromkeys(s.running, none) for s in self.statuses}
-        self.statuses = decisions.decide(self.config, self.state, running, now)
+        self.statuses = decisions.decide(
+            self.config, self.state, running, now, screen=self._screen_now
+        )
 
     def grant(self, child: str, target: str, minutes: int, actor: str) -> None:
         """Bonus minutes for today on a limit key, or "*" for every limit."""
@@ -434,6 +537,10 @@ class Agent:
             self._refresh()
             return req.as_json()
 
+    def report_idle(self, user: str, idle_seconds: float) -> None:
+        """A tray's idle report for its OS account (the API checked who sent it)."""
+        self.idle_reports.report(user, idle_seconds, self.steady())
+
     def log(self, kind: str, detail: dict[str, Any], actor: str = "agent") -> None:
         """Record an event from elsewhere (PIN tries, API changes); never a PIN or token.
         The PIN's events are capped at the newest PIN_EVENTS_KEPT."""
@@ -446,7 +553,11 @@ class Agent:
         """Change (or with None remove) one of a child's limits, in the rules file."""
         with self.lock:
             name = self._child(child)
-            if key != TOTAL and self.config.app(key) is None and self.config.category(key) is None:
+            if (
+                key not in (TOTAL, SCREEN)
+                and self.config.app(key) is None
+                and self.config.category(key) is None
+            ):
                 raise AgentError(f"unknown app or category {key!r}")
             config = self.config
             kid = config.child(name)

@@ -238,7 +238,7 @@ def register(sub: Subcommands) -> None:
     pin.command("verify", cmd_pin_verify, _("check a PIN: exit 0 right, 1 wrong, 3 locked out"))
     pin.command("reset", cmd_pin_reset, _("forget the PIN (administrator only)"))
     grant = sub.command("grant", cmd_grant, _("bonus time for today (asks for the PIN)"))
-    grant.add_argument("target", help=_('an app, a category, "total", or "all"'))
+    grant.add_argument("target", help=_('an app, a category, "total", "screen", or "all"'))
     grant.add_argument("minutes", type=int)
     grant.add_argument("--child")
     for name, helptext in (

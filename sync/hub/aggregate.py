@@ -65,6 +65,7 @@ def child_day(child: str, day: date, rows: list[DaySummary],
         child=_display_name(rows, child),
         day=day,
         total_seconds=sum(r.total_seconds for r in rows),
+        screen_seconds=sum(r.screen_seconds or 0 for r in rows),
         apps=_merge(r.apps for r in rows),
         categories=_merge(r.categories for r in rows),
         counts=_counts(rows),
@@ -80,8 +81,10 @@ def child_week(child: str, week: str, rows: list[DaySummary],
     rows = [r for r in rows if start <= r.day <= end]
     per_day: dict[date, int] = defaultdict(int)
     per_device: dict[int, int] = defaultdict(int)
+    screen: dict[date, int] = defaultdict(int)
     for r in rows:
         per_day[r.day] += r.total_seconds
+        screen[r.day] += r.screen_seconds or 0
         per_device[r.device_id] += r.total_seconds
     days = [start + timedelta(days=i) for i in range(7)]
     return ChildWeekOut(
@@ -90,7 +93,9 @@ def child_week(child: str, week: str, rows: list[DaySummary],
         start=start,
         end=end,
         total_seconds=sum(per_day.values()),
-        days=[DayTotal(day=d, total_seconds=per_day.get(d, 0)) for d in days],
+        screen_seconds=sum(screen.values()),
+        days=[DayTotal(day=d, total_seconds=per_day.get(d, 0), screen_seconds=screen.get(d, 0))
+              for d in days],
         apps=_merge(r.apps for r in rows),
         categories=_merge(r.categories for r in rows),
         counts=_counts(rows),

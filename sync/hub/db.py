@@ -53,6 +53,7 @@ _DAY_VALUES = (
     "consent_id",
     "child",
     "total_seconds",
+    "screen_seconds",
     "apps",
     "categories",
     "warnings",
@@ -159,6 +160,13 @@ class Database:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_ID})")
             Base.metadata.create_all(conn)
+            # Columns added since the table was first made (additive, with a default).
+            have = {c["name"] for c in inspect(conn).get_columns(DaySummary.__tablename__)}
+            if "screen_seconds" not in have:
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {DaySummary.__tablename__} "
+                    "ADD COLUMN screen_seconds INTEGER NOT NULL DEFAULT 0"
+                )
             found = conn.execute(
                 select(Meta.value).where(Meta.key == "schema_version")
             ).scalar_one_or_none()

@@ -183,6 +183,7 @@ class DaySummary(Base):
     revision: Mapped[int] = mapped_column(BigInteger)
     consent_id: Mapped[str] = mapped_column(String(36))
     total_seconds: Mapped[int] = mapped_column(Integer)
+    screen_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     apps: Mapped[dict[str, int]] = mapped_column(JSON)
     categories: Mapped[dict[str, int]] = mapped_column(JSON)
     warnings: Mapped[int] = mapped_column(Integer)

@@ -264,6 +264,7 @@ class DaySummaryIn(StrictIn):
     revision: Annotated[int, Strict(), Field(ge=0, le=2**53)]
     consent_id: UUID
     total_seconds: Seconds
+    screen_seconds: Seconds = 0  # computer time: the child's session in use (`screen`)
     apps: Annotated[dict[UsageId, Seconds], Field(max_length=MAX_APPS)] = {}
     categories: Annotated[dict[UsageId, Seconds], Field(max_length=MAX_CATEGORIES)] = {}
     counts: Counts = Counts()
@@ -298,6 +299,7 @@ class ChildDayOut(BaseModel):
     child: str
     day: date
     total_seconds: int
+    screen_seconds: int = 0
     apps: dict[str, int]
     categories: dict[str, int]
     counts: Counts
@@ -309,6 +311,7 @@ class DayTotal(BaseModel):
 
     day: date
     total_seconds: int
+    screen_seconds: int = 0
 
 
 class DeviceWeekOut(BaseModel):
@@ -327,6 +330,7 @@ class ChildWeekOut(BaseModel):
     start: date
     end: date
     total_seconds: int
+    screen_seconds: int = 0
     days: list[DayTotal]
     apps: dict[str, int]
     categories: dict[str, int]

@@ -90,7 +90,8 @@ def store_upload(hub: Hub, child: str, day: date, body: DaySummaryIn, token: str
             "family_id": family_id, "device_id": device_id, "child": child,
             "child_key": key, "day": day, "revision": body.revision,
             "consent_id": consent_id, "total_seconds": body.total_seconds,
-            "apps": body.apps, "categories": body.categories, **counts,
+            "screen_seconds": body.screen_seconds, "apps": body.apps,
+            "categories": body.categories, **counts,
             "updated_at": now, "status": _status(body),
         })
     return UploadOut(device_id=device_id, child=stored.child, day=day,

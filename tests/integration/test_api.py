@@ -651,6 +651,7 @@ def test_no_pin_or_token_in_logs_or_events(
 ROUTES = {
     ("get", "/api/v1/health"),
     ("get", "/api/v1/status"),
+    ("post", "/api/v1/idle"),  # a tray's idle time, for `screen`
     ("get", "/api/v1/events"),
     ("get", "/api/v1/log"),
     ("get", "/api/v1/requests"),

@@ -184,10 +184,14 @@ def browser() -> Iterator[Any]:
 
 
 def _text(driver: Any, css: str) -> str:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    found = driver.find_elements(By.CSS_SELECTOR, css)
-    return " ".join(str(e.text) for e in found)
+    try:
+        found = driver.find_elements(By.CSS_SELECTOR, css)
+        return " ".join(str(e.text) for e in found)
+    except StaleElementReferenceException:  # the page was replaced meanwhile: look again
+        return ""
 
 
 def _login(driver: Any, url: str, pin: str = PIN) -> None:

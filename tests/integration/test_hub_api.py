@@ -47,8 +47,9 @@ def test_health_and_openapi_document_the_v1_api(api: HubApi) -> None:
     assert {"ParentSession", "DeviceToken"} <= set(doc["components"]["securitySchemes"])
     summary = doc["components"]["schemas"]["DaySummaryIn"]
     assert summary["additionalProperties"] is False
-    assert set(summary["properties"]) == {"revision", "consent_id", "total_seconds", "apps",
-                                          "categories", "counts", "limits", "running"}
+    assert set(summary["properties"]) == {"revision", "consent_id", "total_seconds",
+                                          "screen_seconds", "apps", "categories", "counts",
+                                          "limits", "running"}
 
 
 def test_family_creation_and_login(api: HubApi) -> None:

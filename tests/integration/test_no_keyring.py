@@ -170,8 +170,13 @@ def test_dashboard_login_in_chromium(agent: tuple[Runtime, str]) -> None:
         driver.find_element(By.ID, "pin").send_keys(PIN, Keys.ENTER)
 
         def answered() -> str:
-            found = driver.find_elements(By.CSS_SELECTOR, ".flash-error")
-            return " ".join(e.text for e in found)
+            from selenium.common.exceptions import StaleElementReferenceException
+
+            try:
+                found = driver.find_elements(By.CSS_SELECTOR, ".flash-error")
+                return " ".join(e.text for e in found)
+            except StaleElementReferenceException:  # the page was replaced meanwhile
+                return ""
 
         flash = wait_until(answered, 10, 0.1, message="the login answered")
         one_clear_line(flash)

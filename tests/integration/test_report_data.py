@@ -474,6 +474,8 @@ def test_json_events_per_day_and_timeline(doc: dict[str, Any]) -> None:
         "reminder": 1,
         "close": 2,
         "kill": 1,
+        "screen_lock": 0,
+        "screen_logout": 0,
         "grant": 2,
         "pause": 0,
         "resume": 0,

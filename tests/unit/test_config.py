@@ -15,7 +15,8 @@ from tests.support.fakes import cfg
 CHILD = 'version = 1\n[[child]]\nname = "An"\naccounts = ["an"]\n'  # lines 1-4
 TOP_KEYS = "version, settings, catalog, apps, categories, child"
 SETTINGS_KEYS = (
-    "poll_seconds, day_starts, warn_minutes, grace_seconds, locale, listen, timezone"
+    "poll_seconds, day_starts, warn_minutes, grace_seconds, locale, listen, timezone, "
+    "idle_minutes"
 )
 LIMIT_KEYS = (
     "daily, weekend, days, allowed, allowed_weekend, allowed_days, each, reminder_minutes"
@@ -232,6 +233,43 @@ BROKEN = [
         "rules.toml:2: categories.tetris: 'tetris' is both an app and a category",
     ),
     (
+        "screen-action-unknown",
+        CHILD + 'screen_action = "shutdown"\n',
+        "rules.toml:5: child[0].screen_action: expected one of: lock, logout, notify; "
+        "got 'shutdown'",
+    ),
+    (
+        "screen-action-not-a-string",
+        CHILD + "screen_action = 1\n",
+        "rules.toml:5: child[0].screen_action: expected a string, got a whole number",
+    ),
+    (
+        "child-idle-minutes-too-small",
+        CHILD + "idle_minutes = 0\n",
+        "rules.toml:5: child[0].idle_minutes: must be between 0.1 and 120, got 0",
+    ),
+    (
+        "settings-idle-minutes-too-big",
+        "version = 1\n[settings]\nidle_minutes = 500\n",
+        "rules.toml:3: settings.idle_minutes: must be between 0.1 and 120, got 500",
+    ),
+    (
+        "screen-limit-bad-budget",
+        CHILD + "[child.limits.screen]\ndaily = 2000\n",
+        "rules.toml:6: child[0].limits.screen.daily: must be between 0 and 1440, got 2000",
+    ),
+    (
+        "screen-limit-each",
+        CHILD + "[child.limits.screen]\neach = 20\n",
+        "rules.toml:6: child[0].limits.screen.each: 'each' is only for category limits "
+        "(minutes for each app of the category)",
+    ),
+    (
+        "app-named-screen",
+        'version = 1\n[apps.screen]\nnames = ["screen"]\n',
+        "rules.toml:2: apps.screen: 'screen' names the whole-computer limit; choose another id",
+    ),
+    (
         "catalog-unknown-id",
         'version = 1\ncatalog = ["roblox", "robloks"]\n',
         "rules.toml:2: catalog[1]: unknown catalogue app 'robloks'; 'playclock rules catalog' "
@@ -262,7 +300,7 @@ BROKEN = [
         "child-unknown-key",
         CHILD + "age = 12\n",
         "rules.toml:5: child[0].age: unknown key; expected one of: name, accounts, birth_year, "
-        "preset, always_allowed, limits",
+        "preset, always_allowed, limits, idle_minutes, screen_action",
     ),
     (
         "duplicate-account-case-insensitive",
@@ -629,3 +667,23 @@ def test_minimal_config_has_defaults() -> None:
     assert config.children == () and config.catalog == ()
     assert config.settings.poll_seconds == 1.0 and config.settings.warn_minutes == (10, 5, 1)
     assert {c.id for c in config.categories} >= {"games", "browsers", "social"}
+
+
+def test_screen_limit_idle_minutes_and_screen_action_are_read() -> None:
+    config = load_text(
+        "version = 1\n[settings]\nidle_minutes = 5\n"
+        + CHILD[len("version = 1\n") :]
+        + 'idle_minutes = 0.5\nscreen_action = "logout"\n'
+        + '[child.limits.screen]\ndaily = 120\nallowed = ["07:00-21:00"]\n'
+    )
+    (child,) = config.children
+    assert config.settings.idle_minutes == 5
+    assert (child.idle_minutes, child.screen_action) == (0.5, "logout")
+    (spec,) = child.limits
+    assert (spec.key, spec.daily, str(spec.allowed[0])) == ("screen", 120, "07:00-21:00")
+
+
+def test_screen_defaults() -> None:
+    config = load_text(CHILD)
+    assert config.settings.idle_minutes == 3
+    assert (config.children[0].idle_minutes, config.children[0].screen_action) == (None, "lock")

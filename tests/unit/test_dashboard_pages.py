@@ -382,6 +382,20 @@ def test_grant_to_an_unknown_child_shows_the_error(dash: Dash) -> None:
 # -- rules ----------------------------------------------------------------------------------
 
 
+def test_computer_time_limit_from_the_editor(dash: Dash) -> None:
+    csrf = dash.csrf()
+    assert 'value="screen"' in dash.client.get("/rules").text  # offered in the key choice
+    form = {"csrf": csrf, "child": "An", "key": "screen", "daily": "90", "weekend": "120"}
+    resp = dash.client.post("/rules/limit", data={**form, "allowed": "07:00-21:00"})
+    assert resp.status_code == 303 and dash.flash("/rules") == "Limit saved for An."
+    assert "[child.limits.screen]" in dash.rules.read_text(encoding="utf-8")
+    row = dash.limit("An", "screen")
+    assert (row["kind"], row["limit_seconds"]) == ("screen", 90 * 60)
+    html = dash.client.get("/rules").text
+    assert "Computer time" in html and "Whole computer" in html
+    assert "Computer time" in dash.client.get("/").text  # today's page
+
+
 def test_change_and_remove_a_limit(dash: Dash) -> None:
     csrf = dash.csrf()
     form = {"csrf": csrf, "child": "An", "key": "games", "daily": "45", "weekend": "90"}

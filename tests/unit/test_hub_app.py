@@ -200,3 +200,33 @@ def test_expired_rows_are_purged(client: TestClient, clock: Clock) -> None:
     with hub.db.begin() as s:
         purge_expired(s, clock.now)
     assert counts() == [0, 0, 0, 0]
+
+
+def test_computer_time_per_day_and_week(client: TestClient) -> None:
+    parent = _family(client)
+    consent = _consent(["total"])
+    device = _pair(client, parent, consent)
+    r = client.put(f"/v1/devices/me/days/An/{DAY}", headers=_auth(device), json={
+        "revision": 1, "consent_id": consent["consent_id"], "total_seconds": 900,
+        "screen_seconds": 5400})
+    assert r.status_code == 200, r.text
+    day = client.get(f"/v1/children/An/days/{DAY}", headers=_auth(parent)).json()
+    assert (day["total_seconds"], day["screen_seconds"]) == (900, 5400)
+    week = client.get("/v1/children/An/weeks/2026-W02", headers=_auth(parent)).json()
+    assert week["screen_seconds"] == 5400
+    assert [d["screen_seconds"] for d in week["days"]][:2] == [5400, 0]
+
+
+def test_an_older_database_gets_the_screen_column(tmp_path: Any) -> None:
+    import sqlite3
+
+    from sync.hub.db import Database
+
+    path = tmp_path / "hub.sqlite"
+    Database(f"sqlite:///{path}").create_schema()
+    with sqlite3.connect(path) as conn:  # as made before `screen_seconds` existed
+        conn.execute("ALTER TABLE day_summaries DROP COLUMN screen_seconds")
+    Database(f"sqlite:///{path}").create_schema()
+    with sqlite3.connect(path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(day_summaries)")}
+    assert "screen_seconds" in columns

@@ -77,6 +77,7 @@ def check_config(data: dict[str, Any]) -> None:
             re.compile(rx)
         apps.add(app_id)
     kinds = {**{a: "app" for a in apps}, **{c: "category" for c in categories}, "total": "total"}
+    kinds["screen"] = "screen"
     for child in data["child"]:
         assert set(child) <= CHILD, set(child) - CHILD
         assert child["name"] and child["accounts"]
@@ -129,6 +130,18 @@ def test_never_more_games_than_decree_147(name: str) -> None:
     assert budgets and all(0 <= b <= 180 for b in budgets)
     assert games.get("reminder_minutes", 30) <= 30 or games["daily"] <= 30
     assert get(name).settings.get("day_starts", "00:00") == "00:00"
+
+
+@pytest.mark.parametrize("name", AGE_PRESETS)
+def test_age_presets_limit_the_whole_computer_like_their_total(name: str) -> None:
+    # WHO and AAP speak of all screen time: the age presets limit the whole session too.
+    limits = _limits(name)
+    assert limits["screen"] == limits["total"]
+    check_limit("screen", limits["screen"], {"screen": "screen"})
+
+
+def test_decree_147_stays_game_only() -> None:
+    assert set(_limits("vn-decree-147")) == {"games"}
 
 
 @pytest.mark.parametrize("name", AGE_PRESETS)

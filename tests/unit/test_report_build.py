@@ -223,3 +223,23 @@ def test_the_day_table_shows_each_grant_with_its_limit() -> None:
     assert an.days[0].bonus_text == "5 min (Minecraft)"
     assert an.days[1].bonus_text == "15 min (every limit)"
     assert an.days[2].bonus_text == ""
+
+
+def test_computer_time_per_day_against_its_limit() -> None:
+    """`screen` usage shows as its own first row, judged by the screen limit of each day."""
+    rules = RULES.replace(
+        "[child.limits.total]\ndaily = 90",
+        "[child.limits.total]\ndaily = 90\n[child.limits.screen]\ndaily = 120\nweekend = 180",
+    )
+    ledger = MemoryLedger()
+    use(ledger, 0, "An", minecraft=600)
+    ledger.add_usage({(day(0), "An", "screen", "screen"): 7300.0})  # over 120 min
+    ledger.add_usage({(day(5), "An", "screen", "screen"): 3600.0})  # Saturday
+    doc = to_json(build_report(ledger, load_text(rules), WEEK, "An", HCM))
+    rows = child(doc, "An")["usage"]
+    assert [r["key"] for r in rows][:2] == ["screen:screen", "total:total"]
+    screen = rows[0]
+    assert screen["title"] == "Computer time"
+    assert [d["used_seconds"] for d in screen["days"]][:6] == [7300, 0, 0, 0, 0, 3600]
+    assert screen["days"][0]["limit_seconds"] == 7200 and screen["days"][0]["over_seconds"] == 100
+    assert screen["days"][5]["limit_seconds"] == 10800 and screen["days"][5]["over_seconds"] == 0

@@ -11,6 +11,7 @@ import pytest
 from agent.ledger.memory import MemoryLedger
 from agent.ledger.store import Event
 from agent.platform.probe import ExeIdentity
+from agent.platform.sessions.base import SessionSource
 from agent.service.agent import Agent, AgentError
 from agent.service.clock import TrustedClock
 from agent.service.closer import CloseAction
@@ -103,7 +104,13 @@ class FakeCloser:
 class Harness:
     """An Agent wired to fakes; `run` moves both clocks and ticks once per step."""
 
-    def __init__(self, tmp_path: Path, text: str, start: dt.datetime = START) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        text: str,
+        start: dt.datetime = START,
+        sessions: SessionSource | None = None,
+    ) -> None:
         self.wall = start.timestamp()
         self.steady = 10_000.0
         self.path = tmp_path / "rules.toml"
@@ -121,6 +128,7 @@ class Harness:
             self._closer_for,
             self.clock,
             lambda: self.steady,
+            sessions=sessions,
         )
 
     def _probe_for(self, accounts: frozenset[str]) -> FakeSource:

@@ -88,3 +88,15 @@ def test_the_hash_changes_with_content_and_consent_only() -> None:
     assert summary_hash(s, "c1") == summary_hash(same, "c1")
     assert summary_hash(s, "c1") != summary_hash(s, "c2")
     assert summary_hash(s, "c1") != summary_hash({**s, "total_seconds": 2501}, "c1")
+
+
+def test_computer_time_is_sent_and_locks_count_as_closes() -> None:
+    led = MemoryLedger()
+    led.add_usage({(D1, "An", "screen", "screen"): 3600.0, (D1, "An", "total", "total"): 60.0})
+    ts = dt.datetime.combine(D1, dt.time(12), TZ)
+    for kind in ("screen_lock", "screen_logout", "screen_countdown"):
+        led.add_event(Event(kind, ts, D1, "An", "screen", {"session": "c2"}, "agent"))
+    day = day_summaries(led, "An", D1, D1, ALL)[D1]
+    assert day["counts"]["closes"] == 2
+    assert day["total_seconds"] == 60 and day["screen_seconds"] == 3600
+    assert "screen_seconds" not in day_summaries(_ledger(), "An", D1, D1, ALL)[D1]

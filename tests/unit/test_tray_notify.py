@@ -208,3 +208,21 @@ def test_titles_in_events_are_translated_where_shown() -> None:
         assert "Tổng thời gian sử dụng" in closed.text and "Total" not in closed.text
     finally:
         set_language("en", thread_only=True)
+
+
+def test_screen_countdown_and_notify_notices() -> None:
+    from tray.notify import notice_for
+
+    event = {
+        "kind": "screen_countdown",
+        "child": "An",
+        "target": "screen",
+        "detail": {"left_seconds": 59, "action": "lock"},
+    }
+    notice = notice_for(event, "An")
+    assert notice is not None and "59 s" in notice.text and "locks" in notice.text
+    logout = {**event, "detail": {"left_seconds": 60, "action": "logout"}}
+    assert "signed out" in notice_for(logout, "An").text  # type: ignore[union-attr]
+    assert notice_for(event, "Binh") is None
+    blocked = {"kind": "screen_blocked", "child": "An", "target": "screen", "detail": {}}
+    assert notice_for(blocked, "An") is not None
