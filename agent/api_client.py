@@ -1,10 +1,17 @@
-"""A client for the agent's local API (the CLI and the tray use it)."""
+"""A client for the agent's local API (the CLI and the tray use it).
+
+It speaks plain HTTP/1.1 over a socket to loopback: no `requests` (and with it `ssl`, urllib3
+and charset detection), which was a third of the tray's memory (issue 15).
+"""
 
 from __future__ import annotations
 
+import json
+import select
+import socket
+import threading
 from typing import Any
-
-import requests
+from urllib.parse import urlencode, urlsplit
 
 from agent.i18n import _
 
@@ -32,6 +39,134 @@ def base_url(listen: str) -> str:
     return f"http://{host}:{port}"
 
 
+class _Response:
+    """Status, headers (lower-case names) and body of one answer."""
+
+    def __init__(self, status: int, headers: dict[str, str], content: bytes) -> None:
+        self.status_code = status
+        self.headers = headers
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection to the agent (never through a proxy)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.valid = parts.scheme == "http" and bool(parts.hostname)
+        self.host = parts.hostname or ""
+        self.netloc = parts.netloc
+        try:
+            self.port = parts.port or 80
+        except ValueError:
+            self.port, self.valid = 0, False
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+        self.lock = threading.Lock()
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
+    def request(
+        self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> _Response:
+        if not self.valid:
+            raise ConnectionError("not an http://HOST:PORT address")
+        with self.lock:
+            if self.sock is not None and self._dropped():
+                self.close()
+            reused = self.sock is not None
+            try:
+                return self._exchange(method, target, headers, body, timeout)
+            except ConnectionError:
+                self.close()
+                if not reused or method != "GET":
+                    raise
+            except BaseException:
+                self.close()
+                raise
+            # The agent had closed the idle keep-alive connection: once more on a new one.
+            try:
+                return self._exchange(method, target, headers, body, timeout)
+            except BaseException:
+                self.close()
+                raise
+
+    def _dropped(self) -> bool:
+        """Whether the agent closed the idle connection (readable with nothing to read)."""
+        assert self.sock is not None
+        try:
+            ready, _w, _x = select.select([self.sock], [], [], 0)
+            return bool(ready) and not self.buffer and not self.sock.recv(1, socket.MSG_PEEK)
+        except (OSError, ValueError):
+            return True
+
+    def _exchange(
+        self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> _Response:
+        if self.sock is None:
+            self.sock = socket.create_connection((self.host, self.port), timeout=timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.settimeout(timeout)
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.netloc}", "Accept: application/json"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        lines.append(f"Content-Length: {len(body or b'')}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b""))
+        head = self._until(b"\r\n\r\n").decode("latin-1").split("\r\n")
+        status = int(head[0].split(" ", 2)[1])
+        fields: dict[str, str] = {}
+        for line in head[1:]:
+            name, _sep, value = line.partition(":")
+            fields[name.strip().lower()] = value.strip()
+        if fields.get("transfer-encoding", "").lower() == "chunked":
+            content = b""
+            while True:
+                size = int(self._until(b"\r\n").split(b";")[0], 16)
+                content += self._exactly(size)
+                self._until(b"\r\n")
+                if size == 0:
+                    break
+        else:
+            content = self._exactly(int(fields.get("content-length", "0")))
+        if fields.get("connection", "").lower() == "close":
+            self.close()
+        return _Response(status, fields, content)
+
+    def _fill(self) -> None:
+        assert self.sock is not None
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise _Closed
+        self.buffer += chunk
+
+    def _until(self, marker: bytes) -> bytes:
+        while (end := self.buffer.find(marker)) < 0:
+            if len(self.buffer) > 1 << 20:
+                raise ConnectionError("answer headers too long")
+            self._fill()
+        data, self.buffer = self.buffer[:end], self.buffer[end + len(marker) :]
+        return data
+
+    def _exactly(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            self._fill()
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+
+class _Closed(ConnectionError):
+    """The other end closed the connection."""
+
+
 class AgentClient:
     """Calls to /api/v1 with short timeouts; a session token once logged in."""
 
@@ -39,8 +174,7 @@ class AgentClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.token: str | None = None
-        self._http = requests.Session()
-        self._http.trust_env = False  # never send loopback calls through a proxy
+        self._http = _Connection(self.url)
 
     def _call(
         self,
@@ -56,15 +190,17 @@ class AgentClient:
             headers["X-PlayClock-PIN"] = pin
         elif self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        target = f"/api/v1{path}"
+        params = kwargs.get("params")
+        if params:
+            target += "?" + urlencode(params)
+        body = None
+        if "json" in kwargs:
+            body = json.dumps(kwargs["json"]).encode("utf-8")
+            headers["Content-Type"] = "application/json"
         try:
-            resp = self._http.request(
-                method,
-                f"{self.url}/api/v1{path}",
-                headers=headers,
-                timeout=timeout or self.timeout,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
+            resp = self._http.request(method, target, headers, body, timeout or self.timeout)
+        except (OSError, ValueError, IndexError) as exc:  # refused, timed out, garbled
             raise AgentUnavailable(
                 _("the PlayClock agent is not running at {url}").format(url=self.url)
             ) from exc
@@ -73,7 +209,7 @@ class AgentClient:
                 detail = resp.json().get("detail", resp.text)
             except ValueError:
                 detail = resp.text
-            retry = resp.headers.get("Retry-After")
+            retry = resp.headers.get("retry-after")
             raise ApiRefused(
                 resp.status_code, str(detail), int(retry) if retry and retry.isdigit() else None
             )

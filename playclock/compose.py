@@ -6,32 +6,31 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from agent import dashboard
 from agent import platform as _platform
 from agent.api.app import ApiExtension, ApiServer, split_listen
 from agent.api.context import ApiContext
 from agent.ledger.sqlite import SqliteLedger
 from agent.platform.probe import PsutilSource
 from agent.platform.timezone import local_timezone, resolve_timezone
-from agent.reports.archive import write_weekly
-from agent.reports.iso_weeks import format_week, last_complete_week
 from agent.security.pin.lockout import FileLockoutStore
 from agent.security.pin.manager import PinManager
-from agent.security.secret_store import open_store
 from agent.service.agent import Agent, StatusHook
 from agent.service.clock import TrustedClock
 from agent.service.closer import Closer
 from agent.service.event_bus import EventBus
 from agent.service.rules_file import ConfigSource
 from sync.agent_job import LazySecrets, SyncJob, schedule
-from sync.client import SyncClient
-from sync.state import SyncStore
-from sync.transport import new_session
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from sync.client import SyncClient
 
 __all__ = ["Runtime", "build"]
 
@@ -57,7 +56,7 @@ class Runtime:
         """The PIN manager over the OS keyring (opened on first use: it may need D-Bus)."""
         if self._pins is None:
             self._pins = PinManager(
-                open_store(),
+                _open_store(),
                 FileLockoutStore(self.data_dir / "pin-lockout.json"),
                 log=lambda event, fields: self.agent.log(event, fields, "pin"),
             )
@@ -102,6 +101,10 @@ class Runtime:
 
     def _weekly_report(self) -> None:
         """Write last week's report (HTML and JSON) into `<data>/reports/` if it is missing."""
+        # Imported here: the reports (Jinja2, Babel) load only when a report is written.
+        from agent.reports.archive import write_weekly
+        from agent.reports.iso_weeks import format_week, last_complete_week
+
         try:
             today = self.agent.state.day
             stem = format_week(last_complete_week(today))
@@ -135,6 +138,31 @@ class Runtime:
         self.scheduler.shutdown(wait=True)
         self.agent.stop()
         self.ledger.close()
+
+
+def _open_store() -> Any:
+    """The OS keyring (imported on first use: keyring and its backends weigh ~8 MB)."""
+    from agent.security.secret_store import open_store
+
+    return open_store()
+
+
+def _dashboard(app: FastAPI, ctx: ApiContext) -> None:
+    """The dashboard's pages on the API app (imported when the API starts, not for `build`)."""
+    from agent import dashboard
+
+    dashboard.mount(app, ctx)
+
+
+def _sync_client(ledger: SqliteLedger, agent: Agent, clock: TrustedClock) -> SyncClient:
+    """The sync client (imported on first use: `requests` and TLS only when sync runs)."""
+    from sync.client import SyncClient
+    from sync.state import SyncStore
+    from sync.transport import new_session
+
+    return SyncClient(
+        SyncStore(ledger), ledger, LazySecrets(_open_store), agent, new_session, clock.now
+    )
 
 
 def build(
@@ -178,10 +206,7 @@ def build(
         status_hooks=hooks,
     )
     scheduler = BackgroundScheduler(timezone=tz)
-    client = SyncClient(
-        SyncStore(ledger), ledger, LazySecrets(open_store), agent, new_session, clock.now
-    )
-    job = SyncJob(client)
+    job = SyncJob(lambda: _sync_client(ledger, agent, clock), ledger)
     schedule(job, scheduler)  # idle while sync is off
     hooks.append(job.status)
-    return Runtime(agent, ledger, data_dir, scheduler, job, [dashboard.mount, job.serve])
+    return Runtime(agent, ledger, data_dir, scheduler, job, [_dashboard, job.serve])

@@ -22,7 +22,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.i18n import _
 from agent.ledger.store import EventKind
@@ -44,7 +44,9 @@ from agent.security.pin.scrypt_hash import (
     needs_rehash,
     verify_hash,
 )
-from agent.security.secret_store import SecretStore
+
+if TYPE_CHECKING:  # a type only: keyring stays unloaded until a PIN is asked for (issue 15)
+    from agent.security.secret_store import SecretStore
 
 __all__ = [
     "DEFAULT_LOCKOUT",
