@@ -90,9 +90,9 @@ def compile_po(text: str) -> bytes:
             forms = [v for k, v in sorted(entry.items()) if k.startswith("msgstr[")]
             if not any(forms):
                 continue
-            ids = (msgid, entry["msgid_plural"])
-            strings = [f or ids[min(i, 1)] for i, f in enumerate(forms)]
-            key, value = "\0".join(ids), "\0".join(strings)
+            both = (msgid, entry["msgid_plural"])
+            strings = [f or both[min(i, 1)] for i, f in enumerate(forms)]
+            key, value = "\0".join(both), "\0".join(strings)
         else:
             key, value = msgid, entry.get("msgstr", "")
             if not value:

@@ -84,6 +84,7 @@ class Agent:
         self.statuses: tuple[ChildStatus, ...] = ()
         self._last_flush = steady()
         self._closing: set[tuple[str, str, int, float]] = set()
+        self._shown: dict[str, tuple[Any, ...]] = {}
         self.ticks = 0
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -205,6 +206,7 @@ class Agent:
         result, self.state = decisions.tick(self.config, self.state, running, now, reading.elapsed)
         self.ledger.add_usage(result.usage)
         self.statuses = result.statuses
+        self._cue_status(now)
         for w in result.warnings:
             for minutes in self.config.settings.warn_minutes:
                 if (w.child, w.limit, minutes) in self.state.warned:
@@ -223,6 +225,33 @@ class Agent:
             self._flush(now)
             self._last_flush = steady
         self.ticks += 1
+
+    def _cue_status(self, now: dt.datetime) -> None:
+        """Tell the event stream when what a tray shows of a child changed, so trays wait for
+        events instead of polling the status (issue 15); on the stream only, not in the ledger.
+        """
+        for status in self.statuses:
+            shown = (
+                status.running,
+                status.paused,
+                tuple(
+                    (
+                        lim.id,
+                        lim.state,
+                        lim.until,
+                        None if lim.left_seconds is None else (lim.left_seconds // 60),
+                        None if lim.left_seconds is None else -(-lim.left_seconds // 60),
+                    )
+                    for lim in status.limits
+                ),
+            )
+            if self._shown.get(status.name) != shown:
+                first = status.name not in self._shown
+                self._shown[status.name] = shown
+                if not first:
+                    day = day_of(now, self.config.settings.day_starts)
+                    cue = Event(EventKind.STATUS, now, day, status.name, None, {}, "agent")
+                    self.bus.publish({**cue.as_json(), "id": None})
 
     def reload(self) -> bool:
         """Use the rules file again if it changed (a broken one is logged and kept out)."""
