@@ -308,16 +308,20 @@ class Agent:
     # -- views and parent actions ------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        """The status document from the agent's live state."""
-        with self.lock:
-            return status_document(
-                self.state.day,
-                self.statuses,
-                running=True,
-                accounts={c.name: c.accounts for c in self.config.children},
-                config_error=self.source.error,
-                extra={k: v for hook in self.status_hooks for k, v in hook().items()},
-            )
+        """The status document from the agent's live state.
+
+        Read without the lock: a tick replaces each part whole (the statuses, the day's
+        state, the config), so a request never waits for a tick in progress (issue 15).
+        """
+        config, state, statuses = self.config, self.state, self.statuses
+        return status_document(
+            state.day,
+            statuses,
+            running=True,
+            accounts={c.name: c.accounts for c in config.children},
+            config_error=self.source.error,
+            extra={k: v for hook in self.status_hooks for k, v in hook().items()},
+        )
 
     def _child(self, name: str) -> str:
         child = self.config.child(name)
