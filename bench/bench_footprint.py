@@ -1,6 +1,7 @@
 """What the running agent and tray cost, each next to its baseline in the same run.
 
-Run: .venv/bin/python bench/bench_footprint.py [--seconds 60] [--extra 1000] [--only agent,burst,api,tray]
+Run: .venv/bin/python bench/bench_footprint.py [--seconds 60] [--extra 1000]
+     [--only agent,burst,api,tray]
 
 - agent: the real `playclock agent` (poll_seconds = 1) with `--extra` sleeping processes of the
   child's account (this user), CPU share and RSS over `--seconds`; next to it, in the same run
@@ -14,6 +15,9 @@ Run: .venv/bin/python bench/bench_footprint.py [--seconds 60] [--extra 1000] [--
   the baseline.
 - tray: the real `playclock tray` under Xvfb and trayer against a real agent, idle: CPU share
   and RSS over `--seconds` (needs Xvfb, trayer, xdotool).
+- The floor of each process's RSS in the same run: an interpreter that imports the agent's
+  stack (FastAPI, uvicorn, APScheduler, psutil, SQLite) or the tray's (Tk with a root window,
+  Pillow, pystray and python-xlib) and does nothing else.
 
 Prints Markdown tables and the machine, with the load average before and after. Not a test.
 """
@@ -25,7 +29,6 @@ import getpass
 import json
 import os
 import platform
-import shutil
 import signal
 import socket
 import statistics
@@ -36,7 +39,7 @@ import textwrap
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,15 @@ if str(ROOT) not in sys.path:
 __all__ = ["main"]
 
 PLAYCLOCK = Path(sys.executable).with_name("playclock")
+SLEEP = ["sleep", "600"]
+AGENT_FLOOR = (
+    "import time, sqlite3, psutil, fastapi, uvicorn, apscheduler.schedulers.background\n"
+    "time.sleep(60)"
+)
+TRAY_FLOOR = (
+    "import time, tkinter, PIL.Image, PIL.ImageDraw, PIL.ImageFont, pystray, Xlib.display\n"
+    "root = tkinter.Tk(); root.withdraw(); root.update(); time.sleep(60)"
+)
 NAIVE = textwrap.dedent(
     """
     import sys, time, psutil
@@ -63,7 +75,8 @@ NAIVE = textwrap.dedent(
 LOAD = textwrap.dedent(
     """
     import http.client, json, sys, time
-    port, path, rate, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+    port, path = int(sys.argv[1]), sys.argv[2]
+    rate, seconds = float(sys.argv[3]), float(sys.argv[4])
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     out, errors = [], 0
     start = time.perf_counter()
@@ -156,10 +169,8 @@ def sleepers(count: int) -> Iterator[None]:
     try:
         yield
     finally:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(shell.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         shell.wait()
 
 
@@ -167,7 +178,7 @@ def wait_for_processes(count: int, timeout: float = 60.0) -> None:
     """Until `count` more `sleep 600` run (the shell forks them over a second or two)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        n = sum(1 for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "600"])
+        n = sum(1 for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == SLEEP)
         if n >= count:
             return
         time.sleep(0.2)
@@ -240,7 +251,15 @@ def agent_section(extra: int, seconds: float, work: Path) -> dict[str, float]:
         time.sleep(1)
         naive_share, naive_rss = cpu_share(naive.pid, seconds)
         naive.wait()
-    return {"share": share, "rss": rss, "naive": naive_share, "naive_rss": naive_rss}
+    floor = subprocess.Popen([sys.executable, "-c", AGENT_FLOOR])
+    time.sleep(8)
+    _share, floor_rss = cpu_share(floor.pid, 1)
+    floor.kill()
+    floor.wait()
+    return {
+        "share": share, "rss": rss, "naive": naive_share, "naive_rss": naive_rss,
+        "floor": floor_rss,
+    }  # fmt: skip
 
 
 def burst_section(extra: int, work: Path) -> dict[str, float]:
@@ -332,6 +351,11 @@ def tray_section(seconds: float, work: Path) -> dict[str, float] | str:
             if tray.poll() is not None:
                 return f"the tray exited: {(work / 'tray.log').read_text()[-500:]}"
             share, rss = cpu_share(tray.pid, seconds)
+            floor = subprocess.Popen([sys.executable, "-c", TRAY_FLOOR], env=env)
+            time.sleep(5)
+            floor_share, floor_rss = cpu_share(floor.pid, 10)
+            floor.kill()
+            floor.wait()
         finally:
             tray.terminate()
             try:
@@ -340,7 +364,7 @@ def tray_section(seconds: float, work: Path) -> dict[str, float] | str:
                 tray.kill()
                 tray.wait()
             log.close()
-    return {"share": share, "rss": rss}
+    return {"share": share, "rss": rss, "floor": floor_rss, "floor_share": floor_share}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -371,30 +395,36 @@ def main(argv: list[str] | None = None) -> int:
           f"{platform.platform()}, running as {getpass.getuser()}\n")
     if "agent" in results:
         r = results["agent"]
-        print(f"## Agent at 1 Hz, {args.extra:,} extra processes of the child, {args.seconds:g} s\n")
+        print(f"## Agent at 1 Hz, {args.extra:,} extra processes of the child, "
+              f"{args.seconds:g} s\n")
         print("| | CPU (share of one core) | RSS |")
         print("|---|---:|---:|")
         print(f"| `playclock agent` | {r['share'] * 100:.2f} % | {r['rss']:.1f} MiB |")
         print(f"| naive `process_iter(name, exe, cmdline)` loop | {r['naive'] * 100:.2f} % "
               f"| {r['naive_rss']:.1f} MiB |")
+        print(f"| floor: the agent's libraries imported, nothing else | | {r['floor']:.1f} MiB |")
         ratio = r["naive"] / r["share"] if r["share"] else float("inf")
         print(f"\nThe agent is {ratio:.1f}× cheaper than the naive loop.\n")
     if "burst" in results:
         r = results["burst"]
-        print(f"## {args.extra:,} processes of the child started at once, ticks at 1 Hz for 10 s\n")
-        print("| slowest tick | median tick | ticks | one naive `process_iter` pass | listing `/proc` |")
+        print(f"## {args.extra:,} processes of the child started at once, "
+              "ticks at 1 Hz for 10 s\n")
+        print("| slowest tick | median tick | ticks | one naive `process_iter` pass "
+              "| listing `/proc` |")
         print("|---:|---:|---:|---:|---:|")
         print(f"| {r['max']:.1f} ms | {r['median']:.1f} ms | {r['ticks']:.0f} "
               f"| {r['naive']:.1f} ms | {r['listdir']:.2f} ms |\n")
     if "api" in results:
         r = results["api"]
-        print(f"## Local API at 50 requests/s while the agent ticks ({args.extra:,} extra processes)\n")
+        print(f"## Local API at 50 requests/s while the agent ticks "
+              f"({args.extra:,} extra processes)\n")
         print("| route | requests | p50 | p99 | max | errors |")
         print("|---|---:|---:|---:|---:|---:|")
         for key, route in (("health", "GET /api/v1/health (baseline)"),
                            ("status", "GET /api/v1/status")):
             print(f"| {route} | {r[key + '_n']:.0f} | {r[key + '_p50']:.2f} ms "
-                  f"| {r[key + '_p99']:.2f} ms | {r[key + '_max']:.1f} ms | {r[key + '_errors']:.0f} |")
+                  f"| {r[key + '_p99']:.2f} ms | {r[key + '_max']:.1f} ms "
+                  f"| {r[key + '_errors']:.0f} |")
         print()
     if "tray" in results:
         r = results["tray"]
@@ -404,7 +434,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("| | CPU (share of one core) | RSS |")
             print("|---|---:|---:|")
-            print(f"| `playclock tray` | {r['share'] * 100:.2f} % | {r['rss']:.1f} MiB |\n")
+            print(f"| `playclock tray` | {r['share'] * 100:.2f} % | {r['rss']:.1f} MiB |")
+            print(f"| floor: Tk, Pillow, pystray, python-xlib, a Tk root | "
+                  f"{r['floor_share'] * 100:.2f} % | {r['floor']:.1f} MiB |\n")
     return 0
 
 
