@@ -26,7 +26,7 @@ class MemoryKeyring(KeyringBackend):
         return UNPICKABLE
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's base is untyped
         self._items: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 

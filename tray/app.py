@@ -115,7 +115,8 @@ class TrayApp:
             return None
         from tray.pindialog import ask_pin
 
-        return self.host.call(lambda: ask_pin(self.host.root))
+        pin: str | None = self.host.call(lambda: ask_pin(self.host.root))
+        return pin
 
     def ask_more(self) -> tuple[int, str] | None:
         """Minutes and a message from the "Ask for more time" dialog."""
@@ -123,7 +124,8 @@ class TrayApp:
             return None
         from tray.pindialog import ask_more
 
-        return self.host.call(lambda: ask_more(self.host.root))
+        more: tuple[int, str] | None = self.host.call(lambda: ask_more(self.host.root))
+        return more
 
     def message(self, title: str, text: str) -> None:
         """A window with a message."""

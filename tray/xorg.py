@@ -36,7 +36,7 @@ def xorg_icon_class(base: Any) -> Any:
     """A subclass of pystray's xorg Icon whose X calls all happen in its loop thread."""
     from Xlib import X
 
-    class XorgIcon(base):
+    class XorgIcon(base):  # type: ignore[misc]  # pystray has no types
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()

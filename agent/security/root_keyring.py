@@ -10,6 +10,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
@@ -84,7 +85,7 @@ class RootFileKeyring(KeyringBackend):
         return UNPICKABLE
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's base is untyped
         chosen = directory or os.environ.get(SECRETS_DIR_ENV) or DEFAULT_SECRETS_DIR
         self.directory = Path(chosen)
         self._lock = threading.Lock()
@@ -159,7 +160,7 @@ class RootFileKeyring(KeyringBackend):
         except (ValueError, KeyError, TypeError) as exc:
             msg = _("The secrets file {path} is damaged: {error}")
             raise InitError(msg.format(path=self.path, error=exc)) from exc
-        return secrets
+        return cast(dict[str, dict[str, str]], secrets)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[dict[str, dict[str, str]]]:
