@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/bench_footprint.py [--seconds 60] [--extra 1000]
      [--only agent,burst,api,tray]
 
 - agent: the real `playclock agent` (poll_seconds = 1) with `--extra` sleeping processes of the
-  child's account (this user), CPU share and RSS over `--seconds`; next to it, in the same run
+  child's account (`nobody` when run as root, else this user), CPU share and RSS over
+  `--seconds` once the agent has read them all; next to it, in the same run
   and with the same processes, a naive 1 Hz loop of `psutil.process_iter(["name", "exe",
   "cmdline"])` (what a watcher without a cache costs).
 - burst: a real runtime ticked in this process at 1 Hz while `--extra` processes of the child
@@ -29,6 +30,7 @@ import getpass
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -52,6 +54,9 @@ if str(ROOT) not in sys.path:
 __all__ = ["main"]
 
 PLAYCLOCK = Path(sys.executable).with_name("playclock")
+# The child's account: a standard one, as on a family computer (`nobody` when run as root,
+# so that root's own processes on this machine are not the child's), else this user.
+CHILD = "nobody" if os.geteuid() == 0 else getpass.getuser()
 SLEEP = ["sleep", "600"]
 AGENT_FLOOR = (
     "import time, sqlite3, psutil, fastapi, uvicorn, apscheduler.schedulers.background\n"
@@ -103,8 +108,8 @@ LOAD = textwrap.dedent(
 )
 
 
-def rules(port: int) -> str:
-    """Rules with this account as the child, one game and budgets."""
+def rules(port: int, user: str | None = None, games: int = 60) -> str:
+    """Rules with this account (or `user`) as the child, one game and budgets."""
     return f"""\
 version = 1
 
@@ -124,10 +129,10 @@ title = "Games"
 
 [[child]]
 name = "An"
-accounts = ["{getpass.getuser()}"]
+accounts = ["{user or CHILD}"]
 
 [child.limits.games]
-daily = 60
+daily = {games}
 
 [child.limits.total]
 daily = 180
@@ -158,13 +163,15 @@ def pct(samples: list[float], q: float) -> float:
 
 @contextmanager
 def sleepers(count: int) -> Iterator[None]:
-    """`count` sleeping processes of this user, forked by one shell at once, killed after."""
+    """`count` sleeping processes of the child, forked by one shell at once, killed after."""
     if count <= 0:
         yield
         return
     shell = subprocess.Popen(
         ["sh", "-c", f"i=0; while [ $i -lt {count} ]; do sleep 600 & i=$((i+1)); done; wait"],
         start_new_session=True,
+        user=None if getpass.getuser() == CHILD else CHILD,
+        cwd="/",
     )
     try:
         yield
@@ -202,6 +209,7 @@ def running_agent(work: Path, env: dict[str, str] | None = None) -> Iterator[tup
     port = free_port()
     config = work / "rules.toml"
     config.write_text(rules(port), encoding="utf-8")
+
     argv = [str(PLAYCLOCK)] if PLAYCLOCK.is_file() else [sys.executable, "-m", "playclock"]
     base = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     log = (work / "agent.log").open("wb")
@@ -245,7 +253,7 @@ def agent_section(extra: int, seconds: float, work: Path) -> dict[str, float]:
     with sleepers(extra):
         wait_for_processes(extra)
         with running_agent(work / "agent") as (pid, _port):
-            time.sleep(8)  # past the probe's young window and start-up
+            time.sleep(25)  # start-up, and every process read (a burst is read over ticks)
             share, rss = cpu_share(pid, seconds)
         naive = subprocess.Popen([sys.executable, "-c", NAIVE, str(seconds + 2)])
         time.sleep(1)
@@ -367,11 +375,54 @@ def tray_section(seconds: float, work: Path) -> dict[str, float] | str:
     return {"share": share, "rss": rss, "floor": floor_rss, "floor_share": floor_share}
 
 
+def close_latency(work: Path, events: bool, trials: int = 10) -> list[float]:
+    """Seconds from starting a blocked game (a copy of sleep named fakegame) to its end, with
+    a real runtime ticking at 1 Hz in this process; without `events`, the process events'
+    prompt ticks are left out (what the agent does where the proc connector is refused)."""
+    from playclock.compose import build
+
+    work.mkdir(parents=True)
+    folder = Path(tempfile.mkdtemp(prefix="playclock-game-"))  # one the child may enter
+    os.chmod(folder, 0o755)
+    game = folder / "fakegame"
+    shutil.copy2(shutil.which("sleep") or "/bin/sleep", game)
+    os.chmod(game, 0o755)
+    as_child = None if getpass.getuser() == CHILD else CHILD
+    config = work / "rules.toml"
+    config.write_text(rules(free_port(), games=0), encoding="utf-8")
+    runtime = build(config, work / "data", process_events=events)
+    runtime.start(serve_api=False)
+    took: list[float] = []
+    try:
+        time.sleep(2)
+        for i in range(trials):
+            time.sleep(0.37 * i % 1)  # at varied moments of the poll
+            started = time.monotonic()
+            proc = subprocess.Popen([str(game), "600"], user=as_child, cwd="/")
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            took.append(time.monotonic() - started)
+    finally:
+        runtime.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return took
+
+
+def close_section(work: Path) -> dict[str, Any]:
+    return {
+        "events": close_latency(work / "events", True),
+        "poll": close_latency(work / "poll", False),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--extra", type=int, default=1000)
-    parser.add_argument("--only", default="agent,burst,api,tray")
+    parser.add_argument("--only", default="agent,burst,api,tray,close")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     load_before = os.getloadavg()
@@ -386,13 +437,16 @@ def main(argv: list[str] | None = None) -> int:
             results["api"] = api_section(args.extra, min(args.seconds, 30.0), work)
         if "tray" in only:
             results["tray"] = tray_section(args.seconds, work)
+        if "close" in only and os.geteuid() == 0:
+            results["close"] = close_section(work)
     load_after = os.getloadavg()
 
     print("## Machine\n")
     print(f"- CPU: {cpu_model()}, {os.cpu_count()} cores; load average {load_before[0]:.1f} "
           f"before, {load_after[0]:.1f} after (other jobs share the machine)")
     print(f"- Python {platform.python_version()}, psutil {psutil.__version__}, "
-          f"{platform.platform()}, running as {getpass.getuser()}\n")
+          f"{platform.platform()}, running as {getpass.getuser()}; the child's account: "
+          f"{CHILD}\n")
     if "agent" in results:
         r = results["agent"]
         print(f"## Agent at 1 Hz, {args.extra:,} extra processes of the child, "
@@ -437,6 +491,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| `playclock tray` | {r['share'] * 100:.2f} % | {r['rss']:.1f} MiB |")
             print(f"| floor: Tk, Pillow, pystray, python-xlib, a Tk root | "
                   f"{r['floor_share'] * 100:.2f} % | {r['floor']:.1f} MiB |\n")
+    if "close" in results:
+        r = results["close"]
+        print("## A game started while blocked (poll_seconds = 1): start to closed\n")
+        print("| agent | trials | median | slowest |")
+        print("|---|---:|---:|---:|")
+        for key, who in (("events", "the kernel's process events wake the agent"),
+                         ("poll", "baseline: the next poll (no proc connector)")):
+            t = r[key]
+            if isinstance(t, str):
+                print(f"| {who} | skipped: {t} | | |")
+            else:
+                print(f"| {who} | {len(t)} | {statistics.median(t) * 1000:.0f} ms "
+                      f"| {max(t) * 1000:.0f} ms |")
+        print()
     return 0
 
 
