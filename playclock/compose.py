@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +31,13 @@ from sync.agent_job import LazySecrets, SyncJob, schedule
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from agent.platform.exec_watch import ExecWatch
     from sync.client import SyncClient
 
 __all__ = ["Runtime", "build"]
+
+# CPU seconds of reading new processes per tick at most (a burst is read over a few ticks).
+READ_BUDGET = 0.012
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,7 @@ class Runtime:
     extensions: list[ApiExtension] = field(default_factory=list)
     api: ApiServer | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
+    exec_watch: ExecWatch | None = None
     _pins: PinManager | None = None
 
     def pins(self) -> PinManager:
@@ -89,11 +95,24 @@ class Runtime:
             coalesce=True,
         )
         self.scheduler.start()
+        if self.exec_watch is not None:
+            threading.Thread(
+                target=self._prompt_ticks, name="playclock-prompt", daemon=True
+            ).start()
         if serve_api:
             _host, port = split_listen(settings.listen)
             ctx = ApiContext(self.agent, self.pins, port)
             self.api = ApiServer(ctx, settings.listen, self.extensions)
             self.api.start()
+
+    def _prompt_ticks(self) -> None:
+        """Tick at once when a watched account starts a program while something is blocked:
+        a blocked game is closed within a fraction of a second, not at the next poll."""
+        watch = self.exec_watch
+        assert watch is not None
+        while not self.stopped.is_set():
+            if watch.wait(1.0) and self.agent.blocks_any():
+                self.agent.tick()
 
     def _rollover(self) -> None:
         """At `day_starts`: tick at once so the new day's budgets apply without waiting."""
@@ -136,8 +155,36 @@ class Runtime:
         if self.api is not None:
             self.api.stop()
         self.scheduler.shutdown(wait=True)
+        if self.exec_watch is not None:
+            self.exec_watch.close()
         self.agent.stop()
         self.ledger.close()
+
+
+def _exec_watch(agents: list[Agent]) -> ExecWatch | None:
+    """On Linux as root, the kernel's process events for the probe and for prompt closes;
+    None elsewhere (or when refused): the probe polls, a close waits for the next poll."""
+    if not sys.platform.startswith("linux"):
+        return None
+    from agent.platform.exec_watch import ExecWatch, Unavailable, uids_of
+
+    known: dict[frozenset[str], frozenset[int]] = {}
+
+    def uids() -> frozenset[int]:
+        if not agents:
+            return frozenset()
+        children = agents[0].config.children
+        accounts = frozenset(a for c in children for a in c.accounts)
+        if accounts not in known:
+            known.clear()
+            known[accounts] = uids_of(accounts)
+        return known[accounts]
+
+    try:
+        return ExecWatch(uids)
+    except Unavailable as exc:
+        log.info("no process events (%s): the probe polls, closes wait for the next poll", exc)
+        return None
 
 
 def _open_store() -> Any:
@@ -170,6 +217,7 @@ def build(
     data_dir: Path,
     *,
     demo_user: str | None = None,
+    process_events: bool = True,
 ) -> Runtime:
     """Wire a real agent: SQLite ledger, psutil probe, the OS's closer, a trusted clock, sync."""
     plat = _platform.current()
@@ -187,8 +235,13 @@ def build(
     ledger = SqliteLedger(data_dir / "ledger.sqlite")
     clock = TrustedClock(tz, steady=plat.boot_clock)
 
+    agents: list[Agent] = []  # the one agent, once made (the watch asks for its accounts)
+    # process_events=False: poll only, as where the kernel refuses (benchmarks compare).
+    watch = _exec_watch(agents) if process_events else None
+
     def probe_for(accounts: frozenset[str]) -> PsutilSource:
-        return PsutilSource(accounts or None)
+        events = None if watch is None else watch.feed()
+        return PsutilSource(accounts or None, events=events, read_budget=READ_BUDGET)
 
     def closer_for(grace: float) -> Closer:
         return Closer(plat, grace, clock=plat.boot_clock)
@@ -205,8 +258,11 @@ def build(
         source, ledger, probe_for, closer_for, clock, plat.boot_clock, EventBus(),
         status_hooks=hooks,
     )
+    agents.append(agent)
     scheduler = BackgroundScheduler(timezone=tz)
     job = SyncJob(lambda: _sync_client(ledger, agent, clock), ledger)
     schedule(job, scheduler)  # idle while sync is off
     hooks.append(job.status)
-    return Runtime(agent, ledger, data_dir, scheduler, job, [_dashboard, job.serve])
+    runtime = Runtime(agent, ledger, data_dir, scheduler, job, [_dashboard, job.serve])
+    runtime.exec_watch = watch
+    return runtime

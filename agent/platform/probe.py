@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -11,11 +12,30 @@ from typing import Protocol, TypeVar
 import psutil
 
 from agent.platform.base import CREATE_TIME_TOLERANCE
+from agent.platform.proc_events import EventKind, ProcEvent
 from rules.model import ProcessInfo
 
-__all__ = ["ProbeStats", "ProcessSource", "PsutilSource"]
+try:
+    import pwd
+except ImportError:  # Windows: accounts are matched by name there
+    pwd = None  # type: ignore[assignment]
+
+__all__ = ["EventFeed", "ProbeStats", "ProcessSource", "PsutilSource"]
 
 T = TypeVar("T")
+# With the kernel's process events, /proc is listed in full only every this many ticks (and
+# whenever events were lost), in case one went missing.
+LISTING_TICKS = 30
+
+
+class EventFeed(Protocol):
+    """Where the probe takes the kernel's process events from (Linux, root)."""
+
+    overflowed: bool  # some were lost: the probe lists /proc again
+
+    def read(self) -> list[ProcEvent]:
+        """The events since the last read."""
+        ...
 
 
 class ProcessSource(Protocol):
@@ -43,6 +63,9 @@ class ProbeStats:
     young: int = 0  # re-reads of processes younger than young_seconds
     revalidated: int = 0  # cached entries re-checked for exec and pid reuse
     dropped: int = 0  # vanished pids forgotten
+    events: int = 0  # process events from the kernel
+    execs: int = 0  # re-reads because a process ran another program (from the events)
+    deferred: int = 0  # new processes left for the next tick (read budget spent)
     total_full_reads: int = 0  # over all ticks
 
 
@@ -54,6 +77,8 @@ class _Entry:
     ours: bool
     name: str = ""
     info: ProcessInfo | None = None
+    read_ns: int = 0  # when it was read (time.monotonic_ns(), the kernel events' clock)
+    uid: int = -1  # Linux: the owner of /proc/PID when that alone said "not ours"
 
 
 def _optional(read: Callable[[], T], default: T) -> T:
@@ -97,6 +122,8 @@ class PsutilSource:
         young_seconds: float = 5.0,
         revalidate_every: int = 30,
         clock: Callable[[], float] = time.time,
+        events: EventFeed | None = None,
+        read_budget: float | None = None,
     ) -> None:
         if revalidate_every < 1:
             raise ValueError("revalidate_every must be at least 1")
@@ -110,6 +137,21 @@ class PsutilSource:
         self._cache: dict[int, _Entry] = {}
         self._watched: frozenset[int] = frozenset()
         self._rotation = _Rotation()
+        # The kernel's process events (fork, exec, uid change): with them a young process
+        # needs no re-read, nothing needs the rotation and /proc is rarely listed.
+        self._events = events
+        self._since_listing = LISTING_TICKS  # list /proc on the first tick
+        # CPU seconds of full reads per tick at most: when thousands of the child's
+        # processes start at once no tick takes long; the rest are read on the next ticks.
+        self._read_budget = read_budget
+        self._pending: set[int] = set()  # new pids left for the next tick
+        # Linux: the watched accounts' uids, to judge a new process by one stat of /proc/PID.
+        self._uids: frozenset[int] | None = None
+        if pwd is not None and os.path.isdir("/proc/self"):
+            try:
+                self._uids = frozenset(pwd.getpwnam(u).pw_uid for u in self._users)
+            except KeyError:
+                self._uids = None  # an account unknown here: by name, through psutil
         self.stats = ProbeStats()
 
     @property
@@ -124,6 +166,23 @@ class PsutilSource:
 
     def _read(self, pid: int) -> _Entry | None:
         """Read one pid from scratch; None when it vanished meanwhile."""
+        started = time.monotonic_ns()  # events after this are news to this read
+        entry = self._read_now(pid)
+        if entry is not None:
+            entry.read_ns = started
+        return entry
+
+    def _read_now(self, pid: int) -> _Entry | None:
+        if self._uids is not None:
+            # The owner of /proc/PID first, one stat: another account's process is never
+            # read further. Root's (and non-dumpable processes, which /proc shows as root's)
+            # are judged by their real account below, as a setuid program's is.
+            try:
+                uid = os.stat(f"/proc/{pid}").st_uid
+            except OSError:
+                return None
+            if uid != 0 and uid not in self._uids:
+                return _Entry(0.0, ours=False, uid=uid)
         create_time = 0.0
         try:
             proc = psutil.Process(pid)
@@ -160,7 +219,8 @@ class PsutilSource:
     def _store(self, pid: int, entry: _Entry | None) -> None:
         """Cache a fresh read, or forget a pid that vanished."""
         if entry is None:
-            self._cache.pop(pid, None)
+            if self._cache.pop(pid, None) is not None:
+                self.stats.dropped += 1
         else:
             self._cache[pid] = entry
 
@@ -170,6 +230,15 @@ class PsutilSource:
         if cached is None:
             return
         self.stats.revalidated += 1
+        if cached.uid >= 0:  # another account's, known by /proc/PID's owner alone
+            try:
+                uid = os.stat(f"/proc/{pid}").st_uid
+            except OSError:
+                self._cache.pop(pid, None)
+                return
+            if uid != cached.uid:  # setuid to a watched account, or the pid reused
+                self._store(pid, self._read(pid))
+            return
         try:
             proc = psutil.Process(pid)
             with proc.oneshot():
@@ -191,6 +260,25 @@ class PsutilSource:
         if changed:
             self._store(pid, self._read(pid))
 
+    def _changed_by_events(self) -> dict[int, int] | None:
+        """Pids that started, exec'd or changed uid since the last tick, with when they last
+        did; None without events, or when some were lost (then /proc is listed)."""
+        events = self._events
+        if events is None:
+            return None
+        read = events.read()
+        self.stats.events = len(read)
+        if events.overflowed:
+            events.overflowed = False
+            return None
+        changed: dict[int, int] = {}
+        for e in read:
+            if e.kind in (EventKind.EXEC, EventKind.UID) or (
+                e.kind in (EventKind.FORK, EventKind.EXIT) and not e.is_thread
+            ):
+                changed[e.tgid] = max(changed.get(e.tgid, 0), e.timestamp_ns)
+        return changed
+
     def watch(self, pids: Iterable[int]) -> None:
         """Re-check these pids (exit, exec, pid reuse) on every snapshot, not once in a while."""
         self._watched = frozenset(pids)
@@ -201,27 +289,50 @@ class PsutilSource:
         total = stats.total_full_reads
         stats.ticks += 1
         stats.new = stats.full_reads = stats.young = stats.revalidated = stats.dropped = 0
-        pids = psutil.pids()
-        stats.pids = len(pids)
+        stats.events = stats.execs = stats.deferred = 0
         cache = self._cache
-        gone = cache.keys() - set(pids)
-        for pid in gone:
-            del cache[pid]
-        stats.dropped = len(gone)
-        young_since = self._clock() - self._young_seconds
+        changed = self._changed_by_events()
+        if changed is not None and self._since_listing < LISTING_TICKS:
+            # The kernel said which processes started or ran another program: look at
+            # those (and the ones a burst left for this tick) only, not at all of /proc.
+            self._since_listing += 1
+            pids = list(changed.keys() | self._pending)
+        else:
+            self._since_listing = 0
+            pids = psutil.pids()
+            gone = cache.keys() - set(pids)
+            for pid in gone:
+                del cache[pid]
+            stats.dropped = len(gone)
+        self._pending = set()
+        stats.pids = len(pids)
+        now = self._clock()
+        # With events an exec is never missed, so a young process is not read again.
+        young_since = now - self._young_seconds if changed is None else math.inf
+        budget = self._read_budget
+        deadline = math.inf if budget is None else time.thread_time() + budget
         for pid in pids:
             entry = cache.get(pid)
             if entry is None:
+                if stats.full_reads and time.thread_time() > deadline:
+                    stats.deferred += 1  # read next tick
+                    self._pending.add(pid)
+                    continue
                 stats.new += 1
                 self._store(pid, self._read(pid))
-            elif entry.create_time > young_since:
+            elif changed is not None and changed.get(pid, 0) > entry.read_ns:
+                # Started (a reused pid), exec'd or changed uid after it was read.
+                stats.execs += 1
+                self._store(pid, self._read(pid))
+            elif entry.create_time > young_since and time.thread_time() <= deadline:
                 stats.young += 1
                 self._store(pid, self._read(pid))
         # The counted apps' few pids every tick (an exit its parent never reaps must stop
-        # counting at once), and a rotating slice of everything else.
+        # counting at once), and, without events, a rotating slice of everything else.
         for pid in self._watched & cache.keys():
             self._revalidate(pid)
-        for pid in self._rotation.take(cache, self._revalidate_every):
-            self._revalidate(pid)
+        if changed is None:
+            for pid in self._rotation.take(cache, self._revalidate_every):
+                self._revalidate(pid)
         stats.total_full_reads = total + stats.full_reads
         return [e.info for e in cache.values() if e.info is not None]

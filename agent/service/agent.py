@@ -280,6 +280,12 @@ class Agent:
 
     def _enforce(self, closes: tuple[Close, ...], processes: list[ProcessInfo]) -> None:
         assert self.closer is not None
+        if not closes and not self._closing:
+            # Nothing to close nor closing: only the grace's clock moves on (a tick's cost).
+            for action in self.closer.step(self.steady()):
+                if action.kind == "kill":
+                    self._event(EventKind.KILL, detail={"pid": action.pid})
+            return
         born = {p.pid: p.create_time for p in processes}
         for close in closes:
             # Keyed with the create time: a relaunch that got a freed pid again is a new process.
@@ -322,6 +328,10 @@ class Agent:
             config_error=self.source.error,
             extra={k: v for hook in self.status_hooks for k, v in hook().items()},
         )
+
+    def blocks_any(self) -> bool:
+        """Whether some limit of some child is blocked now (so a start would be closed)."""
+        return any(lim.state == "blocked" for s in self.statuses for lim in s.limits)
 
     def _child(self, name: str) -> str:
         child = self.config.child(name)
