@@ -20,7 +20,7 @@ from agent.ledger.sqlite import SqliteLedger
 from agent.platform.probe import PsutilSource
 from agent.platform.timezone import local_timezone, resolve_timezone
 from agent.security.pin.lockout import FileLockoutStore
-from agent.security.pin.manager import PinManager
+from agent.security.pin.manager import PinManager, keyring_store
 from agent.service.agent import Agent, StatusHook
 from agent.service.clock import TrustedClock
 from agent.service.closer import Closer
@@ -62,7 +62,7 @@ class Runtime:
         """The PIN manager over the OS keyring (opened on first use: it may need D-Bus)."""
         if self._pins is None:
             self._pins = PinManager(
-                _open_store(),
+                keyring_store(),
                 FileLockoutStore(self.data_dir / "pin-lockout.json"),
                 log=lambda event, fields: self.agent.log(event, fields, "pin"),
             )

@@ -327,6 +327,7 @@ class Agent:
             accounts={c.name: c.accounts for c in config.children},
             config_error=self.source.error,
             extra={k: v for hook in self.status_hooks for k, v in hook().items()},
+            locale=config.settings.locale,
         )
 
     def blocks_any(self) -> bool:
