@@ -145,6 +145,7 @@ class PsutilSource:
         # processes start at once no tick takes long; the rest are read on the next ticks.
         self._read_budget = read_budget
         self._pending: set[int] = set()  # new pids left for the next tick
+        self._execs: set[int] = set()  # pids that exec'd since the last tick
         # Linux: the watched accounts' uids, to judge a new process by one stat of /proc/PID.
         self._uids: frozenset[int] | None = None
         if pwd is not None and os.path.isdir("/proc/self"):
@@ -272,11 +273,13 @@ class PsutilSource:
             events.overflowed = False
             return None
         changed: dict[int, int] = {}
+        self._execs = set()
         for e in read:
-            if e.kind in (EventKind.EXEC, EventKind.UID) or (
-                e.kind in (EventKind.FORK, EventKind.EXIT) and not e.is_thread
-            ):
-                changed[e.tgid] = max(changed.get(e.tgid, 0), e.timestamp_ns)
+            if e.kind in (EventKind.EXEC, EventKind.UID):
+                self._execs.add(e.tgid)
+            elif e.kind not in (EventKind.FORK, EventKind.EXIT) or e.is_thread:
+                continue
+            changed[e.tgid] = max(changed.get(e.tgid, 0), e.timestamp_ns)
         return changed
 
     def watch(self, pids: Iterable[int]) -> None:
@@ -296,7 +299,10 @@ class PsutilSource:
             # The kernel said which processes started or ran another program: look at
             # those (and the ones a burst left for this tick) only, not at all of /proc.
             self._since_listing += 1
-            pids = list(changed.keys() | self._pending)
+            # What exec'd first (a program started), then what only forked: when a burst
+            # leaves some for the next tick, a game just started is not among them.
+            execs = self._execs
+            pids = sorted(changed.keys() | self._pending, key=lambda pid: pid not in execs)
         else:
             self._since_listing = 0
             pids = psutil.pids()

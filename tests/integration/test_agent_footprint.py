@@ -13,6 +13,7 @@ import shutil
 import signal
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -121,15 +122,20 @@ def test_a_game_started_while_blocked_is_closed_at_once_not_at_the_next_poll(
 ) -> None:
     """With polls 10 s apart, each start is closed within a second: the kernel said so."""
     name = unique_game_name()
-    game = tmp_path / name
+    folder = Path(tempfile.mkdtemp(prefix="playclock-footprint-"))  # the child may enter
+    game = folder / name
     shutil.copy2(shutil.which("sleep") or "/bin/sleep", game)
-    agent = AgentProcess.create(tmp_path, daily=0, poll_seconds=10, game_name=name).start()
+    for path in (folder, game):
+        path.chmod(0o755)
+    agent = AgentProcess.create(
+        tmp_path, daily=0, poll_seconds=10, game_name=name, account="nobody"
+    ).start()
     try:
         wait_until(lambda: (agent.health() or {}).get("ticks", 0) >= 1, 30)
         took = []
         for _ in range(3):
             started = time.monotonic()
-            proc = subprocess.Popen([str(game), "600"])
+            proc = subprocess.Popen([str(game), "600"], user="nobody", cwd="/")
             try:
                 proc.wait(timeout=9)
             except subprocess.TimeoutExpired:
@@ -138,4 +144,5 @@ def test_a_game_started_while_blocked_is_closed_at_once_not_at_the_next_poll(
             took.append(time.monotonic() - started)
     finally:
         agent.terminate()
+        shutil.rmtree(folder, ignore_errors=True)
     assert max(took) < 1.5, f"closed after {[round(t, 2) for t in took]} s"
