@@ -62,7 +62,7 @@ class Runtime:
         """The PIN manager over the OS keyring (opened on first use: it may need D-Bus)."""
         if self._pins is None:
             self._pins = PinManager(
-                keyring_store(),
+                keyring_store(data_dir=self.data_dir),
                 FileLockoutStore(self.data_dir / "pin-lockout.json"),
                 log=lambda event, fields: self.agent.log(event, fields, "pin"),
             )
@@ -157,6 +157,8 @@ class Runtime:
         self.scheduler.shutdown(wait=True)
         if self.exec_watch is not None:
             self.exec_watch.close()
+        if self._pins is not None:
+            self._pins.flush()  # the current lockout episode's refused tries, as one event
         self.agent.stop()
         self.ledger.close()
 
@@ -187,11 +189,11 @@ def _exec_watch(agents: list[Agent]) -> ExecWatch | None:
         return None
 
 
-def _open_store() -> Any:
+def _open_store(data_dir: Path) -> Any:
     """The OS keyring (imported on first use: keyring and its backends weigh ~8 MB)."""
     from agent.security.secret_store import open_store
 
-    return open_store()
+    return open_store(data_dir=data_dir)
 
 
 def _dashboard(app: FastAPI, ctx: ApiContext) -> None:
@@ -201,14 +203,21 @@ def _dashboard(app: FastAPI, ctx: ApiContext) -> None:
     dashboard.mount(app, ctx)
 
 
-def _sync_client(ledger: SqliteLedger, agent: Agent, clock: TrustedClock) -> SyncClient:
+def _sync_client(
+    ledger: SqliteLedger, agent: Agent, clock: TrustedClock, data_dir: Path
+) -> SyncClient:
     """The sync client (imported on first use: `requests` and TLS only when sync runs)."""
     from sync.client import SyncClient
     from sync.state import SyncStore
     from sync.transport import new_session
 
     return SyncClient(
-        SyncStore(ledger), ledger, LazySecrets(_open_store), agent, new_session, clock.now
+        SyncStore(ledger),
+        ledger,
+        LazySecrets(lambda: _open_store(data_dir)),
+        agent,
+        new_session,
+        clock.now,
     )
 
 
@@ -240,7 +249,7 @@ def build(
     watch = _exec_watch(agents) if process_events else None
 
     def probe_for(accounts: frozenset[str]) -> PsutilSource:
-        events = None if watch is None else watch.feed()
+        events = process_events if watch is None else watch.feed()
         return PsutilSource(accounts or None, events=events, read_budget=READ_BUDGET)
 
     def closer_for(grace: float) -> Closer:
@@ -260,7 +269,7 @@ def build(
     )
     agents.append(agent)
     scheduler = BackgroundScheduler(timezone=tz)
-    job = SyncJob(lambda: _sync_client(ledger, agent, clock), ledger)
+    job = SyncJob(lambda: _sync_client(ledger, agent, clock, data_dir), ledger)
     schedule(job, scheduler)  # idle while sync is off
     hooks.append(job.status)
     runtime = Runtime(agent, ledger, data_dir, scheduler, job, [_dashboard, job.serve])

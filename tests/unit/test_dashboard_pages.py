@@ -118,7 +118,13 @@ def _make(tmp_path: Path, locale: str = "en") -> Iterator[Dash]:
     )
     pins.set_pin(PIN)
     ctx = ApiContext(runtime.agent, lambda: pins, 7377)
-    client = TestClient(create_app(ctx, [dashboard.mount]), follow_redirects=False)
+    # A real loopback client and Host, as the guard demands of every caller.
+    client = TestClient(
+        create_app(ctx, [dashboard.mount]),
+        base_url="http://127.0.0.1:7377",
+        client=("127.0.0.1", 50000),
+        follow_redirects=False,
+    )
     try:
         yield Dash(runtime, client, runtime.agent.source.path or rules)
     finally:
