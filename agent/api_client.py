@@ -1,10 +1,16 @@
-"""A client for the agent's local API (the CLI and the tray use it)."""
+"""A client for the agent's local API (the CLI and the tray use it).
+
+It speaks HTTP/1.1 to loopback with the standard library's http.client: no `requests` (and
+with it urllib3 and charset detection), which was a third of the tray's memory (issue 15).
+"""
 
 from __future__ import annotations
 
+import http.client
+import json
+import threading
 from typing import Any
-
-import requests
+from urllib.parse import urlencode, urlsplit
 
 from agent.i18n import _
 
@@ -32,6 +38,84 @@ def base_url(listen: str) -> str:
     return f"http://{host}:{port}"
 
 
+class _Response:
+    """Status, headers (lower-case names) and body of one answer."""
+
+    def __init__(self, status: int, headers: dict[str, str], content: bytes) -> None:
+        self.status_code = status
+        self.headers = headers
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection to the agent (the standard library's http.client)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.valid = parts.scheme == "http" and bool(parts.hostname)
+        self.host = parts.hostname or ""
+        try:
+            self.port = parts.port or 80
+        except ValueError:
+            self.port, self.valid = 0, False
+        self.conn: http.client.HTTPConnection | None = None
+        self.lock = threading.Lock()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = None
+
+    def request(
+        self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> _Response:
+        if not self.valid:
+            raise ConnectionError("not an http://HOST:PORT address")
+        with self.lock:
+            reused = self.conn is not None
+            try:
+                return self._exchange(method, target, headers, body, timeout)
+            except (ConnectionError, http.client.BadStatusLine):
+                self.close()
+                if not reused or method != "GET":
+                    raise
+            except BaseException:
+                self.close()
+                raise
+            # The agent had closed the idle keep-alive connection: once more on a new one.
+            try:
+                return self._exchange(method, target, headers, body, timeout)
+            except BaseException:
+                self.close()
+                raise
+
+    def _exchange(
+        self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> _Response:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        else:
+            self.conn.timeout = timeout
+            if self.conn.sock is not None:
+                self.conn.sock.settimeout(timeout)
+        self.conn.request(
+            method, target, body=body or b"", headers={"Accept": "application/json", **headers}
+        )
+        answer = self.conn.getresponse()
+        content = answer.read()
+        fields = {name.lower(): value for name, value in answer.getheaders()}
+        if answer.will_close:
+            self.close()
+        return _Response(answer.status, fields, content)
+
+
 class AgentClient:
     """Calls to /api/v1 with short timeouts; a session token once logged in."""
 
@@ -39,8 +123,7 @@ class AgentClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.token: str | None = None
-        self._http = requests.Session()
-        self._http.trust_env = False  # never send loopback calls through a proxy
+        self._http = _Connection(self.url)
 
     def _call(
         self,
@@ -56,15 +139,17 @@ class AgentClient:
             headers["X-PlayClock-PIN"] = pin
         elif self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        target = f"/api/v1{path}"
+        params = kwargs.get("params")
+        if params:
+            target += "?" + urlencode(params)
+        body = None
+        if "json" in kwargs:
+            body = json.dumps(kwargs["json"]).encode("utf-8")
+            headers["Content-Type"] = "application/json"
         try:
-            resp = self._http.request(
-                method,
-                f"{self.url}/api/v1{path}",
-                headers=headers,
-                timeout=timeout or self.timeout,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
+            resp = self._http.request(method, target, headers, body, timeout or self.timeout)
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, timed out
             raise AgentUnavailable(
                 _("the PlayClock agent is not running at {url}").format(url=self.url)
             ) from exc
@@ -73,7 +158,7 @@ class AgentClient:
                 detail = resp.json().get("detail", resp.text)
             except ValueError:
                 detail = resp.text
-            retry = resp.headers.get("Retry-After")
+            retry = resp.headers.get("retry-after")
             raise ApiRefused(
                 resp.status_code, str(detail), int(retry) if retry and retry.isdigit() else None
             )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from agent import dashboard
 from agent import platform as _platform
 from agent.api.app import ApiExtension, ApiServer, split_listen
 from agent.api.context import ApiContext
@@ -19,22 +20,25 @@ from agent.ledger.sqlite import SqliteLedger
 from agent.platform.probe import PsutilSource
 from agent.platform.sessions import session_source
 from agent.platform.timezone import local_timezone, resolve_timezone
-from agent.reports.archive import write_weekly
-from agent.reports.iso_weeks import format_week, last_complete_week
 from agent.security.pin.lockout import FileLockoutStore
 from agent.security.pin.manager import PinManager, keyring_store
-from agent.security.secret_store import open_store
 from agent.service.agent import Agent, StatusHook
 from agent.service.clock import TrustedClock
 from agent.service.closer import Closer
 from agent.service.event_bus import EventBus
 from agent.service.rules_file import ConfigSource
 from sync.agent_job import LazySecrets, SyncJob, schedule
-from sync.client import SyncClient
-from sync.state import SyncStore
-from sync.transport import new_session
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from agent.platform.exec_watch import ExecWatch
+    from sync.client import SyncClient
 
 __all__ = ["Runtime", "build"]
+
+# CPU seconds of reading new processes per tick at most (a burst is read over a few ticks).
+READ_BUDGET = 0.012
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ class Runtime:
     extensions: list[ApiExtension] = field(default_factory=list)
     api: ApiServer | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
+    exec_watch: ExecWatch | None = None
     _pins: PinManager | None = None
 
     def pins(self) -> PinManager:
@@ -91,11 +96,24 @@ class Runtime:
             coalesce=True,
         )
         self.scheduler.start()
+        if self.exec_watch is not None:
+            threading.Thread(
+                target=self._prompt_ticks, name="playclock-prompt", daemon=True
+            ).start()
         if serve_api:
             _host, port = split_listen(settings.listen)
             ctx = ApiContext(self.agent, self.pins, port)
             self.api = ApiServer(ctx, settings.listen, self.extensions)
             self.api.start()
+
+    def _prompt_ticks(self) -> None:
+        """Tick at once when a watched account starts a program while something is blocked:
+        a blocked game is closed within a fraction of a second, not at the next poll."""
+        watch = self.exec_watch
+        assert watch is not None
+        while not self.stopped.is_set():
+            if watch.wait(1.0) and self.agent.blocks_any():
+                self.agent.tick()
 
     def _rollover(self) -> None:
         """At `day_starts`: tick at once so the new day's budgets apply without waiting."""
@@ -103,6 +121,10 @@ class Runtime:
 
     def _weekly_report(self) -> None:
         """Write last week's report (HTML and JSON) into `<data>/reports/` if it is missing."""
+        # Imported here: the reports (Jinja2, Babel) load only when a report is written.
+        from agent.reports.archive import write_weekly
+        from agent.reports.iso_weeks import format_week, last_complete_week
+
         try:
             today = self.agent.state.day
             stem = format_week(last_complete_week(today))
@@ -134,10 +156,70 @@ class Runtime:
         if self.api is not None:
             self.api.stop()
         self.scheduler.shutdown(wait=True)
+        if self.exec_watch is not None:
+            self.exec_watch.close()
         if self._pins is not None:
             self._pins.flush()  # the current lockout episode's refused tries, as one event
         self.agent.stop()
         self.ledger.close()
+
+
+def _exec_watch(agents: list[Agent]) -> ExecWatch | None:
+    """On Linux as root, the kernel's process events for the probe and for prompt closes;
+    None elsewhere (or when refused): the probe polls, a close waits for the next poll."""
+    if not sys.platform.startswith("linux"):
+        return None
+    from agent.platform.exec_watch import ExecWatch, Unavailable, uids_of
+
+    known: dict[frozenset[str], frozenset[int]] = {}
+
+    def uids() -> frozenset[int]:
+        if not agents:
+            return frozenset()
+        children = agents[0].config.children
+        accounts = frozenset(a for c in children for a in c.accounts)
+        if accounts not in known:
+            known.clear()
+            known[accounts] = uids_of(accounts)
+        return known[accounts]
+
+    try:
+        return ExecWatch(uids)
+    except Unavailable as exc:
+        log.info("no process events (%s): the probe polls, closes wait for the next poll", exc)
+        return None
+
+
+def _open_store(data_dir: Path) -> Any:
+    """The OS keyring (imported on first use: keyring and its backends weigh ~8 MB)."""
+    from agent.security.secret_store import open_store
+
+    return open_store(data_dir=data_dir)
+
+
+def _dashboard(app: FastAPI, ctx: ApiContext) -> None:
+    """The dashboard's pages on the API app (imported when the API starts, not for `build`)."""
+    from agent import dashboard
+
+    dashboard.mount(app, ctx)
+
+
+def _sync_client(
+    ledger: SqliteLedger, agent: Agent, clock: TrustedClock, data_dir: Path
+) -> SyncClient:
+    """The sync client (imported on first use: `requests` and TLS only when sync runs)."""
+    from sync.client import SyncClient
+    from sync.state import SyncStore
+    from sync.transport import new_session
+
+    return SyncClient(
+        SyncStore(ledger),
+        ledger,
+        LazySecrets(lambda: _open_store(data_dir)),
+        agent,
+        new_session,
+        clock.now,
+    )
 
 
 def build(
@@ -145,6 +227,7 @@ def build(
     data_dir: Path,
     *,
     demo_user: str | None = None,
+    process_events: bool = True,
 ) -> Runtime:
     """Wire a real agent: SQLite ledger, psutil probe, the OS's closer, a trusted clock, sync."""
     plat = _platform.current()
@@ -162,8 +245,13 @@ def build(
     ledger = SqliteLedger(data_dir / "ledger.sqlite")
     clock = TrustedClock(tz, steady=plat.boot_clock)
 
+    agents: list[Agent] = []  # the one agent, once made (the watch asks for its accounts)
+    # process_events=False: poll only, as where the kernel refuses (benchmarks compare).
+    watch = _exec_watch(agents) if process_events else None
+
     def probe_for(accounts: frozenset[str]) -> PsutilSource:
-        return PsutilSource(accounts or None)
+        events = process_events if watch is None else watch.feed()
+        return PsutilSource(accounts or None, events=events, read_budget=READ_BUDGET)
 
     def closer_for(grace: float) -> Closer:
         return Closer(plat, grace, clock=plat.boot_clock)
@@ -180,10 +268,11 @@ def build(
         source, ledger, probe_for, closer_for, clock, plat.boot_clock, EventBus(),
         status_hooks=hooks, sessions=session_source(),
     )
+    agents.append(agent)
     scheduler = BackgroundScheduler(timezone=tz)
-    secrets = LazySecrets(lambda: open_store(data_dir=data_dir))
-    client = SyncClient(SyncStore(ledger), ledger, secrets, agent, new_session, clock.now)
-    job = SyncJob(client)
+    job = SyncJob(lambda: _sync_client(ledger, agent, clock, data_dir), ledger)
     schedule(job, scheduler)  # idle while sync is off
     hooks.append(job.status)
-    return Runtime(agent, ledger, data_dir, scheduler, job, [dashboard.mount, job.serve])
+    runtime = Runtime(agent, ledger, data_dir, scheduler, job, [_dashboard, job.serve])
+    runtime.exec_watch = watch
+    return runtime

@@ -69,6 +69,7 @@ class Matcher:
             for account in child.accounts:
                 self._owner[normalize_account(account)] = child.name
         self._apps_of = lru_cache(maxsize=4096)(self._compute_apps)
+        self._owners: dict[str, str | None] = {}  # OS account as the probe gives it -> child
 
     def child_of(self, user: str) -> str | None:
         """The child whose account runs a process, or None."""
@@ -111,11 +112,23 @@ class Matcher:
     def running(self, processes: Iterable[ProcessInfo]) -> Running:
         """Child -> app -> pids, leaving out each child's always-allowed apps."""
         out: dict[str, dict[str, list[int]]] = {}
+        # Called every tick over every process of the watched accounts: the few account
+        # names are resolved once, and most processes (no app) cost one cached lookup.
+        owners = self._owners
         for proc in processes:
-            child = self.child_of(proc.user)
+            user = proc.user
+            if user in owners:
+                child = owners[user]
+            else:
+                child = owners[user] = self.child_of(user)
             if child is None:
                 continue
-            apps = self.apps_of(proc) - self._allowed.get(child, frozenset())
+            apps = self.apps_of(proc)
+            if not apps:
+                continue
+            allowed = self._allowed.get(child)
+            if allowed:
+                apps = apps - allowed
             for app_id in apps:
                 out.setdefault(child, {}).setdefault(app_id, []).append(proc.pid)
         return {c: {a: tuple(sorted(p)) for a, p in apps.items()} for c, apps in out.items()}

@@ -7,15 +7,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from fastapi import APIRouter, Depends, FastAPI, Request
 
-from sync.client import SyncClient, SyncReport
-from sync.pairing import Secrets
+from sync.state import MetaStore, SyncStore
 from sync.status_info import sync_info
+
+if TYPE_CHECKING:  # the client (requests, TLS) is imported only once sync is on (issue 15)
+    from sync.client import SyncClient, SyncReport
+    from sync.pairing import Secrets
 
 __all__ = [
     "ANSWER_SECONDS",
@@ -62,18 +65,31 @@ class LazySecrets:
 
 
 class SyncJob:
-    """Runs the client for the scheduler and the API; never raises into either."""
+    """Runs the client for the scheduler and the API; never raises into either.
 
-    def __init__(self, client: SyncClient) -> None:
-        self.client = client
+    The client is made on the first run that has something to do: while sync is off (and no
+    withdrawal is pending) the agent never loads the HTTP client and TLS.
+    """
+
+    def __init__(self, client: Callable[[], SyncClient], ledger: MetaStore) -> None:
+        self._make_client = client
+        self._client: SyncClient | None = None
+        self.ledger = ledger
         self.last: SyncReport | None = None
         self._last_run = 0.0
         self._lock = threading.Lock()
 
     def __call__(self) -> SyncReport | None:
         """One run (the scheduler's job)."""
+        return self._run(idle_when_off=True)
+
+    def _run(self, *, idle_when_off: bool) -> SyncReport | None:
         with self._lock:
             try:
+                if idle_when_off and self._client is None:
+                    state = SyncStore(self.ledger).load()
+                    if not (state.enabled or state.withdraw_pending):
+                        return self.last  # off: nothing to send, nothing loaded
                 self.last = self.client.run_once()
             except Exception:
                 log.exception("sync run failed")
@@ -82,11 +98,22 @@ class SyncJob:
                 self._last_run = time.monotonic()
             return self.last
 
+    @property
+    def client(self) -> SyncClient:
+        """The sync client (made on first use)."""
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
     def while_waiting(self) -> SyncReport | None:
         """A run when a child's request waits for an answer (and none ran just now), else None."""
         if time.monotonic() - self._last_run < ANSWER_SECONDS / 2:
             return None
         try:
+            if self._client is None:
+                state = SyncStore(self.ledger).load()
+                if not (state.enabled or state.withdraw_pending):
+                    return None  # off: no client to ask (nor to load)
             waiting = self.client.waiting_for_answer()
         except Exception:  # the ledger is busy or closing: the next check retries
             log.exception("checking for open requests failed")
@@ -97,12 +124,12 @@ class SyncJob:
         """A run asked for by a person, at most one per 10 s (else the last report)."""
         if self.last is not None and time.monotonic() - self._last_run < _MIN_GAP:
             return {**self.last.as_json(), "throttled": True}
-        report = self()
+        report = self._run(idle_when_off=False)
         return report.as_json() if report else {"ok": False, "error": "internal_error"}
 
     def status(self) -> dict[str, Any]:
         """The status document's `agent.sync` part: whether sync is on and what it sends."""
-        return {"sync": sync_info(self.client.ledger)}
+        return {"sync": sync_info(self.ledger)}
 
     def serve(self, app: FastAPI, _ctx: object) -> None:
         """Serve this job's routes on the agent's API app."""
@@ -148,4 +175,4 @@ def sync_now(job: Job) -> dict[str, Any]:
 @router.get("/api/v1/sync")
 def sync_state(job: Job) -> dict[str, Any]:
     """Whether sync is on and what it sends."""
-    return sync_info(job.client.ledger)
+    return sync_info(job.ledger)

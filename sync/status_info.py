@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sync.state import MetaStore, SyncStore
-from sync.transport import shown_url
 
 __all__ = ["sync_info"]
 
@@ -19,9 +18,15 @@ def sync_info(ledger: MetaStore) -> dict[str, Any]:
                 "pending_days": [], "last_error": "state_unreadable", "withdraw_pending": False,
                 "consents": []}
     active = state.active_consents()
+    hub = None
+    if state.enabled or state.withdraw_pending:
+        # Imported here: the transport loads `requests`, which an agent without sync skips.
+        from sync.transport import shown_url
+
+        hub = shown_url(state.hub)
     return {
         "enabled": state.enabled,
-        "hub": shown_url(state.hub) if state.enabled or state.withdraw_pending else None,
+        "hub": hub,
         "shares": {c.child: list(c.shares) for c in active},
         "children": [c.child for c in active],
         "last_sent": state.last_sent,

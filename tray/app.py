@@ -29,6 +29,9 @@ ICON_SIZE = 64
 # pystray's xorg backend pastes the image without its alpha: give it a real background.
 XORG_BACKGROUND = (48, 48, 48)
 READY_SECONDS = 15.0
+# The status is fetched when the agent's events say it changed (a "status" cue, a grant...);
+# this is only a backstop for an agent that went away without a word (issue 15).
+REFRESH_SECONDS = 60.0
 DOCK_RETRY_SECONDS = 4.0
 
 
@@ -85,7 +88,7 @@ class TrayApp:
         *,
         user: str,
         accounts: Mapping[str, Sequence[str]] | None = None,
-        refresh_seconds: float = 5.0,
+        refresh_seconds: float = REFRESH_SECONDS,
         follow_agent_language: bool = False,
     ) -> None:
         self.client = client
@@ -109,6 +112,7 @@ class TrayApp:
         self._dock_asked: float | None = None
         self._dock_retry = DOCK_RETRY_SECONDS
         self._icon_lock = threading.Lock()
+        self._shown: tuple[Any, ...] | None = None  # what the icon was last drawn from
         self._worker = _Worker(self.actions.run)
 
     # -- the Ui the actions use ------------------------------------------------------------
@@ -222,13 +226,21 @@ class TrayApp:
             return False
         with self._icon_lock:
             if icon is not None:
-                icon.icon = self._image(view)
-                icon.title = view.tooltip
+                self._show(icon, view)
                 if icon.HAS_MENU:
                     icon.menu = self._menu(view)
         if self.panel is not None:
             self._tk(lambda: self.panel.update(view))
         return True
+
+    def _show(self, icon: Any, view: TrayView) -> None:
+        """Draw the icon and set its tooltip only when they change (each is an X round trip)."""
+        drawn = (view.state, view.badge, round(view.fraction * ICON_SIZE * 4))
+        if self._shown is None or self._shown[0] != drawn:
+            icon.icon = self._image(view)
+        if self._shown is None or self._shown[1] != view.tooltip:
+            icon.title = view.tooltip
+        self._shown = (drawn, view.tooltip)
 
     def _menu(self, view: TrayView) -> Any:
         import pystray
@@ -247,7 +259,11 @@ class TrayApp:
                 self._check_dock()
             except Exception:  # keep refreshing whatever one round hit
                 log.exception("refresh failed")
-            self._wake.wait(self.refresh_seconds)
+            # Sooner while the tray host has not taken the icon in (it is asked again).
+            wait = self.refresh_seconds
+            if self._dock_asked is not None:
+                wait = min(wait, self._dock_retry)
+            self._wake.wait(wait)
             self._wake.clear()
 
     def _check_dock(self) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
+import math
+from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -37,7 +38,8 @@ _FONT_FILES = (
 )
 
 
-@cache
+# Each size is a FreeType face of its own that maps the whole font file (0.7 MB): keep a few.
+@lru_cache(maxsize=3)
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """A bold font at `size` pixels: DejaVu Sans Bold when present, else Pillow's own."""
     for path in _FONT_FILES:
@@ -46,17 +48,35 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
+def _fits(draw: ImageDraw.ImageDraw, text: str, box: float, size: int) -> tuple[bool, float]:
+    """Whether `text` at `size` fits the box, and by how much it could grow (or must shrink)."""
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font(size))
+    scale = min(box * 0.9 / max(1, right - left), box * 0.66 / max(1, bottom - top))
+    return scale >= 1, scale
+
+
 def _fit_font(
     draw: ImageDraw.ImageDraw, text: str, box: float
 ) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    size = int(box * 0.8)
-    while size > 6:
-        f = font(size)
-        left, top, right, bottom = draw.textbbox((0, 0), text, font=f)
-        if right - left <= box * 0.9 and bottom - top <= box * 0.66:
-            return f
-        size -= 2
-    return font(6)
+    """The largest of the sizes int(box * 0.8), 2 less, 2 less... (above 6) that fits.
+
+    Extents grow with the size, so one measure says roughly which size fits; only that size
+    and its neighbours are loaded, not every size on the way down.
+    """
+    sizes = range(int(box * 0.8), 6, -2)  # the candidates, largest first
+    if not sizes:
+        return font(6)
+    ok, scale = _fits(draw, text, box, sizes[0])
+    if ok:
+        return font(sizes[0])
+    i = min(len(sizes) - 1, max(1, math.ceil(sizes[0] * (1 - scale) / 2)))
+    while i < len(sizes) and not _fits(draw, text, box, sizes[i])[0]:
+        i += 1
+    if i == len(sizes):
+        return font(6)
+    while i > 1 and _fits(draw, text, box, sizes[i - 1])[0]:
+        i -= 1
+    return font(sizes[i])
 
 
 def draw_icon(view: TrayView, size: int = 64, background: RGB | None = None) -> Image.Image:

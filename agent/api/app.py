@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import logging
 import threading
@@ -97,6 +99,35 @@ def create_app(ctx: ApiContext, extensions: Sequence[ApiExtension] = ()) -> Fast
     return app
 
 
+class _QuietServer(uvicorn.Server):
+    """uvicorn's server, its housekeeping loop waking once a second instead of ten times.
+
+    That loop only refreshes the Date header and looks for a stop; `ApiServer.stop` wakes it
+    at once. At ten wakes a second it cost more of a core than the agent's ticks (issue 15).
+    """
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _woken: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._woken = asyncio.Event()
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 10) % 864000  # a multiple of 10: the Date header every time
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), 1.0)
+            should_exit = await self.on_tick(counter)
+
+    def wake(self) -> None:
+        """Make the loop look at `should_exit` now (from any thread)."""
+        loop, woken = self._loop, self._woken
+        if loop is not None and woken is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
+                loop.call_soon_threadsafe(woken.set)
+
+
 class ApiServer:
     """Uvicorn serving the app in a thread of the agent's process."""
 
@@ -119,7 +150,7 @@ class ApiServer:
             proxy_headers=False,
             forwarded_allow_ips="",
         )
-        self.server = uvicorn.Server(config)
+        self.server = _QuietServer(config)
         self.thread = threading.Thread(target=self.server.run, name="playclock-api", daemon=True)
 
     def start(self, timeout: float = 10.0) -> None:
@@ -140,4 +171,5 @@ class ApiServer:
         """Stop serving: long polls answer first, so nothing is left to cancel."""
         self.ctx.agent.bus.close()
         self.server.should_exit = True
+        self.server.wake()
         self.thread.join(timeout=5)

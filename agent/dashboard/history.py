@@ -12,8 +12,6 @@ from fastapi.responses import HTMLResponse, Response
 from agent.dashboard.event_lines import log_lines
 from agent.dashboard.language import _
 from agent.dashboard.web import CSP, Call, Routes, Web, iso_day
-from agent.reports.build import UnknownChild, build_report
-from agent.reports.render_html import render_html
 
 __all__ = ["routes"]
 
@@ -105,6 +103,10 @@ def report(web: Web, call: Call) -> Response:
         "child": child or "",
         "children": [c.name for c in agent.config.children],
     }
+    # Imported here: the agent loads the reports (and their templates) on the first report.
+    from agent.reports.build import UnknownChild, build_report
+    from agent.reports.render_html import render_html
+
     try:
         built = build_report(agent.ledger, agent.config, week, child, agent.clock.tz)
         html = render_html(built, call.lang)

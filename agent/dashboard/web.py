@@ -11,11 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import jinja2
-from babel.numbers import format_decimal
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +23,9 @@ from agent.dashboard.language import LANG_COOKIE, _, language, language_names, p
 from agent.dashboard.language import translations as _translations
 from agent.i18n import formatting as fmt
 from agent.security.api_sessions import SESSION_SECONDS
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = [
     "CSP",
@@ -57,11 +58,16 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 def _number(value: float | int, lang: str) -> str:
+    from babel.numbers import format_decimal  # Babel's data loads with the first page
+
     return format_decimal(value, locale="vi" if lang == "vi" else "en")
 
 
 @cache
 def _env(lang: str) -> jinja2.Environment:
+    # Imported here: an agent whose dashboard nobody opens never loads Jinja2 (issue 15).
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html"], default=True),

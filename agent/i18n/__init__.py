@@ -1,25 +1,30 @@
-"""Translations: gettext catalogs (Vietnamese, English) compiled in memory by Babel."""
+"""Translations: gettext catalogs (Vietnamese, English), the .po files compiled in memory.
+
+The .po files are the one source; `compile_po` turns one into a catalog with the standard
+library alone, so the agent and the tray do not load Babel and its locale data for it
+(issue 15). Babel still extracts and updates the catalogs (tools/i18n.py).
+"""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import gettext
 import io
 import locale as _locale
 import os
+import struct
 import threading
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 __all__ = [
     "DOMAIN",
     "LANGUAGES",
     "LOCALE_DIR",
     "_",
+    "compile_po",
     "current",
     "gettext_for",
     "ngettext",
@@ -41,12 +46,76 @@ def gettext_for(lang: str) -> gettext.NullTranslations:
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po.is_file():
         return gettext.NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=lang)
-    buf = io.BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    return gettext.GNUTranslations(buf)
+    return gettext.GNUTranslations(io.BytesIO(compile_po(po.read_text(encoding="utf-8"))))
+
+
+def _po_entries(text: str) -> Iterator[dict[str, str]]:
+    """Each entry of a .po file: {"msgctxt"?, "msgid", "msgid_plural"?, "msgstr" or
+    "msgstr[N]", "#,": its flags}; obsolete (#~) entries and other comments are left out."""
+    entry: dict[str, str] = {}
+    flags = ""
+    key: str | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#~"):
+            continue
+        if line.startswith("#"):
+            if line.startswith("#,"):
+                flags += "," + line[2:]
+            continue
+        if line.startswith('"'):
+            if key is not None:
+                entry[key] += ast.literal_eval(line)
+            continue
+        key, _sep, value = line.partition(" ")
+        if key in ("msgctxt", "msgid") and any(k.startswith("msgstr") for k in entry):
+            yield entry
+            entry = {}
+        if not entry:
+            entry["#,"], flags = flags, ""
+        entry[key] = ast.literal_eval(value.strip())
+    if "msgid" in entry:
+        yield entry
+
+
+def compile_po(text: str) -> bytes:
+    """A .po file's text as a .mo file's bytes (fuzzy and untranslated messages left out)."""
+    messages: dict[bytes, bytes] = {}
+    for entry in _po_entries(text):
+        fuzzy = "fuzzy" in entry.get("#,", "")
+        msgid = entry["msgid"]
+        if fuzzy and msgid:
+            continue
+        if "msgid_plural" in entry:
+            forms = [v for k, v in sorted(entry.items()) if k.startswith("msgstr[")]
+            if not any(forms):
+                continue
+            both = (msgid, entry["msgid_plural"])
+            strings = [f or both[min(i, 1)] for i, f in enumerate(forms)]
+            key, value = "\0".join(both), "\0".join(strings)
+        else:
+            key, value = msgid, entry.get("msgstr", "")
+            if not value:
+                continue
+        if "msgctxt" in entry:
+            key = entry["msgctxt"] + "\x04" + key
+        messages[key.encode("utf-8")] = value.encode("utf-8")
+    keys = sorted(messages)
+    ids = b"".join(k + b"\0" for k in keys)
+    strs = b"".join(messages[k] + b"\0" for k in keys)
+    start = 7 * 4 + 16 * len(keys)
+    offsets: list[int] = []
+    pos = 0
+    for k in keys:
+        offsets += [len(k), start + pos]
+        pos += len(k) + 1
+    start += len(ids)
+    pos = 0
+    for k in keys:
+        offsets += [len(messages[k]), start + pos]
+        pos += len(messages[k]) + 1
+    header = struct.pack("Iiiiiii", 0x950412DE, 0, len(keys), 7 * 4, 7 * 4 + 8 * len(keys), 0, 0)
+    return header + struct.pack(f"{len(offsets)}i", *offsets) + ids + strs
 
 
 def resolve(setting: str | None) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel.dates import format_date, format_time
-
 from agent.i18n import _, current
 
 __all__ = [
@@ -17,6 +15,14 @@ __all__ = [
     "time_short",
     "weekday",
 ]
+
+
+def _babel_date(day: dt.date, pattern: str) -> str:
+    # Imported here: Babel's locale data loads only when an English date is shown, not in
+    # every process that formats a duration (the agent, the tray) (issue 15).
+    from babel.dates import format_date
+
+    return format_date(day, pattern, locale="en")
 
 
 def duration(seconds: float | None) -> str:
@@ -52,7 +58,7 @@ def date_short(day: dt.date) -> str:
     return (
         day.strftime("%d/%m/%Y")
         if current() == "vi"
-        else format_date(day, "d MMM yyyy", locale="en")
+        else _babel_date(day, "d MMM yyyy")
     )
 
 
@@ -61,7 +67,7 @@ def weekday(day: dt.date) -> str:
     if current() == "vi":
         names = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
         return names[day.weekday()]
-    return format_date(day, "EEEE", locale="en")
+    return _babel_date(day, "EEEE")
 
 
 def date_long(day: dt.date) -> str:
@@ -71,4 +77,4 @@ def date_long(day: dt.date) -> str:
 
 def time_short(moment: dt.datetime) -> str:
     """24-hour "HH:MM" in both languages."""
-    return format_time(moment, "HH:mm", locale="vi" if current() == "vi" else "en")
+    return moment.strftime("%H:%M")  # the same in both languages, without Babel's data

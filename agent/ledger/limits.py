@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a type only: the tray uses the event kinds, not SQLite (issue 15)
+    import sqlite3
 
 __all__ = ["DayLimits", "LimitRecord", "read_day_limits", "write_day_limits"]
 

@@ -67,6 +67,9 @@ class EventKind(enum.StrEnum):
     SYNC_WITHDRAWN = "sync_withdrawn"  # sync turned off
     SYNC_REVOKED = "sync_revoked"  # the hub no longer accepts this computer
     SYNC_CONSENT_WITHDRAWN = "sync_consent_withdrawn"  # one child's consent withdrawn
+    # Not in the ledger: on the event stream only, the trays' cue to fetch the status again
+    # (a child's running apps, a limit's state or the minutes left changed).
+    STATUS = "status"
 
 
 @dataclass(frozen=True)

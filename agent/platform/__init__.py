@@ -4,10 +4,28 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TYPE_CHECKING, Any
 
-from agent.platform.base import Capabilities, NotPermitted, Platform, PlatformError, ProcessGone
+if TYPE_CHECKING:
+    from agent.platform.base import (
+        Capabilities,
+        NotPermitted,
+        Platform,
+        PlatformError,
+        ProcessGone,
+    )
 
 __all__ = ["Capabilities", "NotPermitted", "Platform", "PlatformError", "ProcessGone", "current"]
+
+
+def __getattr__(name: str) -> Any:
+    # The platform's types come with psutil: loaded when first asked for, so that a process
+    # that needs only `agent.platform.paths` (the tray) does without psutil (issue 15).
+    if name in __all__:
+        from agent.platform import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @functools.cache

@@ -16,7 +16,7 @@ import psutil
 from agent.platform import current
 from agent.platform import linux_proc as lp
 from agent.platform.base import CREATE_TIME_TOLERANCE, PlatformError
-from agent.platform.proc_events import EventKind, ProcEvents, Unavailable
+from agent.platform.proc_events import EventKind, ProcEvent, ProcEvents, Unavailable
 from rules.model import ProcessInfo
 from rules.programs import (
     argfile_names,
@@ -31,7 +31,7 @@ try:
 except ImportError:  # Windows: accounts are matched by name there
     pwd = None  # type: ignore[assignment]
 
-__all__ = ["ExeIdentity", "ProbeStats", "ProcessSource", "PsutilSource"]
+__all__ = ["EventFeed", "ExeIdentity", "ProbeStats", "ProcessSource", "PsutilSource"]
 
 log = logging.getLogger("playclock.probe")
 
@@ -40,6 +40,9 @@ T = TypeVar("T")
 # A JVM opens its program (a jar) some time after it starts: it is read again on every
 # tick for this long.
 JVM_START_SECONDS = 60.0
+# With the kernel's process events, /proc is listed in full only every this many ticks (and
+# whenever events were lost), in case one went missing.
+LISTING_TICKS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,21 @@ class ExeIdentity:
 
     digest: str
     size: int
+
+
+class EventFeed(Protocol):
+    """Where the probe takes the kernel's process events from (a ProcEvents, or a reader
+    that shares one subscription with others)."""
+
+    overflowed: bool
+
+    def read(self) -> list[ProcEvent]:
+        """The events since the last read."""
+        ...
+
+    def close(self) -> None:
+        """The probe needs no more events."""
+        ...
 
 
 class ProcessSource(Protocol):
@@ -88,6 +106,7 @@ class ProbeStats:
     exe_checks: int = 0  # executables compared by (device, inode), without process events
     events: int = 0  # process events read from the kernel
     execs: int = 0  # re-reads because a process ran another program
+    deferred: int = 0  # new processes left for the next tick (more than max_reads started)
     total_full_reads: int = 0  # over all ticks
 
 
@@ -101,6 +120,7 @@ class _Entry:
     read_ns: int = 0  # when it was read (time.monotonic_ns(), the kernel events' clock)
     exe_id: lp.ExeId | None = None
     jvm: bool = False  # a JVM: the jar it runs is opened some time after it starts
+    uid: int = -1  # Linux: the owner of /proc/PID when that alone said "not ours"
     info: ProcessInfo | None = None
 
 
@@ -207,10 +227,18 @@ class PsutilSource:
         young_seconds: float = 5.0,
         revalidate_every: int = 30,
         clock: Callable[[], float] = time.time,
-        events: bool = True,
+        events: bool | EventFeed = True,
+        read_budget: float | None = None,
     ) -> None:
         if revalidate_every < 1:
             raise ValueError("revalidate_every must be at least 1")
+        # Seconds of this thread's CPU time for full reads (name, executable, command line)
+        # per tick at most: when thousands of the child's processes start at once, no tick
+        # takes long; the rest are read on the next ticks. None: every new process at once.
+        self._read_budget = read_budget
+        self._pending: set[int] = set()  # new pids left for the next tick
+        self._execs: set[int] = set()  # pids that exec'd since the last tick
+        self._since_listing = LISTING_TICKS  # list /proc on the first tick
         if users is None:
             users = frozenset({psutil.Process().username()})
         self._users = frozenset(u.casefold() for u in users)
@@ -225,9 +253,11 @@ class PsutilSource:
         self._owners = _Owners(self._users) if self._linux else None
         self._hasher = lp.ContentHasher()
         self._sizes: frozenset[int] = frozenset()
-        self._events: ProcEvents | None = None
+        self._events: EventFeed | None = None
         self.events_unavailable = "" if self._linux else "not Linux"
-        if self._linux and events:
+        if self._linux and events is not True and events is not False:
+            self._events = events
+        elif self._linux and events:
             try:
                 self._events = ProcEvents()
             except Unavailable as exc:
@@ -288,6 +318,16 @@ class PsutilSource:
 
     def _read_now(self, pid: int) -> _Entry | None:
         """The fields of one pid as they are now."""
+        if self._owners is not None:
+            # The owner of /proc/PID first, one stat: another account's process is never
+            # read further. Root's (and non-dumpable processes, which /proc shows as root's)
+            # are judged by their real uid below, as a setuid program's is.
+            try:
+                uid = os.stat(f"/proc/{pid}").st_uid
+            except OSError:
+                return None
+            if uid != 0 and self._owners.of(pid, uid) is None:
+                return _Entry(0.0, ours=False, uid=uid)
         create_time = 0.0
         base = f"/proc/{pid}"
         try:
@@ -373,7 +413,8 @@ class PsutilSource:
     def _store(self, pid: int, entry: _Entry | None) -> None:
         """Cache a fresh read, or forget a pid that vanished."""
         if entry is None:
-            self._cache.pop(pid, None)
+            if self._cache.pop(pid, None) is not None:
+                self.stats.dropped += 1
         else:
             self._cache[pid] = entry
 
@@ -383,6 +424,15 @@ class PsutilSource:
         if cached is None:
             return
         self.stats.revalidated += 1
+        if cached.uid >= 0:  # another account's, known by /proc/PID's owner alone
+            try:
+                uid = os.stat(f"/proc/{pid}").st_uid
+            except OSError:
+                self._cache.pop(pid, None)
+                return
+            if uid != cached.uid:  # setuid to a watched account, or the pid reused
+                self._store(pid, self._read(pid))
+            return
         try:
             proc = psutil.Process(pid)
             with proc.oneshot():
@@ -448,9 +498,14 @@ class PsutilSource:
             events.overflowed = False
             return None
         changed: dict[int, int] = {}
+        self._execs = set()
         for e in read:
             if e.kind in (EventKind.EXEC, EventKind.UID):
-                changed[e.tgid] = max(changed.get(e.tgid, 0), e.timestamp_ns)
+                self._execs.add(e.tgid)
+            elif e.kind not in (EventKind.FORK, EventKind.EXIT) or e.is_thread:
+                continue
+            # A fork and an exit too: the probe need not list /proc to find them.
+            changed[e.tgid] = max(changed.get(e.tgid, 0), e.timestamp_ns)
         return changed
 
     def watch(self, pids: Iterable[int]) -> None:
@@ -468,37 +523,65 @@ class PsutilSource:
         if self._owners is not None:
             self._owners.refresh(time.monotonic())
         changed = self._changed_by_events()
-        pids = psutil.pids()
-        stats.pids = len(pids)
         cache = self._cache
-        gone = cache.keys() - set(pids)
-        for pid in gone:
-            del cache[pid]
-        stats.dropped = len(gone)
-        young_since = now - self._young_seconds
+        if changed is not None and self._since_listing < LISTING_TICKS:
+            # The kernel said which processes started, ran another program or ended: look
+            # at those (and the ones a burst left for this tick) only, not at all of /proc.
+            self._since_listing += 1
+            # What exec'd first (a program started), then what only forked: when a burst
+            # leaves some for the next tick, a game just started is not among them.
+            execs = self._execs
+            pids = sorted(changed.keys() | self._pending, key=lambda pid: pid not in execs)
+        else:
+            self._since_listing = 0
+            pids = psutil.pids()
+            gone = cache.keys() - set(pids)
+            for pid in gone:
+                del cache[pid]
+            stats.dropped += len(gone)
+        self._pending = set()
+        stats.pids = len(pids)
+        # With the kernel's events an exec is never missed: a young process needs no re-read
+        # (it is re-read when it execs) and nothing needs the rotation (an exit is told, so
+        # a reused pid is read as new). Without them, both, as before.
+        young_since = now - self._young_seconds if changed is None else math.inf
         starting_since = now - JVM_START_SECONDS
+        budget = self._read_budget
+        deadline = math.inf if budget is None else time.thread_time() + budget
         for pid in pids:
             entry = cache.get(pid)
             if entry is None:
+                if stats.full_reads and time.thread_time() > deadline:
+                    stats.deferred += 1  # read next tick
+                    self._pending.add(pid)
+                    continue
                 stats.new += 1
                 self._store(pid, self._read(pid))
+            elif not entry.ours:
+                if changed is not None and changed.get(pid, 0) > entry.read_ns:
+                    self._store(pid, self._read(pid))
             elif entry.create_time > young_since or (
                 entry.jvm and entry.create_time > starting_since
             ):
-                stats.young += 1
-                self._store(pid, self._read(pid))
+                if time.thread_time() <= deadline:
+                    stats.young += 1
+                    self._store(pid, self._read(pid))
             elif changed is not None:
                 if changed.get(pid, 0) > entry.read_ns:  # not an exec we have read already
-                    stats.execs += 1
+                    if entry.create_time > now - self._young_seconds:
+                        stats.young += 1  # a fork that exec'd: what the young window was for
+                    else:
+                        stats.execs += 1
                     self._store(pid, self._read(pid))
-            elif entry.ours and self._execed(pid, entry):
+            elif self._execed(pid, entry):
                 stats.execs += 1
                 self._store(pid, self._read(pid))
         # The counted apps' few pids every tick (an exit its parent never reaps must stop
-        # counting at once), and a rotating slice of everything else.
+        # counting at once), and without events a rotating slice of everything else.
         for pid in self._watched & cache.keys():
             self._revalidate(pid)
-        for pid in self._rotation.take(cache, self._revalidate_every):
-            self._revalidate(pid)
+        if changed is None:
+            for pid in self._rotation.take(cache, self._revalidate_every):
+                self._revalidate(pid)
         stats.total_full_reads = total + stats.full_reads
         return [e.info for e in cache.values() if e.info is not None]

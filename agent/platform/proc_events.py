@@ -81,10 +81,10 @@ class ProcEvent:
         return self.pid != self.tgid
 
 
-def _control(op: int, seq: int) -> bytes:
-    """A netlink message carrying a proc connector control op; the kernel's acknowledgement
-    carries seq + 1 in its ack field."""
-    body = struct.pack("=I", op)
+def _control(op: int, seq: int, kinds: int = 0) -> bytes:
+    """A netlink message carrying a proc connector control op (with `kinds`, only those
+    events: Linux 6.6 and later); the kernel's acknowledgement carries seq + 1 in its ack."""
+    body = struct.pack("=II", op, kinds) if kinds else struct.pack("=I", op)
     cn = _CN_MSG.pack(CN_IDX_PROC, CN_VAL_PROC, seq, seq, len(body), 0) + body
     return _NLMSGHDR.pack(_NLMSGHDR.size + len(cn), NLMSG_DONE, 0, seq, 0) + cn
 
@@ -141,7 +141,9 @@ class ProcEvents:
     and the caller must rescan every process.
     """
 
-    def __init__(self, *, ack_timeout: float = 1.0, buffer_bytes: int = 4 << 20) -> None:
+    def __init__(
+        self, *, ack_timeout: float = 1.0, buffer_bytes: int = 4 << 20, kinds: int = 0
+    ) -> None:
         self.overflowed = False
         refusal = _refusal()
         if refusal is not None:
@@ -160,6 +162,11 @@ class ProcEvents:
             self._seq = random.randrange(1, 1 << 31)
             sock.send(_control(PROC_CN_MCAST_LISTEN, self._seq))
             self._await_ack(ack_timeout)
+            if kinds:
+                # Then only these kinds (Linux 6.6 and later; an older kernel ignores the
+                # request and sends every kind). The kernel filters its acknowledgement out
+                # too, so none is awaited.
+                sock.send(_control(PROC_CN_MCAST_LISTEN, self._seq + 2, kinds))
             sock.setblocking(False)
         except PermissionError as exc:
             sock.close()

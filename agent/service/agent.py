@@ -102,6 +102,7 @@ class Agent:
         self.statuses: tuple[ChildStatus, ...] = ()
         self._last_flush = steady()
         self._closing: set[tuple[str, str, int, float]] = set()
+        self._shown: dict[str, tuple[Any, ...]] = {}
         # Content identities of apps' executables (digest -> identity), from the ledger.
         self._identities: dict[str, Identity] = {}
         self._identified: set[tuple[int, float]] = set()
@@ -204,6 +205,8 @@ class Agent:
         path, once per process, so a renamed copy is that app too (kept in the ledger)."""
         assert self.probe is not None
         matched = {pid for apps in running.values() for pids in apps.values() for pid in pids}
+        if not matched and not self._identified:
+            return  # every tick with nothing of an app running: no walk over every process
         learnt = False
         for proc in processes:
             seen = (proc.pid, proc.create_time)
@@ -292,6 +295,7 @@ class Agent:
         self._screen_now = {
             s.name: any(r.kind == "screen" and r.active for r in s.limits) for s in self.statuses
         }
+        self._cue_status(now)
         for w in result.warnings:
             for minutes in self.config.settings.warn_minutes:
                 if (w.child, w.limit, minutes) in self.state.warned:
@@ -373,6 +377,33 @@ class Agent:
             detail["error"] = act.error
         self._event(_SCREEN_EVENTS[act.action], act.child, SCREEN, detail)
 
+    def _cue_status(self, now: dt.datetime) -> None:
+        """Tell the event stream when what a tray shows of a child changed, so trays wait for
+        events instead of polling the status (issue 15); on the stream only, not in the ledger.
+        """
+        for status in self.statuses:
+            shown = (
+                status.running,
+                status.paused,
+                tuple(
+                    (
+                        lim.id,
+                        lim.state,
+                        lim.until,
+                        None if lim.left_seconds is None else (lim.left_seconds // 60),
+                        None if lim.left_seconds is None else -(-lim.left_seconds // 60),
+                    )
+                    for lim in status.limits
+                ),
+            )
+            if self._shown.get(status.name) != shown:
+                first = status.name not in self._shown
+                self._shown[status.name] = shown
+                if not first:
+                    day = day_of(now, self.config.settings.day_starts)
+                    cue = Event(EventKind.STATUS, now, day, status.name, None, {}, "agent")
+                    self.bus.publish({**cue.as_json(), "id": None})
+
     def reload(self) -> bool:
         """Use the rules file again if it changed (a broken one is logged and kept out)."""
         with self.lock:
@@ -400,6 +431,10 @@ class Agent:
 
     def _enforce(self, closes: tuple[Close, ...], processes: list[ProcessInfo]) -> None:
         assert self.closer is not None
+        if not closes and not self._closing:
+            # Nothing to close nor closing: only the grace's clock moves on (a tick's cost).
+            self._log_kills(self.closer.step(self.steady()))
+            return
         born = {p.pid: p.create_time for p in processes}
         for close in closes:
             # Keyed with the create time: a relaunch that got a freed pid again is a new process.
@@ -442,17 +477,25 @@ class Agent:
     # -- views and parent actions ------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        """The status document from the agent's live state."""
-        with self.lock:
-            return status_document(
-                self.state.day,
-                self.statuses,
-                running=True,
-                accounts={c.name: c.accounts for c in self.config.children},
-                config_error=self.source.error,
-                extra={k: v for hook in self.status_hooks for k, v in hook().items()},
-                locale=self.config.settings.locale,
-            )
+        """The status document from the agent's live state.
+
+        Read without the lock: a tick replaces each part whole (the statuses, the day's
+        state, the config), so a request never waits for a tick in progress (issue 15).
+        """
+        config, state, statuses = self.config, self.state, self.statuses
+        return status_document(
+            state.day,
+            statuses,
+            running=True,
+            accounts={c.name: c.accounts for c in config.children},
+            config_error=self.source.error,
+            extra={k: v for hook in self.status_hooks for k, v in hook().items()},
+            locale=config.settings.locale,
+        )
+
+    def blocks_any(self) -> bool:
+        """Whether some limit of some child is blocked now (so a start would be closed)."""
+        return any(lim.state == "blocked" for s in self.statuses for lim in s.limits)
 
     def _child(self, name: str) -> str:
         child = self.config.child(name)

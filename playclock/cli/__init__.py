@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from agent.exit_codes import ExitCode
 from agent.i18n import set_language
 from playclock.cli.common import cli_language
-from playclock.cli.parser import build_parser
+from playclock.cli.parser import build_parser, command_of
 
 __all__ = ["main"]
 
@@ -27,7 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `playclock` script."""
     early = _early_options(argv)
     set_language(cli_language(early.config, early.data_dir))
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(command_of(words)).parse_args(words)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

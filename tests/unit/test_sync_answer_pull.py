@@ -7,6 +7,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from agent.ledger.memory import MemoryLedger
 from sync.agent_job import ANSWER_SECONDS, SyncJob, schedule
 from sync.client import SyncReport
 
@@ -29,7 +30,8 @@ class FakeClient:
 
 def test_runs_only_while_a_request_waits() -> None:
     client = FakeClient()
-    job = SyncJob(client)  # type: ignore[arg-type]
+    job = SyncJob(lambda: client, MemoryLedger())  # type: ignore[arg-type,return-value]
+    assert job.client is client  # made: sync is on
     assert job.while_waiting() is None and client.runs == 0
     client.waiting = True
     assert job.while_waiting() is not None and client.runs == 1
@@ -40,7 +42,7 @@ def test_runs_only_while_a_request_waits() -> None:
 
 def test_the_answer_check_is_scheduled_at_most_30_seconds_apart() -> None:
     scheduler = BackgroundScheduler()
-    schedule(SyncJob(FakeClient()), scheduler)  # type: ignore[arg-type]
+    schedule(SyncJob(FakeClient, MemoryLedger()), scheduler)  # type: ignore[arg-type]
     jobs = {j.id: j for j in scheduler.get_jobs()}
     assert jobs["sync"].trigger.interval == dt.timedelta(minutes=5)
     assert jobs["sync-answers"].trigger.interval <= dt.timedelta(seconds=30)

@@ -37,7 +37,7 @@ def test_the_job_runs_every_five_minutes_reports_its_status_and_serves_its_route
     secrets = LazySecrets(lambda: pytest.fail("no keyring while sync is off"))
     client = SyncClient(SyncStore(rt.ledger), rt.ledger, secrets, rt.agent,
                         clock=rt.agent.clock.now)
-    job = SyncJob(client)
+    job = SyncJob(lambda: client, rt.ledger)
     schedule(job, rt.scheduler)
     scheduled = rt.scheduler.get_job("sync")
     assert scheduled is not None and scheduled.trigger.interval == dt.timedelta(minutes=5)
@@ -51,6 +51,12 @@ def test_the_job_runs_every_five_minutes_reports_its_status_and_serves_its_route
     assert http.post(NOW_PATH).json()["throttled"] is True  # at most one run per 10 s
     assert http.get("/api/v1/sync").json()["enabled"] is False
     assert job.last is not None
+
+
+def test_the_client_is_made_only_when_sync_has_something_to_do() -> None:
+    rt = _runtime()
+    job = SyncJob(lambda: pytest.fail("no sync client while sync is off"), rt.ledger)
+    assert job() is None and job.status()["sync"]["enabled"] is False
 
 
 def test_the_keyring_opens_lazily_and_once() -> None:

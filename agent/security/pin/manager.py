@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.i18n import _
 from agent.ledger.store import EventKind
@@ -49,7 +49,9 @@ from agent.security.pin.scrypt_hash import (
     needs_rehash,
     verify_hash,
 )
-from agent.security.secret_store import SecretStore, SecretStoreError, open_store
+
+if TYPE_CHECKING:  # a type only: keyring loads when a PIN is first asked for (issue 15)
+    from agent.security.secret_store import SecretStore
 
 __all__ = [
     "DEFAULT_LOCKOUT",
@@ -142,6 +144,8 @@ def keyring_store(data_dir: Path | None = None) -> SecretStore:
 
     With `data_dir`, a root file keyring keeps its file with that agent's data (`DATA/secrets`).
     """
+    from agent.security.secret_store import SecretStoreError, open_store  # keyring: ~8 MB
+
     try:
         return open_store(data_dir=data_dir)
     except SecretStoreError as exc:
@@ -152,24 +156,27 @@ class _Guarded:
     """A store whose errors are PIN errors: every caller shows them, none turns them into a 500."""
 
     def __init__(self, store: SecretStore) -> None:
+        from agent.security.secret_store import SecretStoreError  # loaded with the store
+
         self.store = store
+        self._error = SecretStoreError
 
     def get(self, name: str) -> str | None:
         try:
             return self.store.get(name)
-        except SecretStoreError as exc:
+        except self._error as exc:
             raise PinStoreUnavailable(str(exc)) from exc
 
     def set(self, name: str, value: str) -> None:
         try:
             self.store.set(name, value)
-        except SecretStoreError as exc:
+        except self._error as exc:
             raise PinStoreUnavailable(str(exc)) from exc
 
     def delete(self, name: str) -> None:
         try:
             self.store.delete(name)
-        except SecretStoreError as exc:
+        except self._error as exc:
             raise PinStoreUnavailable(str(exc)) from exc
 
 
