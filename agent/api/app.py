@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from agent.api import routes_parent, routes_public, routes_session
 from agent.api.context import API_PREFIX, ApiContext
@@ -20,6 +22,11 @@ __all__ = ["ApiExtension", "ApiServer", "NotLoopback", "create_app", "split_list
 log = logging.getLogger("playclock.api")
 
 MAX_BODY = 64 * 1024
+# A flood of connections must not take the file descriptors the probe needs: at most this many
+# are open at once (more are closed at once), and one without a complete request is closed
+# after REQUEST_SECONDS (a long poll in progress is a request, and keeps its connection).
+MAX_CONNECTIONS = 256
+REQUEST_SECONDS = 5.0
 
 
 class NotLoopback(ValueError):
@@ -97,6 +104,32 @@ def create_app(ctx: ApiContext, extensions: Sequence[ApiExtension] = ()) -> Fast
     return app
 
 
+class _GuardedProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a cap on open connections and a request deadline."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > MAX_CONNECTIONS:
+            transport.abort()
+            return
+        self._watchdog = self.loop.call_later(REQUEST_SECONDS, self._check_idle)
+
+    def _check_idle(self) -> None:
+        if self.transport.is_closing():
+            return
+        busy = self.cycle is not None and not self.cycle.response_complete
+        if not busy and self.timeout_keep_alive_task is None:
+            self.transport.abort()  # no request (or half of one) for REQUEST_SECONDS
+            return
+        self._watchdog = self.loop.call_later(REQUEST_SECONDS, self._check_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        watchdog = getattr(self, "_watchdog", None)
+        if watchdog is not None:
+            watchdog.cancel()
+        super().connection_lost(exc)
+
+
 class ApiServer:
     """Uvicorn serving the app in a thread of the agent's process."""
 
@@ -113,6 +146,9 @@ class ApiServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            http=_GuardedProtocol,
+            limit_concurrency=MAX_CONNECTIONS,  # requests beyond it are answered 503
+            backlog=128,  # accepted in bursts of at most this many
             # A tray's long poll or an idle keep-alive must not hold the agent's stop up.
             timeout_graceful_shutdown=2,
         )

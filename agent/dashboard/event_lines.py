@@ -102,6 +102,7 @@ def describe(event: Event, config: Config) -> str:
         EventKind.GAP: lambda: _("PlayClock was not running for {time}.").format(
             time=fmt.duration(d.get("seconds", 0))
         ),
+        EventKind.WATCH_FAILED: lambda: _("PlayClock could not see the running programs."),
         EventKind.CLOCK_JUMP: lambda: _("The computer's clock was changed by {time}.").format(
             time=fmt.duration(abs(d.get("seconds", 0)))
         ),
@@ -156,7 +157,7 @@ def describe(event: Event, config: Config) -> str:
     return str(make()) if make else _("Event: {kind}").format(kind=k)
 
 
-_ALERTS = {"tamper", "clock_jump", "gap", "config_rejected", "kill"}
+_ALERTS = {"tamper", "clock_jump", "gap", "config_rejected", "kill", "watch_failed"}
 
 
 def _actor(actor: str) -> str:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from agent.ledger.store import Event, EventKind, Ledger
-from agent.service.clock import TrustedClock
+from agent.service.clock import GAP_SECONDS, TrustedClock
 from agent.service.closer import CloseAction
 from agent.service.event_bus import EventBus
 from agent.service.rules_file import ConfigSource
@@ -84,6 +84,7 @@ class Agent:
         self.statuses: tuple[ChildStatus, ...] = ()
         self._last_flush = steady()
         self._closing: set[tuple[str, str, int, float]] = set()
+        self._unwatched: tuple[dt.datetime, float] | None = None  # since, seconds not counted
         self.ticks = 0
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -119,6 +120,7 @@ class Agent:
         """Record the stop and make everything durable."""
         with self.lock:
             now = self.clock.now()
+            self._watch_resumed(now, 0.0)  # a long failed episode is recorded as a gap
             self._event(EventKind.AGENT_STOP)
             self._flush(now)
 
@@ -199,10 +201,15 @@ class Agent:
             self._closing.clear()
             self._record_limits(day)
         assert self.probe is not None and self.closer is not None, "start() first"
-        processes = self.probe.snapshot()
+        try:
+            processes = self.probe.snapshot()
+        except Exception as exc:  # out of file descriptors, /proc unreadable...
+            self._watch_failed(now, reading.elapsed, exc)
+            return
+        elapsed = self._watch_resumed(now, reading.elapsed)
         running = self.matcher.running(processes)
         self.probe.watch(pid for apps in running.values() for pids in apps.values() for pid in pids)
-        result, self.state = decisions.tick(self.config, self.state, running, now, reading.elapsed)
+        result, self.state = decisions.tick(self.config, self.state, running, now, elapsed)
         self.ledger.add_usage(result.usage)
         self.statuses = result.statuses
         for w in result.warnings:
@@ -223,6 +230,35 @@ class Agent:
             self._flush(now)
             self._last_flush = steady
         self.ticks += 1
+
+    def _watch_failed(self, now: dt.datetime, elapsed: float, exc: Exception) -> None:
+        """Keep the time a failed probe could not count, for the next good tick."""
+        if self._unwatched is None:  # one log line and one event per episode
+            log.error("cannot list processes: %s", exc)
+            self._event(EventKind.WATCH_FAILED, detail={"error": str(exc)})
+            self._unwatched = (now, 0.0)
+        since, seconds = self._unwatched
+        self._unwatched = (since, seconds + elapsed)
+
+    def _watch_resumed(self, now: dt.datetime, elapsed: float) -> float:
+        """The seconds to count now: with those of a short failed episode; a long one is a gap."""
+        if self._unwatched is None:
+            return elapsed
+        since, seconds = self._unwatched
+        self._unwatched = None
+        log.info("processes are listed again after %d s", round(seconds))
+        if seconds <= GAP_SECONDS:
+            return elapsed + seconds
+        self._event(
+            EventKind.GAP,
+            detail={
+                "from": since.isoformat(timespec="seconds"),
+                "to": now.isoformat(timespec="seconds"),
+                "seconds": round(seconds),
+                "reason": "not_watched",
+            },
+        )
+        return elapsed
 
     def reload(self) -> bool:
         """Use the rules file again if it changed (a broken one is logged and kept out)."""

@@ -1,0 +1,130 @@
+"""The real agent against what a child's own account can do to it: floods, squatting, fakes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.agentproc import AgentProcess, unique_game_name
+from tests.support.waiting import wait_for_line, wait_until
+
+POLL = 0.5
+GRACE = 2.0
+CLOSE_DEADLINE = POLL + GRACE + 1.0
+SLEEP = shutil.which("sleep") or "/bin/sleep"
+GAME = unique_game_name()
+NOBODY = 65534
+
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("setpriv"),
+    reason="needs root and setpriv (to act as a standard account)",
+)
+
+# Run as a standard account: keeps `count` idle connections open to the port (re-opening any the
+# agent closes), prints "open", and stops after `hold` seconds.
+FLOOD = """
+import resource, socket, sys, time
+port, count, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+def connect():
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(("127.0.0.1", port))
+    return s
+socks = [connect() for _ in range(count)]
+print("open", len(socks), flush=True)
+end = time.monotonic() + hold
+while time.monotonic() < end:
+    for i, s in enumerate(socks):
+        try:
+            if s.recv(1) == b"":
+                raise ConnectionResetError
+        except BlockingIOError:
+            continue
+        except OSError:
+            pass
+        s.close()
+        socks[i] = connect()
+    time.sleep(0.2)
+"""
+
+
+def as_nobody(argv: list[str]) -> list[str]:
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *argv]
+
+
+@dataclass
+class LimitedAgent(AgentProcess):
+    """The agent under `prlimit --nofile=N` (soft and hard), like a small service limit."""
+
+    nofile: int = 1024
+
+    def argv(self, *args: str) -> list[str]:
+        argv = super().argv(*args)
+        if args == ("agent",) and shutil.which("prlimit"):
+            return ["prlimit", f"--nofile={self.nofile}", "--", *argv]
+        return argv
+
+
+@pytest.fixture
+def game() -> Iterator[Path]:
+    """The game (a copy of sleep named GAME) in a directory every account may enter."""
+    path = Path(tempfile.mkdtemp(prefix="playclock-hardening-"))
+    os.chmod(path, 0o755)
+    shutil.copy2(SLEEP, path / GAME)
+    os.chmod(path / GAME, 0o755)
+    yield path / GAME
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def started(argv: list[str], **kwargs: object) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(argv, text=True, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+    try:
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@needs_root
+@pytest.mark.skipif(not shutil.which("prlimit"), reason="needs prlimit")
+def test_idle_connections_from_a_standard_account_do_not_stop_enforcement(
+    tmp_path: Path, game: Path
+) -> None:
+    """2,000 idle connections against 1,024 fds: a blocked game is still closed, the log small."""
+    base = AgentProcess.create(tmp_path, daily=0, game_name=GAME, poll_seconds=POLL)
+    agent = LimitedAgent(base.config, base.data_dir, base.port, base.logs).start()
+    try:
+        argv = as_nobody([sys.executable, "-c", FLOOD, str(agent.port), "2000", "12"])
+        with started(argv, stdout=subprocess.PIPE) as flooder:
+            assert flooder.stdout is not None
+            assert wait_for_line(flooder.stdout, timeout=60).startswith("open")
+            begun = time.monotonic()
+            with started([str(game), "600"]) as play:
+                try:
+                    play.wait(timeout=CLOSE_DEADLINE)
+                except subprocess.TimeoutExpired:
+                    raise AssertionError(f"the game still runs\n{agent.output()}") from None
+                assert time.monotonic() - begun <= CLOSE_DEADLINE
+            flooder.wait(timeout=60)  # the flood goes on for its 12 s
+        wait_until(agent.health, timeout=15, message="the API answers again after the flood")
+        assert agent.running()
+        size = agent.stdout_path.stat().st_size + agent.stderr_path.stat().st_size
+        assert size < 20_000, agent.output()
+        assert "Traceback" not in agent.output()
+    finally:
+        agent.terminate()
