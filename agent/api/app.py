@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import ipaddress
 import logging
+import socket
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -153,16 +156,74 @@ class ApiServer:
             timeout_graceful_shutdown=2,
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="playclock-api", daemon=True)
+        self.sockets: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._run, name="playclock-api", daemon=True)
+
+    def _run(self) -> None:
+        self.server.run(sockets=self.sockets)
+
+    def _addresses(self) -> list[tuple[socket.AddressFamily, str, bool]]:
+        """(family, address, required): the loopback of both families for a loopback default.
+
+        Both, so that `localhost` cannot lead to another program listening on the other one.
+        """
+        if self.host in ("127.0.0.1", "localhost", "::1"):
+            return [(socket.AF_INET, "127.0.0.1", True), (socket.AF_INET6, "::1", False)]
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        return [(family, self.host, True)]
+
+    def bind(self) -> None:
+        """Bind the listening sockets; OSError when an address is taken (nothing stays bound)."""
+        try:
+            for family, address, required in self._addresses():
+                try:
+                    sock = socket.socket(family, socket.SOCK_STREAM)
+                except OSError:
+                    if required:
+                        raise
+                    continue  # no IPv6 here
+                self.sockets.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                try:
+                    sock.bind((address, self.port))
+                except OSError as exc:
+                    if not required and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                        self.sockets.remove(sock)
+                        sock.close()
+                        continue  # no ::1 on this computer
+                    raise OSError(
+                        exc.errno,
+                        _("could not listen on {host}:{port}: {error}").format(
+                            host=f"[{address}]" if ":" in address else address,
+                            port=self.port,
+                            error=exc.strerror or exc,
+                        ),
+                    ) from None
+                sock.listen(128)  # accepted in bursts of at most this many
+                sock.setblocking(False)
+        except OSError:
+            self.close_sockets()
+            raise
+
+    def close_sockets(self) -> None:
+        """Close the listening sockets (after a failed bind, or once stopped)."""
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self.sockets.clear()
 
     def start(self, timeout: float = 10.0) -> None:
         """Start serving; raises OSError when the port cannot be bound."""
+        self.bind()
         self.thread.start()
         deadline = threading.Event()
         for _i in range(int(timeout * 50)):
             if self.server.started:
                 return
             if not self.thread.is_alive():
+                self.close_sockets()
                 raise OSError(
                     _("could not listen on {host}:{port}").format(host=self.host, port=self.port)
                 )
@@ -172,4 +233,6 @@ class ApiServer:
     def stop(self) -> None:
         """Stop serving."""
         self.server.should_exit = True
-        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
+        self.close_sockets()

@@ -103,6 +103,9 @@ def describe(event: Event, config: Config) -> str:
             time=fmt.duration(d.get("seconds", 0))
         ),
         EventKind.WATCH_FAILED: lambda: _("PlayClock could not see the running programs."),
+        EventKind.API_UNAVAILABLE: lambda: _(
+            "The local API could not listen on {listen}; the limits are still enforced."
+        ).format(listen=d.get("listen", "?")),
         EventKind.CLOCK_JUMP: lambda: _("The computer's clock was changed by {time}.").format(
             time=fmt.duration(abs(d.get("seconds", 0)))
         ),
@@ -157,7 +160,9 @@ def describe(event: Event, config: Config) -> str:
     return str(make()) if make else _("Event: {kind}").format(kind=k)
 
 
-_ALERTS = {"tamper", "clock_jump", "gap", "config_rejected", "kill", "watch_failed"}
+_ALERTS = {
+    "tamper", "clock_jump", "gap", "config_rejected", "kill", "watch_failed", "api_unavailable"
+}
 
 
 def _actor(actor: str) -> str:

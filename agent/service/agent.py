@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +25,7 @@ from rules.model import TOTAL, ChildStatus, Close, Config, DayState, LimitSpec, 
 from rules.timeutil import day_of
 from rules.toml_writer import dump_config
 
-__all__ = ["Agent", "AgentError", "StatusHook"]
+__all__ = ["API_KEY", "Agent", "AgentError", "StatusHook"]
 
 # Adds its part to the status document's `agent` object (where data lives, sync).
 StatusHook = Callable[[], dict[str, Any]]
@@ -33,6 +34,7 @@ log = logging.getLogger("playclock.agent")
 
 FLUSH_SECONDS = 4.0  # usage is made durable at least this often: a crash loses less than 5 s
 HEARTBEAT_KEY = "heartbeat"
+API_KEY = "api"  # {"listen", "error", "since"}: whether the local API listens, for `status`
 
 
 class AgentError(ValueError):
@@ -85,6 +87,7 @@ class Agent:
         self._last_flush = steady()
         self._closing: set[tuple[str, str, int, float]] = set()
         self._unwatched: tuple[dt.datetime, float] | None = None  # since, seconds not counted
+        self._api_error: str | None = None
         self.ticks = 0
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -406,6 +409,21 @@ class Agent:
             )
             self._refresh()
             return req.as_json()
+
+    def api_state(self, listen: str, error: str | None) -> None:
+        """Record whether the local API listens (one event when it cannot, until it can)."""
+        with self.lock:
+            if error and self._api_error is None:
+                log.error("%s; the limits are still enforced; trying again", error)
+                self._event(EventKind.API_UNAVAILABLE, detail={"listen": listen, "error": error})
+            elif error is None and self._api_error is not None:
+                log.warning("the local API listens on %s now", listen)
+            if error != self._api_error or self.ledger.get_meta(API_KEY) is None:
+                since = self.clock.now().isoformat(timespec="seconds")
+                state = {"listen": listen, "error": error, "since": since}
+                self.ledger.set_meta(API_KEY, json.dumps(state))
+                self.ledger.flush()
+            self._api_error = error
 
     def log(self, kind: str, detail: dict[str, Any], actor: str = "agent") -> None:
         """Record an event from elsewhere (PIN tries, API changes); never a PIN or token."""

@@ -128,3 +128,69 @@ def test_idle_connections_from_a_standard_account_do_not_stop_enforcement(
         assert "Traceback" not in agent.output()
     finally:
         agent.terminate()
+
+
+# Run as a standard account: listens on the address and port first (a fake agent), says "bound".
+SQUAT = """
+import socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(family)
+if family == socket.AF_INET6:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(16)
+print("bound", flush=True)
+while True:
+    s.accept()[0].close()
+"""
+
+
+def health_at(host: str, port: int) -> bool:
+    """True when the agent's /health answers on this address."""
+    import json
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"http://{host}:{port}/api/v1/health", timeout=2) as resp:
+            return bool(json.loads(resp.read()).get("ok"))
+    except OSError:
+        return False
+
+
+@needs_root
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1"])
+def test_a_squatted_port_leaves_enforcement_on_and_the_api_comes_back(
+    tmp_path: Path, game: Path, address: str
+) -> None:
+    """A child's program on the agent's address first: the agent enforces, says so, retries."""
+    agent = AgentProcess.create(tmp_path, daily=0, game_name=GAME, poll_seconds=POLL)
+    squat = as_nobody([sys.executable, "-c", SQUAT, address, str(agent.port)])
+    try:
+        with started(squat, stdout=subprocess.PIPE) as squatter:
+            assert squatter.stdout is not None
+            assert wait_for_line(squatter.stdout, timeout=30).startswith("bound")
+            agent.start(wait=False)
+            wait_until(lambda: "could not listen" in agent.output() or not agent.running(), 30)
+            assert agent.running(), agent.output()
+            begun = time.monotonic()
+            with started([str(game), "600"]) as play:
+                try:
+                    play.wait(timeout=CLOSE_DEADLINE)
+                except subprocess.TimeoutExpired:
+                    raise AssertionError(f"the game still runs\n{agent.output()}") from None
+                assert time.monotonic() - begun <= CLOSE_DEADLINE
+            doc = agent.status()
+            assert doc["agent"]["running"] is True
+            assert "could not listen" in doc["agent"]["api"]["error"]
+            said = agent.cli("status").stdout
+            assert "local API is not available" in said, said
+        # The address is free again: the agent takes it, on both loopbacks.
+        wait_until(agent.health, timeout=30, message="the agent listens after the squatter left")
+        assert health_at("127.0.0.1", agent.port)
+        assert health_at("[::1]", agent.port)
+        assert len(agent.events("api_unavailable")) == 1
+        assert agent.output().count("could not listen") == 1, agent.output()
+    finally:
+        if agent.running():
+            agent.terminate()
