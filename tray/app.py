@@ -76,6 +76,7 @@ class TrayApp:
         user: str,
         accounts: Mapping[str, Sequence[str]] | None = None,
         refresh_seconds: float = 5.0,
+        verify: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.client = client
         self.url = url
@@ -87,7 +88,7 @@ class TrayApp:
         self.child: str | None = None
         self.today: dt.date | None = None
         self.view: TrayView = build_view(None)
-        self.actions = Actions(client, self, lambda: self.child, url)
+        self.actions = Actions(client, self, lambda: self.child, url, verify=verify)
         self.host: Any = None  # TkHost when Tk works
         self.panel: Any = None
         self.toasts: Any = None

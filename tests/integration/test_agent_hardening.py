@@ -194,3 +194,68 @@ def test_a_squatted_port_leaves_enforcement_on_and_the_api_comes_back(
     finally:
         if agent.running():
             agent.terminate()
+
+
+# Run as a standard account: a fake agent on the address that tells what each connection sent.
+RECORD = """
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+print("bound", flush=True)
+while True:
+    c = s.accept()[0]
+    c.settimeout(5)
+    try:
+        data = c.recv(65536)
+    except OSError:
+        data = b""
+    print("got", data[:40], flush=True)
+    c.close()
+"""
+
+
+@needs_root
+def test_the_cli_sends_no_pin_to_a_program_of_a_standard_account(tmp_path: Path) -> None:
+    """Root's rules name the address, a child's program holds it: `grant` refuses, sends nothing."""
+    agent = AgentProcess.create(tmp_path, daily=0, game_name=GAME)
+    fake = as_nobody([sys.executable, "-c", RECORD, str(agent.port)])
+    with started(fake, stdout=subprocess.PIPE) as squatter:
+        assert squatter.stdout is not None
+        assert wait_for_line(squatter.stdout, timeout=30).startswith("bound")
+        done = subprocess.run(
+            agent.argv("grant", "games", "5", "--child", "An"),
+            input="4321\n", env=agent.environment(), capture_output=True, text=True,
+            timeout=60, check=False,
+        )
+        assert done.returncode == 1, (done.stdout, done.stderr)
+        assert "refusing to send the parent PIN" in done.stderr
+        # Whatever reached the fake agent came before this marker: nothing may have.
+        import socket
+
+        with socket.create_connection(("127.0.0.1", agent.port), timeout=5) as marker:
+            marker.sendall(b"marker")
+            assert wait_for_line(squatter.stdout, timeout=30) == "got b'marker'\n"
+
+
+@needs_root
+def test_the_socket_table_tells_roots_listener_from_a_standard_accounts(tmp_path: Path) -> None:
+    import socket
+
+    from agent.platform.listener import impostor, listening_uids
+
+    with socket.socket() as mine:
+        mine.bind(("127.0.0.1", 0))
+        mine.listen(1)
+        port = mine.getsockname()[1]
+        assert listening_uids(port) == {0}
+        assert impostor(f"http://127.0.0.1:{port}", agent_is_root=True) is None
+    agent = AgentProcess.create(tmp_path)
+    with started(as_nobody([sys.executable, "-c", SQUAT, "::1", str(agent.port)]),
+                 stdout=subprocess.PIPE) as squatter:
+        assert squatter.stdout is not None
+        assert wait_for_line(squatter.stdout, timeout=30).startswith("bound")
+        assert listening_uids(agent.port) == {NOBODY}
+        url = f"http://localhost:{agent.port}"
+        assert "not the installed PlayClock agent" in str(impostor(url, agent_is_root=True))
+        assert impostor(url, agent_is_root=False) is None  # a personal (demo) agent
