@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from agent.i18n import _
 from agent.ledger.store import Event, EventKind, Ledger
 from agent.service.clock import GAP_SECONDS, TrustedClock
 from agent.service.closer import CloseAction
@@ -38,7 +39,15 @@ API_KEY = "api"  # {"listen", "error", "since"}: whether the local API listens, 
 
 
 class AgentError(ValueError):
-    """A request the agent cannot carry out (unknown child or target, bad minutes)."""
+    """A request the agent cannot carry out (unknown child or target, bad minutes).
+
+    `status` is the HTTP status the local API answers with: 400, or 503 when the computer
+    refused (rules that cannot be written).
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Source(Protocol):
@@ -466,6 +475,14 @@ class Agent:
                 path = self.source.save(text)
             except ConfigError as exc:
                 raise AgentError("; ".join(str(i) for i in exc.issues)) from None
+            except OSError as exc:  # a read-only folder, a full disk: say so, never a 500
+                log.error("rules not saved: %s", exc)
+                raise AgentError(
+                    _("The rules could not be saved ({error}). Nothing was changed.").format(
+                        error=exc.strerror or exc
+                    ),
+                    503,
+                ) from None
             assert self.source.config is not None
             self._use(self.source.config)
             self._record_limits(self.state.day)

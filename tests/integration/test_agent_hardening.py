@@ -259,3 +259,17 @@ def test_the_socket_table_tells_roots_listener_from_a_standard_accounts(tmp_path
         url = f"http://localhost:{agent.port}"
         assert "not the installed PlayClock agent" in str(impostor(url, agent_is_root=True))
         assert impostor(url, agent_is_root=False) is None  # a personal (demo) agent
+
+
+def test_rules_that_cannot_be_written_are_a_clear_answer_not_a_500(tmp_path: Path) -> None:
+    """Like `ProtectSystem=strict` without the rules' folder: the API says why, changes nothing."""
+    from tests.support.apiserver import PIN, Api, running_agent_process
+
+    with running_agent_process(tmp_path) as (agent, url):
+        (agent.rules.parent / "rules.toml.bak").mkdir()  # writing the backup fails (EISDIR)
+        before = agent.rules.read_text(encoding="utf-8")
+        resp = Api(url)("PUT", "/children/An/limits/games", pin=PIN, json={"daily": 10})
+        assert resp.status_code == 503, resp.text
+        assert "could not be saved" in resp.json()["detail"]
+        assert agent.rules.read_text(encoding="utf-8") == before
+        assert Api(url)("GET", "/status").status_code == 200
