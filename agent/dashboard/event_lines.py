@@ -89,6 +89,16 @@ def _rules_changed(config: Config, d: Mapping[str, Any]) -> str:
     return _("Rules changed.")
 
 
+def _tampered(what: object) -> str:
+    """The thing a tamper event names, in the reader's language."""
+    names = {
+        "config": _("the rules file"),
+        "ledger": _("the usage ledger"),
+        "permissions": _("the permissions of PlayClock's files"),
+    }
+    return names.get(str(what), str(what) if what else "?")
+
+
 def describe(event: Event, config: Config) -> str:
     """A sentence for an event."""
     d = event.detail
@@ -110,7 +120,7 @@ def describe(event: Event, config: Config) -> str:
             time=fmt.duration(abs(d.get("seconds", 0)))
         ),
         EventKind.TAMPER: lambda: _("Possible tampering: {what} changed outside PlayClock.").format(
-            what=d.get("what", "?")
+            what=_tampered(d.get("what"))
         ),
         EventKind.CONFIG_LOADED: lambda: _("Rules loaded."),
         EventKind.CONFIG_REJECTED: lambda: _("Rules file rejected: it has errors."),

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
@@ -338,11 +339,23 @@ class Agent:
                 extra={k: v for hook in self.status_hooks for k, v in hook().items()},
             )
 
+    def child_name(self, name: str) -> str | None:
+        """The rules' name of a child, matched case-insensitively and in any Unicode form."""
+        wanted = unicodedata.normalize("NFC", name).casefold()
+        return next(
+            (
+                c.name
+                for c in self.config.children
+                if unicodedata.normalize("NFC", c.name).casefold() == wanted
+            ),
+            None,
+        )
+
     def _child(self, name: str) -> str:
-        child = self.config.child(name)
-        if child is None:
-            raise AgentError(f"unknown child {name!r}")
-        return child.name
+        found = self.child_name(name)
+        if found is None:
+            raise AgentError(_("unknown child {name!r}").format(name=name))
+        return found
 
     def _refresh(self) -> None:
         now = self.clock.now()
@@ -355,10 +368,10 @@ class Agent:
         with self.lock:
             name = self._child(child)
             if not -1440 <= minutes <= 1440 or minutes == 0:
-                raise AgentError("minutes must be between -1440 and 1440, and not 0")
+                raise AgentError(_("minutes must be between -1440 and 1440, and not 0"))
             keys = {lim.key for lim in child_limits(self.config, self.config.child(name))}  # type: ignore[arg-type]
             if target not in keys and target != ALL:
-                raise AgentError(f"{name} has no limit {target!r}")
+                raise AgentError(_("{child} has no limit {key!r}").format(child=name, key=target))
             self.ledger.add_grant(self.state.day, name, target, minutes * 60)
             key = (name, target)
             self.state.bonus[key] = self.state.bonus.get(key, 0.0) + minutes * 60
@@ -403,7 +416,9 @@ class Agent:
             try:
                 req = self.ledger.answer_request(request_id, approve, minutes)
             except KeyError:
-                raise AgentError(f"no pending request {request_id}") from None
+                raise AgentError(
+                    _("no pending request {id}").format(id=request_id)
+                ) from None
             if approve:
                 granted = minutes or req.minutes
                 self.ledger.add_grant(self.state.day, req.child, ALL, granted * 60)
@@ -444,7 +459,7 @@ class Agent:
         with self.lock:
             name = self._child(child)
             if key != TOTAL and self.config.app(key) is None and self.config.category(key) is None:
-                raise AgentError(f"unknown app or category {key!r}")
+                raise AgentError(_("unknown app or category {key!r}").format(key=key))
             config = self.config
             kid = config.child(name)
             assert kid is not None
