@@ -273,3 +273,31 @@ def test_rules_that_cannot_be_written_are_a_clear_answer_not_a_500(tmp_path: Pat
         assert "could not be saved" in resp.json()["detail"]
         assert agent.rules.read_text(encoding="utf-8") == before
         assert Api(url)("GET", "/status").status_code == 200
+
+
+def test_made_up_child_names_leave_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests for children who do not exist are refused before the rate limiter sees them."""
+    from agent.security.api_sessions import RateLimiter
+    from tests.support.apiserver import Api, running_agent
+
+    with running_agent(tmp_path, monkeypatch) as (runtime, url):
+        api = Api(url)
+        assert runtime.api is not None
+        asks = runtime.api.ctx.asks
+        for i in range(300):
+            resp = api("POST", "/requests", json={"child": f"ghost-{i}", "minutes": 15})
+            assert resp.status_code == 400, resp.text
+        assert len(asks) == 0
+        assert api("POST", "/requests", json={"child": "an", "minutes": 15}).status_code == 201
+        assert len(asks) == 1
+
+    clock = [0.0]
+    limiter = RateLimiter(3, 600, clock=lambda: clock[0], max_keys=100)
+    for i in range(10_000):
+        clock[0] += 0.01
+        assert limiter.allow(f"key-{i}")
+    assert len(limiter) <= 100
+    assert limiter.allow("key-9999") and limiter.allow("key-9999")
+    assert not limiter.allow("key-9999")  # a recent key keeps its count
