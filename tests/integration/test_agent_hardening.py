@@ -301,3 +301,31 @@ def test_made_up_child_names_leave_nothing_behind(
     assert len(limiter) <= 100
     assert limiter.allow("key-9999") and limiter.allow("key-9999")
     assert not limiter.allow("key-9999")  # a recent key keeps its count
+
+
+@needs_root
+def test_report_without_read_access_to_the_ledger_says_so(tmp_path: Path) -> None:
+    """A standard account's `playclock report` on root's data: exit 1 and how, not zeros."""
+    from tests.support.agentproc import playclock_argv, prefill_usage, rules_text
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    prefill_usage(data, 600)
+    shared = Path(tempfile.mkdtemp(prefix="playclock-report-"))
+    try:
+        shared.chmod(0o755)
+        rules = shared / "rules.toml"
+        rules.write_text(rules_text(7395), encoding="utf-8")
+        rules.chmod(0o644)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PLAYCLOCK_")}
+        env.update(PLAYCLOCK_LANG="en", HOME=str(shared))
+        argv = [*playclock_argv(), "--config", str(rules), "--data-dir", str(data), "report"]
+        done = subprocess.run(
+            as_nobody(argv), env=env, cwd=shared, capture_output=True, text=True, timeout=60,
+            check=False,
+        )
+        assert done.returncode == 1, (done.stdout, done.stderr)
+        assert "cannot read the ledger" in done.stderr and "sudo" in done.stderr
+        assert done.stdout == ""
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
