@@ -73,9 +73,9 @@ def requests(ctx: Ctx, state: str | None = "pending") -> dict[str, Any]:
 @router.post("/requests", status_code=201)
 def ask(ctx: Ctx, body: AskBody) -> dict[str, Any]:
     """A child asks for more time."""
-    name = ctx.agent.child_name(body.child)  # first: made-up names must not fill the limiter
-    if name is None:
-        agent_call(lambda: ctx.agent.ask(body.child, body.minutes, body.message))  # refused
-    if not ctx.asks.allow(str(name).casefold()):
+    name = ctx.agent.child_name(body.child)
+    if name is None:  # checked first: made-up names must not fill the rate limiter's table
+        raise HTTPException(400, _("unknown child {name!r}").format(name=body.child))
+    if not ctx.asks.allow(name.casefold()):
         raise HTTPException(429, _("you already asked; wait for a parent to answer"))
-    return dict(agent_call(lambda: ctx.agent.ask(body.child, body.minutes, body.message)))
+    return dict(agent_call(lambda: ctx.agent.ask(name, body.minutes, body.message)))
