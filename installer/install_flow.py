@@ -61,6 +61,14 @@ def _apply(plan: Plan, target: Installer, host: Installer, root: Path | None, *,
         # Another OS's files are not here to look at, and a standard account may not read ours.
         out.write(describe(plan))
         return True
+    if root is not None and not root.exists():
+        # A staging root that is not there yet: made first (with its parents), before any file.
+        out.write(_("create {path}/").format(path=root) + "\n")
+        if not dry_run:
+            try:
+                root.mkdir(parents=True)
+            except OSError as exc:
+                raise _Stop(ExitCode.FAIL, f"{root}: {exc.strerror or exc}") from None
     ok = apply(plan, Path(plan.anchor) if root is None else root, dry_run=dry_run,
                run_commands=root is None, out=out, runner=runner, manifest=manifest,
                chown=target.sets_owners and target.name == host.name and host.is_admin())

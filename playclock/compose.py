@@ -21,7 +21,7 @@ from agent.platform.timezone import local_timezone, resolve_timezone
 from agent.reports.archive import write_weekly
 from agent.reports.iso_weeks import format_week, last_complete_week
 from agent.security.pin.lockout import FileLockoutStore
-from agent.security.pin.manager import PinManager
+from agent.security.pin.manager import PinManager, keyring_store
 from agent.security.secret_store import open_store
 from agent.service.agent import Agent, StatusHook
 from agent.service.clock import TrustedClock
@@ -60,7 +60,7 @@ class Runtime:
         """The PIN manager over the OS keyring (opened on first use: it may need D-Bus)."""
         if self._pins is None:
             self._pins = PinManager(
-                open_store(),
+                keyring_store(),
                 FileLockoutStore(self.data_dir / "pin-lockout.json"),
                 log=lambda event, fields: self.agent.log(event, fields, "pin"),
             )

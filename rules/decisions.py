@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from rules.accounting import account
+from rules.effective import effective
 from rules.limits import ALL, Limit, all_limits, blocked_until, covers, window_until
 from rules.match import Running
 from rules.model import (
@@ -116,6 +117,7 @@ def decide(
                     active=active,
                 )
             )
+        rows = effective(config, limits[child.name], rows)
         statuses.append(ChildStatus(child.name, tuple(sorted(apps)), tuple(rows), paused))
     return tuple(statuses)
 

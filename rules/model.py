@@ -202,6 +202,11 @@ class LimitStatus:
     reason: Literal["budget", "window"] | None
     until: dt.datetime | None
     active: bool = False  # something it covers runs now
+    # The tightest of every limit that covers this one (itself included): what is really left.
+    effective_left_seconds: int | None = None
+    effective_state: State = "ok"
+    effective_until: dt.datetime | None = None
+    limited_by: str | None = None  # the covering limit that decides, when it is not this one
 
     def as_json(self) -> dict[str, object]:
         """The status document's shape."""
@@ -217,6 +222,12 @@ class LimitStatus:
             "reason": self.reason,
             "until": self.until.isoformat(timespec="minutes") if self.until else None,
             "active": self.active,
+            "effective_left_seconds": self.effective_left_seconds,
+            "effective_state": self.effective_state,
+            "effective_until": (
+                self.effective_until.isoformat(timespec="minutes") if self.effective_until else None
+            ),
+            "limited_by": self.limited_by,
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 from agent.api_client import AgentUnavailable, ApiRefused
 from agent.i18n import _
 from agent.i18n.formatting import duration
+from agent.i18n.limit_text import capped_note
 from agent.ledger.store import EventKind
 from tray import model
 
@@ -39,6 +41,7 @@ class Client(Protocol):
         pin: str | None = None,
     ) -> Any: ...
     def ask(self, child: str, minutes: int, message: str = "") -> Any: ...
+    def status(self) -> dict[str, Any]: ...
 
 
 class Ui(Protocol):
@@ -201,7 +204,19 @@ class Actions:
 
     # Grants and pauses are announced by the agent's own events (see tray.notify).
     def _grant(self, child: str, minutes: int) -> None:
-        self._as_parent(lambda: self.client.grant(child, "*", minutes))
+        if self._as_parent(lambda: self.client.grant(child, "*", minutes)):
+            self._note_cap(child, "*")
+
+    def _note_cap(self, child: str, target: str) -> None:
+        """Tell the parent when another limit keeps the granted time from being usable."""
+        try:
+            doc = self.client.status()
+        except (AgentUnavailable, ApiRefused):
+            return
+        found = next((c for c in doc.get("children", []) if c["name"] == child), None)
+        note = found and capped_note(found, target, dt.date.fromisoformat(doc["day"]))
+        if note:
+            self.ui.message(_("More time"), note)
 
     def _pause(self, child: str, paused: bool) -> None:
         self._as_parent(lambda: self.client.pause(child, paused))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import queue
+import sys
 import threading
 import time
 import webbrowser
@@ -12,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from agent.api_client import AgentClient, AgentUnavailable, ApiRefused
-from agent.i18n import _
+from agent.i18n import _, current, resolve, set_language
 from tray.actions import Actions
 from tray.icon import draw_icon
 from tray.model import MenuEntry, TrayView, build_view, pick_child
@@ -52,6 +53,15 @@ def to_pystray(entries: Sequence[MenuEntry], run: Callable[[str], None]) -> Any:
     return pystray.Menu(*(item(e) for e in entries))
 
 
+def _native_icon_class(base: Any) -> Any:
+    """The Icon class of a backend with menus (GTK-based ones get a quiet stop)."""
+    if base.__module__.startswith(("pystray._appindicator", "pystray._gtk")):
+        from tray.backend import indicator_icon_class
+
+        return indicator_icon_class(base)
+    return base
+
+
 class _Worker(threading.Thread):
     """Runs actions one at a time off the UI threads (a daemon: a stuck one never blocks exit)."""
 
@@ -76,9 +86,12 @@ class TrayApp:
         user: str,
         accounts: Mapping[str, Sequence[str]] | None = None,
         refresh_seconds: float = 5.0,
+        follow_agent_language: bool = False,
         verify: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.client = client
+        # Started with only the agent's address: speak the language its rules set.
+        self.follow_agent_language = follow_agent_language
         self.url = url
         self.user = user
         self.accounts = dict(accounts or {})
@@ -136,7 +149,7 @@ class TrayApp:
     def notify(self, title: str, text: str) -> None:
         """A notification: the platform's when pystray has one, else a Tk toast."""
         icon = self.icon
-        if icon is not None and icon.HAS_NOTIFICATION:
+        if icon is not None and icon.HAS_NOTIFICATION and self._platform_notifies():
             try:
                 icon.notify(text, title)
                 return
@@ -146,6 +159,12 @@ class TrayApp:
             self._tk(lambda: self.toasts.show(title, text))
         else:
             log.warning("%s: %s", title, text)
+
+    def _platform_notifies(self) -> bool:
+        """Whether the desktop shows notifications (pystray's GTK call fails silently)."""
+        from tray.backend import NOTIFICATIONS, bus_has_name
+
+        return sys.platform in ("win32", "darwin") or bus_has_name(NOTIFICATIONS)
 
     def open_url(self, url: str) -> None:
         """Open a page in the browser."""
@@ -168,6 +187,7 @@ class TrayApp:
     def compute(self, doc: dict[str, Any] | None) -> TrayView:
         """The view for a status document; remembers the child, the day and titles."""
         if doc is not None:
+            self._follow_language(doc)
             self.child = pick_child(doc, self.user, self.accounts)
             self.today = dt.date.fromisoformat(doc["day"])
             for child in doc.get("children") or []:
@@ -175,28 +195,41 @@ class TrayApp:
                     self.actions.titles = {r["id"]: r["title"] for r in child["limits"]}
         return build_view(doc, child=self.child, parent=self.actions.parent_active)
 
+    def _follow_language(self, doc: Mapping[str, Any]) -> None:
+        """Take the agent's `settings.locale` ("auto": this session's own) when told to."""
+        if not self.follow_agent_language:
+            return
+        wanted = resolve(doc.get("agent", {}).get("locale") or "auto")
+        if wanted != current():
+            set_language(wanted)
+
     def update(self) -> None:
         """Fetch the status and show it when anything changed."""
         view = self.compute(self.fetch())
         if view == self.view:
             return
-        self.view = view
-        self._apply(view)
+        # Stored only once shown: a view that failed to apply is tried again next round.
+        if self._apply(view):
+            self.view = view
 
     def _image(self, view: TrayView) -> Any:
         xorg = self.icon is not None and not self.icon.HAS_MENU
         return draw_icon(view, ICON_SIZE, XORG_BACKGROUND if xorg else None)
 
-    def _apply(self, view: TrayView) -> None:
+    def _apply(self, view: TrayView) -> bool:
+        """Show a view on the icon and the window; False when the icon is not up yet."""
         icon = self.icon
-        if icon is not None and self.ready.is_set() and not self.stop.is_set():
-            with self._icon_lock:
+        if icon is not None and (not self.ready.is_set() or self.stop.is_set()):
+            return False
+        with self._icon_lock:
+            if icon is not None:
                 icon.icon = self._image(view)
                 icon.title = view.tooltip
                 if icon.HAS_MENU:
                     icon.menu = self._menu(view)
         if self.panel is not None:
             self._tk(lambda: self.panel.update(view))
+        return True
 
     def _menu(self, view: TrayView) -> Any:
         import pystray
@@ -280,7 +313,7 @@ class TrayApp:
         self._start_tk()
         self.view = self.compute(self.fetch())
         xorg = not pystray.Icon.HAS_MENU
-        icon_class = xorg_icon_class(pystray.Icon) if xorg else pystray.Icon
+        icon_class = xorg_icon_class(pystray.Icon) if xorg else _native_icon_class(pystray.Icon)
         self.icon = icon_class(
             ICON_NAME,
             icon=draw_icon(self.view, ICON_SIZE, XORG_BACKGROUND if xorg else None),

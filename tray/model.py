@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from agent.i18n import _
-from agent.i18n.formatting import date_short, duration, time_short
+from agent.i18n.formatting import date_short, duration, left_minutes, time_left, time_short
+from agent.i18n.limit_text import effective, row_title
 from agent.i18n.titles import limit_title
 from agent.service.status_document import tightest
 
@@ -134,7 +135,7 @@ def badge_text(seconds: float | None) -> str:
     """Minutes left as a short number: "23", "2h" from 100 minutes, "∞" for no limit."""
     if seconds is None:
         return "∞"
-    minutes = int(max(0.0, seconds) // 60)
+    minutes = left_minutes(seconds)  # rounded up: 59 s left shows "1", never "0"
     return f"{minutes // 60}h" if minutes >= 100 else str(minutes)
 
 
@@ -148,17 +149,27 @@ def _until(row: Mapping[str, Any], today: dt.date | None) -> str | None:
     return time_short(moment)
 
 
-def limit_line(row: Mapping[str, Any], today: dt.date | None = None) -> str:
-    """ "Minecraft — 23 min left", "Games — blocked until 08:00"."""
+def limit_line(
+    row: Mapping[str, Any],
+    today: dt.date | None = None,
+    child: Mapping[str, Any] | None = None,
+) -> str:
+    """ "Minecraft — 23 min left", "Games — blocked until 08:00", with every limit counted.
+
+    When another limit decides (the total is used up, or runs out first) the line says the
+    real time and names that limit: "Minetest — blocked today (Total screen time)".
+    """
     title = _title(row)
-    if row["state"] == "blocked":
-        until = _until(row, today)
+    real = effective(child or {"limits": [row]}, row)
+    by = f" ({row_title(real.by)})" if real.by is not None else ""
+    if real.state == "blocked":
+        until = _until({"until": real.until}, today)
         if until:
-            return _("{title} — blocked until {until}").format(title=title, until=until)
-        return _("{title} — blocked today").format(title=title)
-    if row["left_seconds"] is None:
+            return _("{title} — blocked until {until}").format(title=title, until=until) + by
+        return _("{title} — blocked today").format(title=title) + by
+    if real.left is None:
         return _("{title} — no limit").format(title=title)
-    return _("{title} — {left} left").format(title=title, left=duration(row["left_seconds"]))
+    return _("{title} — {left} left").format(title=title, left=time_left(real.left)) + by
 
 
 def _fraction(row: Mapping[str, Any] | None) -> float:
@@ -235,14 +246,11 @@ def _title(row: Mapping[str, Any]) -> str:
 
 
 def _state_of(child: Mapping[str, Any]) -> tuple[IconState, Mapping[str, Any] | None]:
+    """The icon's state and the limit that decides it (see status_document.tightest)."""
     row = tightest(dict(child))
     if child.get("paused"):
         return "paused", row
     if row is None:
-        blocked = [r for r in child["limits"] if r["state"] == "blocked"]
-        total = next((r for r in blocked if r["kind"] == "total"), None)
-        if total is not None:
-            return "blocked", total
         return "ok", None
     if row["state"] == "blocked" or (row["left_seconds"] is not None and row["left_seconds"] <= 0):
         return "blocked", row
@@ -262,7 +270,7 @@ def _tooltip(name: str, state: IconState, row: Mapping[str, Any] | None, today: 
             )
         return _("{child}: {limit} blocked today").format(child=name, limit=_title(row))
     return _("{child}: {left} left ({limit})").format(
-        child=name, left=duration(row["left_seconds"]), limit=_title(row)
+        child=name, left=time_left(row["left_seconds"]), limit=_title(row)
     )
 
 
@@ -297,7 +305,7 @@ def build_view(
         header = _("{child} — limits paused today").format(child=name)
     else:
         header = _("{child} — time left today").format(child=name)
-    lines = tuple(MenuEntry(limit_line(r, today), enabled=False) for r in found["limits"])
+    lines = tuple(MenuEntry(limit_line(r, today, found), enabled=False) for r in found["limits"])
     menu = (
         MenuEntry(header, enabled=False),
         *lines,

@@ -11,8 +11,11 @@ from typing import Any, Protocol
 
 from agent.api_client import AgentUnavailable, ApiRefused
 from agent.i18n import _, current
-from agent.i18n.formatting import date_short, duration, time_short
+from agent.i18n.formatting import date_short, duration, time_left, time_short
+from agent.i18n.titles import limit_title
 from agent.ledger.store import EventKind
+from rules.catalog import BUILTIN_CATEGORIES
+from rules.model import TOTAL
 
 __all__ = [
     "REMINDER_EN",
@@ -57,6 +60,23 @@ def _opens_again(until: str | None, today: dt.date | None) -> str:
     return _("It opens again at {time}.").format(time=time_short(moment))
 
 
+def _limit_title(key: str | None, recorded: str | None, names: Mapping[str, str]) -> str:
+    """A limit's title in the tray's language, translated here (events record English).
+
+    "Total" in an event becomes "Tổng thời gian sử dụng" in a Vietnamese tray; a built-in
+    category's title is translated too; a parent's own titles stay as they are.
+    """
+    ident = key or ""
+    title = recorded or names.get(ident) or ident
+    if ident == TOTAL:
+        kind = "total"
+    elif ident in BUILTIN_CATEGORIES:
+        kind = "category"
+    else:
+        kind = "app"
+    return limit_title(kind, ident, title)
+
+
 def notice_for(
     event: Mapping[str, Any],
     child: str | None,
@@ -71,18 +91,18 @@ def notice_for(
     names = titles or {}
     target = event.get("target")
     if kind == EventKind.WARNING:
-        title = detail.get("title") or names.get(target or "", target or "")
+        title = _limit_title(target, detail.get("title"), names)
         return Notice(
             _("Time is almost up"),
             _("{limit}: {left} left. Save what you are doing.").format(
                 limit=title,
-                left=duration(detail.get("left_seconds", detail.get("minutes", 0) * 60)),
+                left=time_left(detail.get("left_seconds", detail.get("minutes", 0) * 60)),
             ),
             kind,
         )
     if kind == EventKind.CLOSE:
         app = names.get(target or "", target or _("An app"))
-        limit = names.get(detail.get("limit") or "", detail.get("limit") or app)
+        limit = _limit_title(detail.get("limit") or target, None, names)
         if detail.get("reason") == "window":
             why = _("{limit} is not allowed at this time of day.").format(limit=limit)
         else:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import tkinter as tk
+import tkinter.font as tkfont
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from tkinter import ttk
 from typing import Literal
 
 from agent.i18n import _
-from tray.model import MenuEntry, TrayView
+from tray import style
+from tray.model import ASK, MenuEntry, TrayView
 
 __all__ = ["CLOSE", "PANEL_CLASS", "Panel", "Row", "focus_order", "plan"]
 
 PANEL_CLASS = "PlayClockPanel"
 CLOSE = "panel:close"
 _SHORT = 14  # labels up to this long share a row of buttons
+FLOW_WIDTH = 600  # pixels: wider rows of buttons wrap
+_BUTTON_CHROME = 30  # a button's padding, border and gap around its text
+
+_CARD_STYLES = ("Card.TFrame", "Inner.TFrame")
 
 RowKind = Literal["text", "buttons", "group", "rule"]
 
@@ -93,6 +99,8 @@ class Panel:
         self.on_action = on_action
         self.win: tk.Toplevel | None = None
         self._rows: tuple[Row, ...] | None = None
+        self._state: str | None = None
+        self._image: tk.PhotoImage | None = None  # kept: Tk forgets images nobody holds
         self.buttons: dict[str, ttk.Button] = {}
         self._anchor: tuple[int, int, bool] | None = None  # x, edge y, grows upwards
 
@@ -118,6 +126,8 @@ class Panel:
             self.win.attributes("-topmost", True)
             self.win.protocol("WM_DELETE_WINDOW", self.hide)
             self.win.bind("<Escape>", lambda _e: self.hide())
+            self.win.configure(background=style.BACKGROUND)
+            style.apply(self.win)
             self._rows = None
             self.update(view)
             self._place()
@@ -139,19 +149,19 @@ class Panel:
         if self.win is None:
             return
         rows = plan(view.menu)
-        if rows == self._rows:
+        if rows == self._rows and view.state == self._state:
             return
-        self._rows = rows
+        self._rows, self._state = rows, view.state
         focused = self.win.focus_get()
         keep = next((a for a, b in self.buttons.items() if b is focused), None)
         self.buttons = {}
         for child in self.win.winfo_children():
             child.destroy()
-        body = ttk.Frame(self.win, padding=12)
+        body = ttk.Frame(self.win, padding=14, style="Panel.TFrame")
         body.pack(fill="both", expand=True)
-        self._build(body, rows, top=True)
+        self._build_top(body, view, rows)
         close = ttk.Button(body, text=_("Close"), command=self.hide)
-        close.pack(anchor="e", pady=(10, 0))
+        close.pack(anchor="e", pady=(8, 0))
         close.bind("<Return>", lambda _e: self.hide())
         self.buttons[CLOSE] = close
         if keep in self.buttons:
@@ -159,31 +169,99 @@ class Panel:
             self.buttons[keep].focus_set()
         self._keep_on_screen()
 
-    def _build(self, parent: tk.Misc, rows: Sequence[Row], top: bool = False) -> None:
-        first_text = top
+    def _build_top(self, body: ttk.Frame, view: TrayView, rows: Sequence[Row]) -> None:
+        """The ring and the first lines as a header card, then the rest of the rows."""
+        rest = list(rows)
+        texts: list[str] = []
+        while rest and rest[0].kind == "text":
+            texts.append(rest.pop(0).text)
+        header = ttk.Frame(body, padding=10, style="Card.TFrame")
+        header.pack(fill="x")
+        header.columnconfigure(1, weight=1)
+        self._image = style.ring_image(self.win, view)
+        ttk.Label(header, image=self._image, style="Card.TLabel").grid(
+            row=0, column=0, rowspan=max(1, len(texts)), sticky="n", padx=(0, 12)
+        )
+        for i, text in enumerate(texts):
+            kind = "Heading.TLabel" if i == 0 else "Card.TLabel"
+            ttk.Label(header, text=text, style=kind).grid(
+                row=i, column=1, sticky="w", pady=(0, 4) if i == 0 else 1
+            )
+        while rest and rest[0].kind == "rule":
+            rest.pop(0)
+        # The child's own action right under the header, clear of the parent's.
+        ttk.Frame(body, height=8, style="Panel.TFrame").pack(fill="x")
+        self._build(body, rest)
+
+    def _build(self, parent: tk.Misc, rows: Sequence[Row]) -> None:
+        grid: ttk.Frame | None = None  # labelled button rows share one grid: labels align
+        flow: list[tuple[str, str]] = []  # unlabelled buttons in a row flow into lines
+        line_no = 0
         for row in rows:
+            if row.kind == "buttons" and not row.text:
+                flow.extend(row.buttons)
+                continue
+            if flow:
+                self._flow(parent, flow)
+                flow = []
+            if row.kind == "buttons":
+                if grid is None:
+                    grid = ttk.Frame(parent, style=_frame_style(parent))
+                    grid.pack(fill="x", pady=1)
+                    line_no = 0
+                label = ttk.Label(grid, text=row.text, style=_label_style(parent))
+                label.grid(row=line_no, column=0, sticky="w", padx=(0, 12), pady=1)
+                line = ttk.Frame(grid, style=_frame_style(parent))
+                line.grid(row=line_no, column=1, sticky="w", pady=1)
+                self._buttons(line, row.buttons)
+                line_no += 1
+                continue
+            grid = None
             if row.kind == "text":
-                text = ttk.Label(parent, text=row.text)
-                if first_text:
-                    text.configure(font=("DejaVu Sans", 11, "bold"))
-                text.pack(anchor="w", pady=1)
-                first_text = False
+                ttk.Label(parent, text=row.text, style=_label_style(parent)).pack(
+                    anchor="w", pady=1
+                )
             elif row.kind == "rule":
                 ttk.Separator(parent).pack(fill="x", pady=6)
             elif row.kind == "group":
-                group = ttk.LabelFrame(parent, text=row.text, padding=8)
-                group.pack(fill="x", pady=4)
-                self._build(group, row.rows)
-            else:
-                line = ttk.Frame(parent)
-                line.pack(fill="x", pady=2)
-                if row.text:
-                    ttk.Label(line, text=row.text, width=16).pack(side="left")
-                for label, action in row.buttons:
-                    button = ttk.Button(line, text=label, command=self._runner(action))
-                    button.pack(side="left", padx=(0, 4))
-                    button.bind("<Return>", self._invoker(button))
-                    self.buttons[action] = button
+                inner = _in_card(parent)
+                section = "CardSection.TLabel" if inner else "Section.TLabel"
+                ttk.Label(parent, text=row.text, style=section).pack(
+                    anchor="w", pady=(4 if inner else 10, 3)
+                )
+                if inner:  # a group inside a card: indented, no second border
+                    card = ttk.Frame(parent, padding=(12, 0, 0, 2), style="Inner.TFrame")
+                else:
+                    card = ttk.Frame(parent, padding=8, style="Card.TFrame")
+                card.pack(fill="x")
+                self._build(card, row.rows)
+        if flow:
+            self._flow(parent, flow)
+
+    def _flow(self, parent: tk.Misc, buttons: Sequence[tuple[str, str]]) -> None:
+        """Buttons side by side, in as many lines as FLOW_WIDTH needs (Tab order kept)."""
+        face = tkfont.Font(root=parent, font=ttk.Style(parent).lookup("TButton", "font"))
+        lines: list[list[tuple[str, str]]] = [[]]
+        used = 0
+        for label, action in buttons:
+            need = face.measure(label) + _BUTTON_CHROME
+            if lines[-1] and used + need > FLOW_WIDTH:
+                lines.append([])
+                used = 0
+            lines[-1].append((label, action))
+            used += need
+        for items in lines:
+            line = ttk.Frame(parent, style=_frame_style(parent))
+            line.pack(fill="x", pady=1)
+            self._buttons(line, items)
+
+    def _buttons(self, line: ttk.Frame, buttons: Sequence[tuple[str, str]]) -> None:
+        for label, action in buttons:
+            kind = "Accent.TButton" if action == ASK else "TButton"
+            button = ttk.Button(line, text=label, command=self._runner(action), style=kind)
+            button.pack(side="left", padx=(0, 6))
+            button.bind("<Return>", self._invoker(button))
+            self.buttons[action] = button
 
     @staticmethod
     def _invoker(button: ttk.Button) -> Callable[[object], None]:
@@ -221,3 +299,20 @@ class Panel:
         y = edge - height if above else edge
         y = min(max(0, y), max(0, self.win.winfo_screenheight() - height))
         self.win.geometry(f"+{x}+{y}")
+
+
+def _frame_style(parent: tk.Misc) -> str:
+    """Frames inside a card take the card's colour."""
+    return "Inner.TFrame" if _in_card(parent) else "Panel.TFrame"
+
+
+def _label_style(parent: tk.Misc) -> str:
+    return "Card.TLabel" if _in_card(parent) else "Panel.TLabel"
+
+
+def _in_card(widget: tk.Misc) -> bool:
+    while widget is not None:
+        if isinstance(widget, ttk.Frame) and str(widget.cget("style")) in _CARD_STYLES:
+            return True
+        widget = widget.master  # type: ignore[assignment]
+    return False

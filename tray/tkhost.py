@@ -21,6 +21,9 @@ class TkHost:
     def __init__(self, poll_ms: int = 50) -> None:
         self.root = tk.Tk(className="PlayClock")
         self.root.withdraw()
+        from tray import style
+
+        style.apply(self.root)  # one look for the window and every dialog
         self.poll_ms = poll_ms
         self._ident = threading.get_ident()
         self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()

@@ -7,6 +7,9 @@
   thread: other threads queue the work and wake the loop through a pipe.
 - pystray sends a new dock request on every update; ask the tray host once instead.
 - pystray stretches the image to the tray's slot; keep the icon round instead.
+- pystray sets the title with python-xlib's `set_wm_name`, which encodes latin-1: a
+  Vietnamese tooltip raised UnicodeEncodeError. The title goes to `_NET_WM_NAME` as UTF-8,
+  with an ASCII-folded `WM_NAME` for old readers.
 """
 
 from __future__ import annotations
@@ -17,19 +20,41 @@ import queue
 import select
 import threading
 import types
+import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from tray.icon import fit_icon
 
-__all__ = ["CALL_TIMEOUT", "xorg_icon_class"]
+__all__ = ["CALL_TIMEOUT", "ascii_fold", "set_window_title", "xorg_icon_class"]
 
 log = logging.getLogger("playclock.tray")
 
 T = TypeVar("T")
 CALL_TIMEOUT = 10.0
 _MARSHALLED = ("_show", "_hide", "_update_icon", "_update_title", "_stop")
+
+
+_FOLD = str.maketrans({"đ": "d", "Đ": "D", "—": "-", "–": "-", "…": "...", "·": "-"})
+
+
+def ascii_fold(text: str) -> str:
+    """Text without accents, for ASCII-only places: "Tổng thời gian" -> "Tong thoi gian"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.encode("ascii", "replace").decode("ascii")
+
+
+def set_window_title(display: Any, window: Any, title: str) -> None:
+    """Set a window's title safely: UTF-8 `_NET_WM_NAME`, ASCII `WM_NAME` (never raises on text)."""
+    window.set_wm_name(ascii_fold(title))
+    window.change_property(
+        display.intern_atom("_NET_WM_NAME"),
+        display.intern_atom("UTF8_STRING"),
+        8,
+        title.encode("utf-8"),
+    )
 
 
 def xorg_icon_class(base: Any) -> Any:
@@ -39,11 +64,12 @@ def xorg_icon_class(base: Any) -> Any:
     class XorgIcon(base):  # type: ignore[misc]  # pystray has no types
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            set_window_title(self._display, self._window, self.title or "")
             self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
             self._wake_r, self._wake_w = os.pipe()
             self._loop_done = threading.Event()
             for name in _MARSHALLED:
-                original = types.MethodType(getattr(base, name), self)
+                original = types.MethodType(getattr(XorgIcon, name), self)
                 setattr(self, name, self._marshal(original))
             self._window.change_attributes(
                 event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask
@@ -100,6 +126,19 @@ def xorg_icon_class(base: Any) -> Any:
             finally:
                 self._loop_done.set()
                 self._run_jobs()
+
+        def _create_window(self) -> Any:
+            # pystray's own code sets the title with latin-1: hand it an ASCII one first.
+            title = self.title
+            self._title = ascii_fold(title or "")
+            try:
+                return base._create_window(self)
+            finally:
+                self._title = title
+
+        def _update_title(self) -> None:
+            set_window_title(self._display, self._window, self.title or "")
+            self._display.flush()
 
         def _assert_icon_data(self, width: int, height: int) -> None:
             # pystray stretches the image to the slot; a tall slot made the ring an oval.

@@ -231,7 +231,8 @@ class ApiServer:
         raise OSError(_("the local API did not start in time"))
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving: long polls answer first, so nothing is left to cancel."""
+        self.ctx.agent.bus.close()
         self.server.should_exit = True
         if self.thread.is_alive():
             self.thread.join(timeout=5)

@@ -11,7 +11,13 @@ from agent.api.models import PinBody, PinChangeBody
 from agent.i18n import _
 from agent.ledger.store import EventKind
 from agent.security.api_sessions import SESSION_SECONDS
-from agent.security.pin.errors import LockedOut, PinError, PinFormatError, WrongPin
+from agent.security.pin.errors import (
+    LockedOut,
+    PinError,
+    PinFormatError,
+    PinStoreUnavailable,
+    WrongPin,
+)
 
 __all__ = ["router"]
 
@@ -57,6 +63,8 @@ def change_pin(ctx: Ctx, body: PinChangeBody, actor: Parent) -> None:
         raise HTTPException(401, _("wrong PIN")) from None
     except LockedOut as exc:
         raise HTTPException(423, str(exc)) from None
+    except PinStoreUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
     except PinError as exc:
         raise HTTPException(400, str(exc)) from None
     ctx.sessions.revoke_all()

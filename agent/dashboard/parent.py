@@ -11,6 +11,7 @@ from agent.dashboard.language import _
 from agent.dashboard.views import child_views, limit_title
 from agent.dashboard.web import Call, Routes, Web
 from agent.i18n import formatting as fmt
+from agent.i18n.limit_text import capped_note
 from agent.service.agent import AgentError
 from rules.limits import child_limits
 
@@ -90,7 +91,10 @@ def grant(web: Web, call: Call) -> Response:
     msg = _("{child} got {minutes} minutes of bonus time for today.").format(
         child=child, minutes=minutes
     )
-    return web.redirect("/parent", msg)
+    status = agent.status()
+    found = next((c for c in status["children"] if c["name"] == child), None)
+    note = found and capped_note(found, target, dt.date.fromisoformat(status["day"]))
+    return web.redirect("/parent", f"{msg} {note}" if note else msg)
 
 
 @routes.action("/parent/pause")

@@ -10,6 +10,7 @@ from typing import Any
 from agent.dashboard.language import _
 from agent.i18n import formatting as fmt
 from agent.i18n import titles
+from agent.i18n.limit_text import effective, row_title
 from agent.i18n.titles import category_title
 from rules.limits import child_limits
 from rules.model import Config, LimitSpec, Window, format_hhmm
@@ -137,7 +138,20 @@ def child_views(status: Mapping[str, Any], config: Config) -> list[ChildView]:
             specs = {lim.key: lim.spec for lim in child_limits(config, kid)}
         rows: list[LimitRow] = []
         for row in child.get("limits", []):
+            real = effective(child, row)
             label, detail = _state(row, paused, today)
+            if real.by is not None and not paused:
+                # Another limit decides: the real state and time left, and which limit it is.
+                decided = {"state": real.state, "until": real.until, "reason": real.by["reason"]}
+                label, detail = _state({**row, **decided}, paused, today)
+                detail = " ".join(
+                    part
+                    for part in (
+                        detail,
+                        _("Because of {limit}.").format(limit=row_title(real.by)),
+                    )
+                    if part
+                )
             limit = row.get("limit_seconds")
             bonus = int(row.get("bonus_seconds") or 0)
             spec = specs.get(row["id"])
@@ -148,8 +162,8 @@ def child_views(status: Mapping[str, Any], config: Config) -> list[ChildView]:
                     used=int(row.get("used_seconds") or 0),
                     budget=None if limit is None else int(limit) + bonus,
                     bonus=bonus,
-                    left=row.get("left_seconds"),
-                    state="paused" if paused else str(row.get("state", "ok")),
+                    left=real.left,
+                    state="paused" if paused else real.state,
                     state_label=label,
                     detail=detail,
                     windows=windows_text(windows_for(spec, today))

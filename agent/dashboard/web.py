@@ -73,6 +73,7 @@ def _env(lang: str) -> jinja2.Environment:
     env.install_gettext_translations(_translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         duration=fmt.duration,
+        time_left=fmt.time_left,
         date_long=fmt.date_long,
         date_short=fmt.date_short,
         weekday=fmt.weekday,

@@ -8,7 +8,15 @@ from babel.dates import format_date, format_time
 
 from agent.i18n import _, current
 
-__all__ = ["date_long", "date_short", "duration", "time_short", "weekday"]
+__all__ = [
+    "date_long",
+    "date_short",
+    "duration",
+    "left_minutes",
+    "time_left",
+    "time_short",
+    "weekday",
+]
 
 
 def duration(seconds: float | None) -> str:
@@ -20,6 +28,23 @@ def duration(seconds: float | None) -> str:
     if hours:
         return _("{h} h {m:02d} min").format(h=hours, m=mins)
     return _("{m} min").format(m=mins)
+
+
+def left_minutes(seconds: float) -> int:
+    """Whole minutes of time left, rounded up: 59 s left is 1 minute, not 0."""
+    return max(0, -int(-max(0.0, seconds) // 60))
+
+
+def time_left(seconds: float | None) -> str:
+    """Time left for people: rounded up ("1 min" for 59 s), "less than a minute" under one.
+
+    Time used rounds down (`duration`): neither promises a minute that is not there.
+    """
+    if seconds is None:
+        return "—"
+    if 0 < seconds < 60:
+        return _("less than a minute")
+    return duration(left_minutes(seconds) * 60)
 
 
 def date_short(day: dt.date) -> str:

@@ -16,7 +16,7 @@ from agent.reports.model import ChildReport, DaySummary, DayUsage, Happening, Re
 from rules.catalog import BUILTIN_CATEGORIES
 from rules.limits import ALL, Limit, child_limits
 from rules.model import TOTAL, Child, Config, DayState, LimitKind
-from rules.timeutil import budget_minutes
+from rules.timeutil import budget_minutes, day_of
 
 __all__ = ["UnknownChild", "build_report", "select_children", "timezone_name", "title_of"]
 
@@ -182,7 +182,8 @@ def _child(
     summaries = []
     for i, day in enumerate(days):
         state = states[day]
-        bonus = sum(s for (c, _target), s in state.bonus.items() if c == name)
+        granted = sorted((t, s) for (c, t), s in state.bonus.items() if c == name and s)
+        bonus = sum(s for _t, s in granted)
         summaries.append(
             DaySummary(
                 day,
@@ -192,6 +193,7 @@ def _child(
                 name in state.paused,
                 tuple(r.key for r in rows if r.days[i].is_over),
                 dict(counts.get(day, {})),
+                tuple((t, round(s)) for t, s in granted),
             )
         )
     timeline = tuple(sorted(moments, key=lambda m: m.ts.astimezone(dt.UTC)))
@@ -224,12 +226,15 @@ def build_report(
         _child(config, kid, days, usage, states, recorded, *per_child.get(kid.name, ({}, [])))
         for kid in kids
     )
+    generated = (now or dt.datetime.now(tz)).astimezone(tz)
+    today = day_of(generated, starts)
     return Report(
         week=week,
         days=days,
         day_seconds=tuple(round((b - a).total_seconds()) for a, b in bounds),
         timezone=timezone_name(tz),
-        generated=(now or dt.datetime.now(tz)).astimezone(tz),
+        generated=generated,
+        through=today if days[0] <= today <= days[-1] else None,
         previous_week=earlier,
         children=children,
         computer=computer_summary(ledger, events, days, starts, tz),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -99,12 +99,18 @@ class DayChart:
     bottom: float
 
 
+# Seconds between axis ticks, from 1 minute (a 3-minute limit) to 8 hours.
+STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
+LABEL_HEIGHT = 12.0  # a day's total above its bar: text of ~11 px above its baseline
+MIN_PEAK = 60  # an empty week still gets an axis: one minute
+
+
 def _step(top: float) -> int:
-    """Seconds between axis ticks: 30 min, 1 h, 2 h or 4 h."""
-    for step in (1800, 3600, 7200, 14400):
+    """Seconds between axis ticks: the smallest step that needs at most 6 of them."""
+    for step in STEPS:
         if top / step <= 6:
             return step
-    return 28800
+    return STEPS[-1] * math.ceil(top / (STEPS[-1] * 6))
 
 
 def day_chart(
@@ -118,7 +124,8 @@ def day_chart(
     left, right, top, bottom = 48.0, 708.0, 18.0, 262.0
     n = len(day_names)
     stacks = [sum(s.seconds[i] for s in slices) for i in range(n)]
-    peak = max([3600, *stacks, *totals, *(x for x in limits if x is not None)])
+    # Scaled to the data and the limits (a 3-minute limit gets a minutes axis, not 1:30).
+    peak = max([MIN_PEAK, *stacks, *totals, *(x for x in limits if x is not None)])
     step = _step(peak * 1.1)
     ymax = step * math.ceil(peak * 1.1 / step)
 
@@ -140,7 +147,14 @@ def day_chart(
             tip = f"{day_names[i]} — {s.title}: {compact(value)}"
             bars.append(Bar(x, y0, bar_w, round(y1 - y0, 2), color_for(s.id), tip))
             base += value
-        labels.append(Label(x + bar_w / 2, y(max(stacks[i], totals[i])) - 5, compact(totals[i])))
+        if totals[i] > 0:  # no "0:00" over an empty day
+            labels.append(
+                Label(
+                    x + bar_w / 2,
+                    _label_y(y(max(stacks[i], totals[i])), limits[i], y, top),
+                    compact(totals[i]),
+                )
+            )
     path: list[str] = []
     for i, limit in enumerate(limits):
         if limit is None:
@@ -167,6 +181,17 @@ def day_chart(
         right,
         bottom,
     )
+
+
+def _label_y(bar_top: float, limit: int | None, y: Callable[[float], float], top: float) -> float:
+    """The baseline of a day's total: above its bar, and clear of the dashed limit line."""
+    base = bar_top - 5
+    if limit is not None:
+        line = y(limit)
+        # The text spans [base - LABEL_HEIGHT, base + 2]: keep 3 px away from the line.
+        if base - LABEL_HEIGHT - 3 < line < base + 5:
+            base = min(base, line - 5)
+    return round(max(base, top + LABEL_HEIGHT - 4), 2)
 
 
 @dataclass(frozen=True)
@@ -197,7 +222,7 @@ def compare_chart(
     """Geometry of the comparison chart from (id, title, this week, last week) items."""
     width, label_w, row_h = 720, 170.0, 46.0
     x0, x1 = label_w + 8, width - 70.0
-    peak = max([3600, *(max(c, p) for _i, _t, c, p in items)])
+    peak = max([MIN_PEAK, *(max(c, p) for _i, _t, c, p in items)])
     rows: list[CompareRow] = []
     for n, (ident, title, current, previous) in enumerate(items):
         top = 8 + n * row_h

@@ -164,6 +164,7 @@ class DaySummary:
     paused: bool
     over: tuple[str, ...]  # keys ("kind:id") of the limits exceeded
     events: Mapping[str, int] = field(default_factory=dict)
+    grants: tuple[tuple[str, int], ...] = ()  # (limit key or "*", seconds): each grant's limit
 
     @property
     def status(self) -> DayStatus:
@@ -305,6 +306,7 @@ class Report:
     previous_week: Week
     children: tuple[ChildReport, ...]
     computer: Computer = field(default_factory=Computer)
+    through: dt.date | None = None  # the week is not over: its days up to this one so far
 
     @property
     def label(self) -> str:

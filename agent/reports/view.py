@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.i18n import _, ngettext
-from agent.i18n.formatting import date_short, duration, time_short, weekday
+from agent.i18n.formatting import date_short, duration, time_left, time_short, weekday
 from agent.ledger.store import EventKind
 from agent.reports import labels as lb
 from agent.reports.charts import CompareChart, DayChart, Slice, compare_chart, day_chart
@@ -18,6 +19,7 @@ from agent.reports.model import (
     UsageRow,
     percent_change,
 )
+from rules.limits import ALL
 
 __all__ = ["Cell", "ChildView", "DayView", "ReportView", "RowView", "child_view", "report_view"]
 
@@ -227,6 +229,15 @@ def _charts(
     return chart, desc + " " + "; ".join(parts) + ".", compare
 
 
+def _grants_text(grants: Sequence[tuple[str, int]], titles: Mapping[str, str]) -> str:
+    """Each grant with the limit it was for: "5 min (Minetest), 15 min (every limit)"."""
+    parts = []
+    for target, seconds in grants:
+        limit = _("every limit") if target == ALL else titles.get(target, target)
+        parts.append(_("{time} ({limit})").format(time=duration(seconds), limit=limit))
+    return ", ".join(parts)
+
+
 def child_view(child: ChildReport, report: Report, index: int) -> ChildView:
     """One child's section in the current language."""
     titles = {r.key: _title(r) for r in child.rows}
@@ -243,8 +254,8 @@ def child_view(child: ChildReport, report: Report, index: int) -> ChildView:
             d.used,
             duration(d.used),
             duration(d.allowed),
-            duration(d.left),
-            duration(d.bonus) if d.bonus else "",
+            time_left(d.left),
+            _grants_text(d.grants, by_id) if d.grants else "",
             tuple(titles.get(k, k) for k in d.over),
         )
         for d in child.days
@@ -302,8 +313,17 @@ def report_view(report: Report, lang: str) -> ReportView:
     return ReportView(
         lang=lang,
         title=_("Weekly report"),
-        subtitle=_("Week {n}: {first} – {last}").format(
-            n=report.week[1], first=date_short(first), last=date_short(last)
+        subtitle=(
+            _("Week {n} so far: {first} – {today} (the week ends on {last})").format(
+                n=report.week[1],
+                first=date_short(first),
+                today=date_short(report.through),
+                last=date_short(last),
+            )
+            if report.through is not None
+            else _("Week {n}: {first} – {last}").format(
+                n=report.week[1], first=date_short(first), last=date_short(last)
+            )
         ),
         generated=_("Made on {date} at {time}, time zone {tz}.").format(
             date=date_short(report.generated.date()),

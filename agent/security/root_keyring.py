@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import stat
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +21,11 @@ from agent.i18n import _
 from agent.platform.files import atomic_write
 
 UNPICKABLE = -10.0  # a priority with which keyring never picks a backend on its own
+ROOT_PRIORITY = 11.0  # for root on Linux: above keyring's chainer (10) and Secret Service (5)
 
 __all__ = [
     "DEFAULT_SECRETS_DIR",
+    "ROOT_PRIORITY",
     "SECRETS_DIR_ENV",
     "UNPICKABLE",
     "RootFileKeyring",
@@ -79,10 +82,17 @@ class RootFileKeyring(KeyringBackend):
 
     @properties.classproperty
     def priority(cls) -> float:
-        """Never picked automatically; refused where file modes mean nothing."""
-        if os.name != "posix":
-            raise RuntimeError("RootFileKeyring needs POSIX file permissions")
-        return UNPICKABLE
+        """First choice for root on Linux (the service, `sudo playclock`); not viable elsewhere.
+
+        Registered through keyring's `keyring.backends` entry point, so root needs no
+        PYTHON_KEYRING_BACKEND; above keyring's chainer (10) and Secret Service (5), so a root
+        shell that happens to reach a desktop keyring still uses the file the service reads.
+        """
+        if not sys.platform.startswith("linux"):
+            raise RuntimeError("RootFileKeyring is for the Linux service")
+        if os.geteuid() != 0:
+            raise RuntimeError("RootFileKeyring is for root only")
+        return ROOT_PRIORITY
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # keyring's base is untyped

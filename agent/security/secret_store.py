@@ -4,10 +4,12 @@ Backends, chosen through keyring's own configuration (`PYTHON_KEYRING_BACKEND` o
 `default-keyring` entry of `keyringrc.cfg`, see `python -m keyring diagnose`):
 
 - desktops: the OS keyring (Windows Credential Manager, macOS Keychain, Secret Service);
-- the Linux system service, which has no desktop session:
+- the Linux system service, which has no desktop session, and any root run:
   `agent.security.root_keyring.RootFileKeyring`, a JSON file in a directory that
   only the service account (root) can read: dir 0700, file 0600, both owned by the
-  effective user; any other mode or owner is refused, never repaired.
+  effective user; any other mode or owner is refused, never repaired. It is registered
+  through keyring's `keyring.backends` entry point and keyring picks it by itself for
+  root on Linux (its priority is viable nowhere else).
 
 `open_store` refuses keyring's fail/null backends and every keyrings.alt backend (its
 Plaintext keyring only base64-encodes), so a secret never lands in a readable file.
@@ -130,17 +132,14 @@ def _secure_backend(backend: KeyringBackend) -> KeyringBackend:
 
 
 def _no_keyring_message(reason: str | None) -> str:
-    """The one clear message saying what to install or configure."""
+    """The one clear message: what is missing, and how to fix it."""
     return _(
-        "No secure keyring for PlayClock's secrets ({reason}). On a desktop, use the OS "
-        "keyring (Windows Credential Manager, macOS Keychain, or a Secret Service such as "
-        "gnome-keyring or KWallet with the SecretStorage package). For the Linux system "
-        "service, set PYTHON_KEYRING_BACKEND={backend} (or "
-        "default-keyring in keyringrc.cfg). Do not use keyrings.alt."
-    ).format(
-        reason=reason or _("none found"),
-        backend=f"{RootFileKeyring.__module__}.{RootFileKeyring.__qualname__}",
-    )
+        "PlayClock has no safe place for the parent PIN ({reason}). To fix it, either run "
+        "PlayClock as root (as the installed service does: sudo playclock install, or "
+        "sudo playclock run), which keeps the PIN in a file only root can read; or use it in "
+        "a desktop session with a keyring (gnome-keyring or KWallet on Linux; Windows and "
+        "macOS have their own)."
+    ).format(reason=reason or _("none found"))
 
 
 class SecretStore:

@@ -337,6 +337,7 @@ class Agent:
                 accounts={c.name: c.accounts for c in self.config.children},
                 config_error=self.source.error,
                 extra={k: v for hook in self.status_hooks for k, v in hook().items()},
+                locale=self.config.settings.locale,
             )
 
     def child_name(self, name: str) -> str | None:

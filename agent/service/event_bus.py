@@ -16,6 +16,7 @@ class EventBus:
         self._items: deque[tuple[int, dict[str, Any]]] = deque(maxlen=size)
         self._seq = 0
         self._cond = threading.Condition()
+        self._closed = False
 
     @property
     def last_id(self) -> int:
@@ -36,7 +37,17 @@ class EventBus:
             return [e for i, e in self._items if i > after]
 
     def wait(self, after: int, timeout: float) -> list[dict[str, Any]]:
-        """Events after `after`, waiting up to `timeout` seconds for one to arrive."""
+        """Events after `after`, waiting up to `timeout` seconds for one to arrive.
+
+        Returns at once once the bus is closed: a stopping agent must not wait for its
+        long polls to time out.
+        """
         with self._cond:
-            self._cond.wait_for(lambda: self._seq > after, timeout=timeout)
+            self._cond.wait_for(lambda: self._seq > after or self._closed, timeout=timeout)
             return [e for i, e in self._items if i > after]
+
+    def close(self) -> None:
+        """Wake every waiter now and let none wait from here on (the agent is stopping)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()

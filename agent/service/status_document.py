@@ -22,12 +22,18 @@ def status_document(
     config_error: list[ConfigIssue] | None = None,
     extra: dict[str, Any] | None = None,
     accounts: dict[str, tuple[str, ...]] | None = None,
+    locale: str | None = None,
 ) -> dict[str, Any]:
-    """The design's status document; `extra` adds agent fields (mode, data dir, sync)."""
+    """The design's status document; `extra` adds agent fields (mode, data dir, sync).
+
+    `locale` is the rules' `settings.locale` ("vi", "en" or "auto"): a tray started with
+    only the agent's address speaks the family's language from it.
+    """
     agent: dict[str, Any] = {
         "running": running,
         "version": VERSION,
         "config_error": "\n".join(str(i) for i in config_error) if config_error else None,
+        "locale": locale,
     }
     agent.update(extra or {})
     return {
@@ -40,10 +46,31 @@ def status_document(
 
 
 def tightest(child: dict[str, Any]) -> dict[str, Any] | None:
-    """The limit that runs out first, leaving out blocked ones nothing uses now."""
-    rows = [
-        r
-        for r in child["limits"]
-        if r["left_seconds"] is not None and (r.get("active") or r["state"] != "blocked")
-    ]
-    return min(rows, key=lambda r: r["left_seconds"]) if rows else None
+    """The limit that really decides for the child now (the icon's and the live line's).
+
+    Every covering limit counts (the rows' `effective_*` fields): a blocked limit over every
+    app (`total`, `screen`…) first, even when nothing runs; then the limit that blocks an app
+    that runs; then the one that runs out first. A blocked app limit nothing uses is left out.
+    """
+    rows: list[dict[str, Any]] = list(child["limits"])
+    by_id: dict[str, dict[str, Any]] = {r["id"]: r for r in rows}
+
+    def state(r: dict[str, Any]) -> str:
+        return str(r.get("effective_state", r["state"]))
+
+    def left(r: dict[str, Any]) -> Any:
+        return r["effective_left_seconds"] if "effective_state" in r else r["left_seconds"]
+
+    def decider(r: dict[str, Any]) -> dict[str, Any]:
+        return by_id.get(r.get("limited_by") or "", r)
+
+    wide = [r for r in rows if r["state"] == "blocked" and r.get("kind") not in ("app", "category")]
+    if wide:
+        return wide[0]
+    blocked = [r for r in rows if r.get("active") and state(r) == "blocked"]
+    if blocked:
+        return decider(blocked[0])
+    timed = [r for r in rows if left(r) is not None and state(r) != "blocked"]
+    if not timed:
+        return None
+    return decider(min(timed, key=lambda r: (left(r), r.get("limited_by") is not None)))

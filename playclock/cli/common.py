@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tomllib
 from collections.abc import Callable
 
 from agent.exit_codes import ExitCode
-from agent.i18n import _
+from agent.i18n import _, resolve
 from agent.platform import paths
 from agent.service.rules_file import ConfigSource
 
@@ -31,6 +33,35 @@ def load_source(args: argparse.Namespace) -> ConfigSource:
     source = ConfigSource(found, save_path=saved)
     source.load()
     return source
+
+
+def rules_locale(config: str | None, data: str | None) -> str | None:
+    """`settings.locale` of the rules the command would use (None: none, or unreadable).
+
+    Read on its own, before the parser is built, so that even --help speaks the family's
+    language; a broken file is left to the command to report.
+    """
+    found = paths.find_config(config)
+    if found is None:
+        saved = paths.data_dir(data) / "rules.toml"
+        found = saved if saved.is_file() else None
+    if found is None:
+        return None
+    try:
+        settings = tomllib.loads(found.read_text(encoding="utf-8")).get("settings", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    locale = settings.get("locale") if isinstance(settings, dict) else None
+    return locale if isinstance(locale, str) else None
+
+
+def cli_language(config: str | None, data: str | None, *fallbacks: str | None) -> str:
+    """One rule for every entry point: $PLAYCLOCK_LANG, the rules' `settings.locale`, then
+    the given fallbacks (the tray: the agent's locale), then the OS ("auto" passes on)."""
+    for setting in (os.environ.get("PLAYCLOCK_LANG"), rules_locale(config, data), *fallbacks):
+        if setting and setting != "auto":
+            return resolve(setting)
+    return resolve(None)
 
 
 def report_issues(source: ConfigSource) -> int:

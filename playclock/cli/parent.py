@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import getpass
 import sys
@@ -12,14 +13,15 @@ from typing import Any
 from agent.api_client import AgentClient, AgentUnavailable, ApiRefused, base_url
 from agent.exit_codes import ExitCode
 from agent.i18n import _
+from agent.i18n.limit_text import capped_note
 from agent.ledger.sqlite import SqliteLedger
 from agent.ledger.store import Event
 from agent.platform import paths
 from agent.platform.listener import impostor
 from agent.security.pin.errors import LockedOut, PinError
 from agent.security.pin.lockout import FileLockoutStore
-from agent.security.pin.manager import PinManager
-from agent.security.secret_store import SecretStoreError, open_store
+from agent.security.pin.manager import PinManager, keyring_store
+from agent.security.secret_store import SecretStoreError
 from playclock.cli.common import Handler, Subcommands, error, load_source, report_issues
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "cmd_pin_set",
     "cmd_pin_verify",
     "pins_for",
+    "read_pin_change",
     "read_secret",
     "register",
 ]
@@ -49,6 +52,7 @@ def read_secret(prompt: str, *, confirm: bool = False) -> str:
 
 def pins_for(args: argparse.Namespace) -> PinManager:
     """The PIN manager the commands use, logging its tries into the ledger."""
+    store = keyring_store()  # first: with no keyring, its one message and nothing written
     data = paths.data_dir(args.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     ledger = SqliteLedger(data / "ledger.sqlite")
@@ -56,7 +60,7 @@ def pins_for(args: argparse.Namespace) -> PinManager:
     def log(event: str, fields: dict[str, Any]) -> None:
         ledger.add_event(Event(event, dt.datetime.now(dt.UTC), detail=fields, actor="cli"))
 
-    return PinManager(open_store(), FileLockoutStore(data / "pin-lockout.json"), log=log)
+    return PinManager(store, FileLockoutStore(data / "pin-lockout.json"), log=log)
 
 
 def _pin_errors(func: Handler) -> Handler:
@@ -70,12 +74,56 @@ def _pin_errors(func: Handler) -> Handler:
     return wrapped
 
 
+class PinInputError(ValueError):
+    """The PINs on stdin are not what `pin set` expects."""
+
+
+def stdin_form(is_set: bool) -> str:
+    """What `pin set` expects on stdin, with an example."""
+    if is_set:
+        return _(
+            "A PIN is already set: give the current PIN, then the new PIN twice, one per line "
+            "(printf '%s\\n' CURRENT NEW NEW | playclock pin set)."
+        )
+    return _(
+        "Give the new PIN, once or twice, one per line "
+        "(printf '%s\\n' NEW NEW | playclock pin set)."
+    )
+
+
+def read_pin_change(is_set: bool) -> tuple[str | None, str]:
+    """(current PIN or None, new PIN): from the terminal, or from stdin's lines.
+
+    On stdin: CURRENT, NEW, NEW when a PIN is set; NEW (and NEW again) when none is.
+    """
+    if sys.stdin.isatty():
+        old = read_secret(_("Current PIN: ")) if is_set else None
+        return old, read_secret(_("New PIN: "), confirm=True)
+    lines = [line.rstrip("\r\n") for line in sys.stdin.readlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    if is_set:
+        if len(lines) != 3 or not all(lines):
+            raise PinInputError(stdin_form(True))
+        old, new, again = lines
+    else:
+        if len(lines) not in (1, 2) or not lines[0]:
+            raise PinInputError(stdin_form(False))
+        old, new, again = None, lines[0], lines[-1]
+    if new != again:
+        raise PinInputError(_("the two PINs differ") + ". " + stdin_form(is_set))
+    return old, new
+
+
 @_pin_errors
 def cmd_pin_set(args: argparse.Namespace) -> int:
-    """Set the PIN; changing it needs the old one first."""
+    """Set the PIN; changing it needs the current one first."""
     pins = pins_for(args)
-    old = read_secret(_("Current PIN: ")) if pins.is_set() else None
-    new = read_secret(_("New PIN: "), confirm=True)
+    try:
+        old, new = read_pin_change(pins.is_set())
+    except PinInputError as exc:
+        error(str(exc))
+        return ExitCode.USAGE
     pins.set_pin(new, old)
     print(_("PIN saved."))
     return ExitCode.OK
@@ -155,6 +203,13 @@ def cmd_grant(args: argparse.Namespace) -> int:
                 child=child, minutes=args.minutes, target=args.target
             )
         )
+        # Another limit may keep the time from being usable: say so (the child sees it too).
+        with contextlib.suppress(AgentUnavailable, ApiRefused):
+            doc = client.status()
+            found = next((c for c in doc["children"] if c["name"] == child), None)
+            note = found and capped_note(found, target, dt.date.fromisoformat(doc["day"]))
+            if note:
+                print(note)
 
     return _parent_call(args, call)
 

@@ -17,7 +17,7 @@ from agent.ledger.store import Ledger, LedgerError
 from agent.platform import paths
 from agent.platform.timezone import resolve_timezone
 from agent.reports.build import UnknownChild, build_report
-from agent.reports.iso_weeks import last_complete_week, parse_week
+from agent.reports.iso_weeks import last_complete_week, parse_week, week_of
 from agent.reports.model import Report
 from agent.reports.render_html import render_html
 from agent.reports.render_tabular import render_csv, render_json
@@ -94,14 +94,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError:
         error(_("unknown time zone {tz!r} in the rules").format(tz=config.settings.timezone))
         return ExitCode.USAGE
-    if args.week:
+    today = day_of(dt.datetime.now(tz), config.settings.day_starts)
+    if not args.week:
+        week = week_of(today)  # the week so far: its header says so
+    elif args.week.strip().lower() == "last":
+        week = last_complete_week(today)
+    else:
         try:
             week = parse_week(args.week)
         except ValueError:
             error(_("bad week {week!r}: use YYYY-Www, such as 2026-W43").format(week=args.week))
             return ExitCode.USAGE
-    else:
-        week = last_complete_week(day_of(dt.datetime.now(tz), config.settings.day_starts))
     if args.child:
         args.child = unicodedata.normalize("NFC", args.child)
     if args.child and config.child(args.child) is None:
@@ -140,7 +143,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 def register(sub: Subcommands) -> None:
     """`report`."""
     rep = sub.command("report", cmd_report, _("weekly usage report"))
-    rep.add_argument("--week", metavar="YYYY-Www")
+    rep.add_argument(
+        "--week",
+        metavar="YYYY-Www|last",
+        help=_("the week (default: this week so far; 'last': the last full week)"),
+    )
     rep.add_argument("--child")
     rep.add_argument("--format", choices=("html", "csv", "json", "text"), default="text")
     rep.add_argument("--out", metavar="FILE")

@@ -16,7 +16,7 @@ from typing import Any
 from agent.api_client import base_url
 from agent.exit_codes import ExitCode
 from agent.i18n import _
-from agent.i18n.formatting import duration
+from agent.i18n.formatting import time_left
 from agent.i18n.titles import limit_title
 from agent.platform import paths
 from agent.service.status_document import tightest
@@ -130,7 +130,8 @@ def _live_line(doc: dict[str, Any]) -> str:
         if child.get("paused"):
             part += ": " + _("limits paused")
         elif tight is not None:
-            state = _("blocked") if tight["state"] == "blocked" else duration(tight["left_seconds"])
+            blocked = tight["state"] == "blocked"
+            state = _("blocked") if blocked else time_left(tight["left_seconds"])
             part += f": {limit_title(tight['kind'], tight['id'], tight['title'])} {state}"
         if child["running"]:
             part += " ▶ " + ", ".join(child["running"])

@@ -12,7 +12,8 @@ from typing import Any
 from agent.api_client import AgentClient, AgentUnavailable, ApiRefused, base_url
 from agent.exit_codes import ExitCode
 from agent.i18n import _
-from agent.i18n.formatting import date_long, duration, time_short
+from agent.i18n.formatting import date_long, duration, time_left, time_short
+from agent.i18n.limit_text import effective, row_title
 from agent.i18n.titles import limit_title
 from agent.ledger.memory import MemoryLedger
 from agent.ledger.sqlite import SqliteLedger
@@ -63,6 +64,7 @@ def _offline_status(source: ConfigSource, data: Path) -> dict[str, Any]:
         config_error=source.error,
         extra=extra,
         accounts={c.name: c.accounts for c in config.children},
+        locale=config.settings.locale,
     )
 
 
@@ -95,11 +97,22 @@ def print_status(doc: dict[str, Any]) -> None:
                     else _("blocked ({why})").format(why=why)
                 )
             else:
-                state = (
-                    _("{left} left").format(left=duration(r["left_seconds"]))
-                    if r["left_seconds"] is not None
-                    else _("no limit")
-                )
+                real = effective(child, r)
+                if real.state == "blocked" and real.by is not None:
+                    # Its own time is left, but a limit over it is not: that is what counts.
+                    until = real.until and time_short(dt.datetime.fromisoformat(real.until))
+                    why = row_title(real.by)
+                    state = (
+                        _("blocked until {until} ({why})").format(until=until, why=why)
+                        if until
+                        else _("blocked ({why})").format(why=why)
+                    )
+                elif real.left is not None:
+                    state = _("{left} left").format(left=time_left(real.left))
+                    if real.by is not None:
+                        state += f" ({row_title(real.by)})"
+                else:
+                    state = _("no limit")
             limit = (
                 duration(r["limit_seconds"] + r["bonus_seconds"])
                 if r["limit_seconds"] is not None

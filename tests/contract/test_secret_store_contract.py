@@ -249,11 +249,48 @@ class TestRootFileKeyring:
         with pytest.raises(SecretStoreError, match="damaged"):
             store.get("pin")
 
-    def test_never_picked_automatically(self) -> None:
-        assert RootFileKeyring.priority < fail.Keyring.priority
+    def test_viable_for_root_on_linux_only(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Issue 14, item 1: registered as a keyring backend, picked for root, nobody else."""
+        monkeypatch.setattr(sys, "platform", "linux")
+        monkeypatch.setattr(os, "geteuid", lambda: 0, raising=False)
+        assert RootFileKeyring.viable and RootFileKeyring.priority > 10  # above the chainer
+        monkeypatch.setattr(os, "geteuid", lambda: 1000, raising=False)
+        assert not RootFileKeyring.viable
+        monkeypatch.setattr(os, "geteuid", lambda: 0, raising=False)
+        monkeypatch.setattr(sys, "platform", "darwin")
+        assert not RootFileKeyring.viable
         assert MemoryKeyring.priority < fail.Keyring.priority
         members = chainer.ChainerBackend.backends
-        assert not any(isinstance(m, RootFileKeyring | MemoryKeyring) for m in members)
+        assert not any(isinstance(m, MemoryKeyring) for m in members)
+
+    def test_registered_through_keyrings_entry_point(self) -> None:
+        from importlib.metadata import entry_points
+
+        found = {e.value for e in entry_points(group="keyring.backends")}
+        assert "agent.security.root_keyring" in found
+
+    @pytest.mark.skipif(
+        not sys.platform.startswith("linux") or os.geteuid() != 0, reason="needs root on Linux"
+    )
+    def test_keyring_picks_it_for_root_with_nothing_configured(
+        self, ring: RootFileKeyring, tmp_path: Path
+    ) -> None:
+        open_store(ring).set("token", "from-the-agent")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")
+        }
+        env.update(PLAYCLOCK_SECRETS_DIR=str(ring.directory), XDG_CONFIG_HOME=str(tmp_path))
+        out = subprocess.run(
+            [sys.executable, "-m", "keyring", "get", "playclock", "token"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert out.stdout.strip() == "from-the-agent"
 
     def test_selected_by_python_keyring_backend(self, ring: RootFileKeyring) -> None:
         open_store(ring).set("token", "from-the-agent")

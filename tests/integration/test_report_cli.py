@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from agent.i18n.formatting import date_short
 from agent.ledger.sqlite import SqliteLedger
-from agent.reports.iso_weeks import format_week, last_complete_week
+from agent.reports.iso_weeks import format_week, last_complete_week, week_of
 from playclock.cli import main
 from rules.presets import example_toml
 from rules.timeutil import day_of
@@ -80,13 +81,32 @@ def test_cli_writes_files_in_each_format(
 def test_cli_text_to_the_terminal_by_default(
     cli_env: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """No flags: the last complete week, every child, text on stdout."""
+    """No flags: this week so far (the header says so), every child, text on stdout.
+
+    Issue 14, item 13: it used to be last week, which mid-week looked empty and wrong.
+    """
     assert main([*cli_env, "report"]) == 0
     out = capsys.readouterr().out
     today = day_of(dt.datetime.now(BERLIN), 0)
-    assert format_week(last_complete_week(today)) in out
+    assert format_week(week_of(today)) in out.splitlines()[0]
+    monday = today - dt.timedelta(days=today.weekday())
+    sunday = monday + dt.timedelta(days=6)
+    assert (
+        f"Week {week_of(today)[1]} so far: {date_short(monday)} – {date_short(today)} "
+        f"(the week ends on {date_short(sunday)})"
+    ) in out
     for name in ("An", "Bình", "Chi"):
         assert f"\n{name}\n" in out
+
+
+def test_cli_week_last_is_the_last_full_week(
+    cli_env: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*cli_env, "report", "--week", "last"]) == 0
+    out = capsys.readouterr().out
+    today = day_of(dt.datetime.now(BERLIN), 0)
+    assert format_week(last_complete_week(today)) in out.splitlines()[0]
+    assert "so far" not in out
 
 
 @pytest.mark.parametrize(

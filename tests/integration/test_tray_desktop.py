@@ -354,3 +354,93 @@ def test_vietnamese_pin_dialog_and_a_wrong_pin_change_nothing(
             code = _stop(tray)
             print(log.read_text(errors="replace"))  # shown when the test fails
         assert code == 0
+
+
+def net_wm_name(desk: XDesktop, window: int) -> str | None:
+    """A window's UTF-8 title (_NET_WM_NAME), as a window manager reads it."""
+    from Xlib.display import Display
+
+    conn = Display(desk.display)
+    try:
+        win = conn.create_resource_object("window", window)
+        name, utf8 = conn.intern_atom("_NET_WM_NAME"), conn.intern_atom("UTF8_STRING")
+        prop = win.get_full_property(name, utf8)
+        return None if prop is None else bytes(prop.value).decode("utf-8")
+    finally:
+        conn.close()
+
+
+def test_vietnamese_tooltip_on_xorg_is_set_as_utf8_and_the_window_follows_a_grant(
+    agent: RunningAgent, tmp_path: Path
+) -> None:
+    """Issue 14, item 6: "Tổng thời gian sử dụng" is not latin-1; the tray used to crash."""
+    log = tmp_path / "tray.log"
+    rules = Path(agent.argv[2]).read_text(encoding="utf-8")
+    rules = rules.replace('locale = "en"', 'locale = "vi"')
+    vi_rules = tmp_path / "rules-vi.toml"
+    vi_rules.write_text(rules, encoding="utf-8")
+    argv = [str(PLAYCLOCK), "--config", str(vi_rules), "--data-dir", str(tmp_path / "tray-data")]
+
+    def grant(target: str, minutes: int) -> None:
+        subprocess.run(
+            [*agent.argv, "grant", target, str(minutes)],
+            input=f"{PIN}\n".encode(),
+            env=agent.env,
+            check=True,
+            timeout=60,
+        )
+
+    grant("fakegame", 60)  # Fake Game 90 min: the total's 60 are the tightest now
+    with xdesktop() as desk:
+        tray = start_tray(desk, agent, agent.url, log, argv)
+        try:
+            window = icon_window(desk, tray, log)
+            # The total (60 min) is the tightest limit: its Vietnamese title is the tooltip's.
+            want = "An: còn 1 giờ 00 phút (Tổng thời gian sử dụng)"
+            wait_until(lambda: net_wm_name(desk, window) == want, 20, 0.1, message=want)
+            x, y, width, height = desk.geometry(window)
+            desk.xdotool("mousemove", str(x + width // 2), str(y + height // 2), "click", "1")
+            wait_until(lambda: desk.windows("--class", PANEL_CLASS), 20, 0.1)
+            grant("total", 15)
+            after = "An: còn 1 giờ 15 phút (Tổng thời gian sử dụng)"
+            wait_until(lambda: net_wm_name(desk, window) == after, 20, 0.1, message=after)
+            desk.screenshot(SHOTS / "tray-panel-vi-after-grant.png")
+            assert "UnicodeEncodeError" not in log.read_text(errors="replace")
+        finally:
+            code = _stop(tray)
+            print(log.read_text(errors="replace"))  # shown when the test fails
+        assert code == 0
+
+
+def test_tray_started_with_only_the_url_speaks_the_agents_language(
+    agent: RunningAgent, tmp_path: Path
+) -> None:
+    """Issue 14, item 10: the XDG autostart runs `playclock tray --url URL`, no rules to read."""
+    rules = Path(agent.argv[2])
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace('locale = "en"', 'locale = "vi"'),
+        encoding="utf-8",
+    )
+    wait_until(
+        lambda: agent.status()["agent"].get("locale") == "vi",
+        20,
+        0.1,
+        message="the agent reloaded its rules (locale = vi)",
+    )
+    log = tmp_path / "tray.log"
+    nowhere = [str(PLAYCLOCK), "--data-dir", str(tmp_path / "no-rules-here")]
+    with xdesktop() as desk:
+        tray = start_tray(desk, agent, agent.url, log, nowhere)  # LANGUAGE=en in its session
+        try:
+            window = icon_window(desk, tray, log)
+            want = "An: còn 30 phút (Fake Game)"
+            wait_until(lambda: net_wm_name(desk, window) == want, 20, 0.1, message=want)
+            x, y, width, height = desk.geometry(window)
+            desk.xdotool("mousemove", str(x + width // 2), str(y + height // 2), "click", "1")
+            panel = wait_until(lambda: desk.windows("--class", PANEL_CLASS), 20, 0.1)[0]
+            assert desk.xdotool("getwindowname", str(panel)) == "PlayClock"
+            desk.screenshot(SHOTS / "tray-panel-vi-from-agent.png")
+        finally:
+            code = _stop(tray)
+            print(log.read_text(errors="replace"))  # shown when the test fails
+        assert code == 0

@@ -313,3 +313,34 @@ def test_playclocks_own_directories_get_their_modes_back(tmp_path: Path) -> None
     data.chmod(0o777)
     install(tmp_path)
     assert data.stat().st_mode & 0o777 == 0o700
+
+
+def test_install_into_a_root_that_does_not_exist_yet(tmp_path: Path) -> None:
+    """Issue 14, item 2: it failed half-way ("root/var: No such file or directory")."""
+    root = tmp_path / "stage" / "root"
+    out = install(root)
+    assert out.startswith(f"create {root}/")
+    assert (root / "etc").is_dir() and (root / "var").is_dir()
+    assert set(tree(root)) == set(snapshot_of_fresh_install(tmp_path / "fresh"))
+
+
+def test_a_dry_run_into_a_missing_root_changes_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "missing"
+    out = io.StringIO()
+    assert run_install(root, True, "linux", out, program=PROGRAM) == 0, out.getvalue()
+    assert f"create {root}/" in out.getvalue()
+    assert not root.exists()
+
+
+def test_a_root_that_cannot_be_made_fails_before_anything_is_written(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    err = io.StringIO()
+    assert run_install(blocker / "root", False, "linux", io.StringIO(), err=err) == 1
+    assert str(blocker / "root") in err.getvalue()
+
+
+def snapshot_of_fresh_install(root: Path) -> dict[str, tuple[str, int, bytes]]:
+    root.mkdir()
+    install(root)
+    return tree(root)

@@ -407,7 +407,8 @@ class TestOpenStore:
             open_store(backend)
         message = str(info.value)
         assert why in message
-        assert "PYTHON_KEYRING_BACKEND=agent.security.root_keyring.RootFileKeyring" in message
+        assert "run PlayClock as root" in message and "sudo playclock install" in message
+        assert "desktop session with a keyring" in message
 
     def test_a_chainer_is_pinned_to_its_best_safe_member(self) -> None:
         safe = MemoryKeyring()

@@ -205,3 +205,21 @@ def test_language_block_restores_the_threads_choice() -> None:
             assert current() == "en"
         assert current() == "vi"
     assert current() == before
+
+
+def test_the_day_table_shows_each_grant_with_its_limit() -> None:
+    """Issue 14, item 14: a Minecraft grant was shown as "bonus" next to the total's allowance."""
+    from agent.reports.view import report_view
+
+    ledger = MemoryLedger()
+    use(ledger, 0, "An", minecraft=30 * 60)
+    ledger.add_grant(day(0), "An", "minecraft", 300)
+    ledger.add_grant(day(1), "An", "*", 900)
+    report = build_report(ledger, load_text(RULES), WEEK, "An", HCM)
+    with language("en"):
+        view = report_view(report, "en")
+    (an,) = view.children
+    assert an.days[0].allowed_text == "1 h 30 min"  # the total's, without the app's grant
+    assert an.days[0].bonus_text == "5 min (Minecraft)"
+    assert an.days[1].bonus_text == "15 min (every limit)"
+    assert an.days[2].bonus_text == ""

@@ -71,6 +71,9 @@ class FakeClient:
         self._maybe_fail()
         self.calls.append(("ask", child, minutes, message))
 
+    def status(self) -> dict[str, Any]:
+        return {"day": "2026-11-23", "agent": {"running": True}, "children": []}
+
 
 @dataclass
 class FakeUi:
@@ -254,6 +257,32 @@ def test_no_child_means_no_child_actions() -> None:
     actions.run("grant:15")
     assert client.calls == []
     assert ui.messages == [("PlayClock", "No child is set up yet")]
+
+
+def test_a_grant_another_limit_caps_is_explained_to_the_parent() -> None:
+    """Issue 14, item 8: +15 min while the total is blocked for today changes nothing now."""
+    actions, client, ui, _clock = make(["4321"])
+    rows = [
+        {"id": "minecraft", "kind": "app", "title": "Minecraft", "state": "ok",
+         "left_seconds": 900, "until": None, "effective_state": "blocked",
+         "effective_left_seconds": 0, "effective_until": None, "limited_by": "total"},
+        {"id": "total", "kind": "total", "title": "Total", "state": "blocked",
+         "left_seconds": 0, "until": None, "reason": "budget", "effective_state": "blocked",
+         "effective_left_seconds": 0, "effective_until": None, "limited_by": None},
+    ]  # fmt: skip
+    client.status = lambda: {  # type: ignore[method-assign]
+        "day": "2026-11-23",
+        "agent": {"running": True},
+        "children": [{"name": "An", "running": [], "paused": False, "limits": rows}],
+    }
+    actions.run("grant:15")
+    assert ("grant", "An", "*", 15) in client.calls
+    assert ui.messages == [
+        (
+            "More time",
+            "Note: Total screen time is blocked for the rest of today, so Minecraft stays blocked.",
+        )
+    ]
 
 
 def test_no_pin_or_token_goes_to_an_agent_that_is_not_root() -> None:

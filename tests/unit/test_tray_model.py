@@ -188,8 +188,9 @@ def test_parent_session_adds_lock_entry() -> None:
 
 def test_badge_text() -> None:
     assert model.badge_text(None) == "∞"
-    assert model.badge_text(59) == "0"
-    assert model.badge_text(99 * 60 + 59) == "99"
+    assert model.badge_text(59) == "1"  # time left rounds up (issue 14, item 7)
+    assert model.badge_text(99 * 60) == "99"
+    assert model.badge_text(99 * 60 + 1) == "1h"
     assert model.badge_text(100 * 60) == "1h"
     assert model.badge_text(185 * 60) == "3h"
     assert model.badge_text(-5) == "0"

@@ -36,7 +36,7 @@ def test_warning_says_what_and_how_long() -> None:
     )
     assert notice is not None
     assert notice.title == "Time is almost up"
-    assert notice.text == "Minecraft: 4 min left. Save what you are doing."
+    assert notice.text == "Minecraft: 5 min left. Save what you are doing."  # 299 s, rounded up
 
 
 def test_close_outside_allowed_hours_says_why_and_when_it_opens() -> None:
@@ -174,3 +174,37 @@ def test_poller_thread_stops() -> None:
     stop.set()
     poller.join(timeout=5)
     assert not poller.is_alive()
+
+
+def test_titles_in_events_are_translated_where_shown() -> None:
+    """Issue 14, item 9: the agent records "Total"; a Vietnamese tray says it in Vietnamese."""
+    names = {"total": "Total", "games": "Games", "minetest": "Minetest"}
+    set_language("vi", thread_only=True)
+    try:
+        warn = notice_for(
+            event("warning", target="total", minutes=5, title="Total", left_seconds=300),
+            "An",
+            names,
+            TODAY,
+        )
+        assert warn is not None
+        assert warn.title == "Sắp hết giờ"
+        assert warn.text.startswith("Tổng thời gian sử dụng: còn 5 phút.")
+        assert "Total" not in warn.text
+        games = notice_for(
+            event("warning", target="games", minutes=5, title="Games", left_seconds=300),
+            "An",
+            names,
+            TODAY,
+        )
+        assert games is not None and games.text.startswith("Trò chơi:")
+        closed = notice_for(
+            event("close", target="minetest", limit="total", reason="budget"),
+            "An",
+            names,
+            TODAY,
+        )
+        assert closed is not None
+        assert "Tổng thời gian sử dụng" in closed.text and "Total" not in closed.text
+    finally:
+        set_language("en", thread_only=True)

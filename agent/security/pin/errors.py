@@ -11,6 +11,7 @@ __all__ = [
     "PinFormatError",
     "PinNotSet",
     "PinRequired",
+    "PinStoreUnavailable",
     "WrongPin",
     "ceil_seconds",
 ]
@@ -27,6 +28,10 @@ class PinError(Exception):
 
 class PinFormatError(PinError, ValueError):
     """The PIN does not have an accepted form."""
+
+
+class PinStoreUnavailable(PinError):
+    """There is no safe place for the PIN here (no keyring); the message says what to do."""
 
 
 class PinNotSet(PinError):

@@ -33,6 +33,7 @@ from agent.security.pin.errors import (
     PinFormatError,
     PinNotSet,
     PinRequired,
+    PinStoreUnavailable,
     WrongPin,
     ceil_seconds,
 )
@@ -44,7 +45,7 @@ from agent.security.pin.scrypt_hash import (
     needs_rehash,
     verify_hash,
 )
-from agent.security.secret_store import SecretStore
+from agent.security.secret_store import SecretStore, SecretStoreError, open_store
 
 __all__ = [
     "DEFAULT_LOCKOUT",
@@ -60,12 +61,14 @@ __all__ = [
     "PinManager",
     "PinNotSet",
     "PinRequired",
+    "PinStoreUnavailable",
     "ScryptParams",
     "VerifyResult",
     "VerifyStatus",
     "WrongPin",
     "hash_pin",
     "is_admin",
+    "keyring_store",
     "needs_rehash",
     "validate_pin",
     "verify_hash",
@@ -130,6 +133,39 @@ class VerifyResult:
         return self.status is VerifyStatus.OK
 
 
+def keyring_store() -> SecretStore:
+    """The keyring's store for the PIN; PinStoreUnavailable, saying how to fix it, if none."""
+    try:
+        return open_store()
+    except SecretStoreError as exc:
+        raise PinStoreUnavailable(str(exc)) from exc
+
+
+class _Guarded:
+    """A store whose errors are PIN errors: every caller shows them, none turns them into a 500."""
+
+    def __init__(self, store: SecretStore) -> None:
+        self.store = store
+
+    def get(self, name: str) -> str | None:
+        try:
+            return self.store.get(name)
+        except SecretStoreError as exc:
+            raise PinStoreUnavailable(str(exc)) from exc
+
+    def set(self, name: str, value: str) -> None:
+        try:
+            self.store.set(name, value)
+        except SecretStoreError as exc:
+            raise PinStoreUnavailable(str(exc)) from exc
+
+    def delete(self, name: str) -> None:
+        try:
+            self.store.delete(name)
+        except SecretStoreError as exc:
+            raise PinStoreUnavailable(str(exc)) from exc
+
+
 def _log_to_logging(event: str, fields: dict[str, Any]) -> None:
     logging.getLogger("playclock.pin").info("%s %s", event, fields)
 
@@ -147,7 +183,7 @@ class PinManager:
         policy: Lockout = DEFAULT_LOCKOUT,
         params: ScryptParams = DEFAULT_PARAMS,
     ) -> None:
-        self._store = store
+        self._store = _Guarded(store)
         self._lockout = lockout
         self._clock = clock
         self._log = log

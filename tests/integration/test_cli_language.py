@@ -1,0 +1,52 @@
+"""One language rule for every command: PLAYCLOCK_LANG, the rules' locale, the OS (item 12)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tests.support.agentproc import playclock_argv
+from tests.support.hubserver import free_port
+
+RULES = """\
+version = 1
+[settings]
+locale = "{locale}"
+listen = "127.0.0.1:{port}"
+
+[[child]]
+name = "An"
+accounts = ["an-playclock-test"]
+
+[child.limits.total]
+daily = 60
+"""
+
+
+def playclock(tmp_path: Path, locale: str, *args: str, lang: str | None = None) -> str:
+    rules = tmp_path / f"rules-{locale}.toml"
+    rules.write_text(RULES.format(locale=locale, port=free_port()), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLAYCLOCK_")}
+    env.update(LANGUAGE="en", LC_ALL="C.UTF-8")
+    if lang:
+        env["PLAYCLOCK_LANG"] = lang
+    argv = [*playclock_argv(), "--config", str(rules), "--data-dir", str(tmp_path / "d"), *args]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout
+
+
+def test_status_follows_the_rules_locale_like_the_report(tmp_path: Path) -> None:
+    vi = playclock(tmp_path, "vi", "status")
+    assert "dịch vụ không chạy" in vi and "Tổng thời gian sử dụng" in vi, vi
+    report = playclock(tmp_path, "vi", "report", "--format", "text")
+    assert "Tổng thời gian sử dụng" in report or "Báo cáo" in report, report
+    en = playclock(tmp_path, "en", "status")
+    assert "agent not running" in en and "Total screen time" in en
+
+
+def test_playclock_lang_still_wins_and_help_is_translated(tmp_path: Path) -> None:
+    assert "agent not running" in playclock(tmp_path, "vi", "status", lang="en")
+    assert "Total screen time" in playclock(tmp_path, "vi", "status", lang="en")
+    usage = playclock(tmp_path, "vi", "--help")
+    assert "Mã thoát: 0 thành công" in usage, usage
