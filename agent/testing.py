@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
 from keyring.errors import PasswordDeleteError
 
 from agent.i18n import _
+from agent.platform.probe import ExeIdentity
 from agent.security.pin.lockout import LockoutState
 from agent.security.root_keyring import UNPICKABLE
 from rules.model import ProcessInfo
@@ -67,6 +68,9 @@ class FakeSource:
 
     def __init__(self, processes: Iterable[ProcessInfo] = ()) -> None:
         self.processes: list[ProcessInfo] = list(processes)
+        self.identities: dict[int, ExeIdentity] = {}  # pid -> the identity to report
+        self.sizes: frozenset[int] = frozenset()
+        self.closed = False
 
     def set(self, processes: Iterable[ProcessInfo]) -> None:
         """Replace every process."""
@@ -87,3 +91,15 @@ class FakeSource:
     def watch(self, pids: Iterable[int]) -> None:
         """Remember the watched pids (a list has nothing to re-check)."""
         self.watched = frozenset(pids)
+
+    def identity(self, pid: int) -> ExeIdentity | None:
+        """The identity set for pid in `identities`, if any."""
+        return self.identities.get(pid)
+
+    def know_sizes(self, sizes: Collection[int]) -> None:
+        """Remember the sizes the agent asks to look out for."""
+        self.sizes = frozenset(sizes)
+
+    def close(self) -> None:
+        """Note that the agent let the source go."""
+        self.closed = True

@@ -60,7 +60,7 @@ class Runtime:
         """The PIN manager over the OS keyring (opened on first use: it may need D-Bus)."""
         if self._pins is None:
             self._pins = PinManager(
-                keyring_store(),
+                keyring_store(data_dir=self.data_dir),
                 FileLockoutStore(self.data_dir / "pin-lockout.json"),
                 log=lambda event, fields: self.agent.log(event, fields, "pin"),
             )
@@ -161,6 +161,8 @@ class Runtime:
         if self.api is not None:
             self.api.stop()
         self.scheduler.shutdown(wait=True)
+        if self._pins is not None:
+            self._pins.flush()  # the current lockout episode's refused tries, as one event
         self.agent.stop()
         self.ledger.close()
 
@@ -206,9 +208,8 @@ def build(
         status_hooks=hooks,
     )
     scheduler = BackgroundScheduler(timezone=tz)
-    client = SyncClient(
-        SyncStore(ledger), ledger, LazySecrets(open_store), agent, new_session, clock.now
-    )
+    secrets = LazySecrets(lambda: open_store(data_dir=data_dir))
+    client = SyncClient(SyncStore(ledger), ledger, secrets, agent, new_session, clock.now)
     job = SyncJob(client)
     schedule(job, scheduler)  # idle while sync is off
     hooks.append(job.status)

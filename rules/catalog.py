@@ -215,7 +215,12 @@ CATALOG: dict[str, CatalogEntry] = {
         category="games",
         names=("MinecraftLauncher", "minecraft-launcher", "Minecraft", "prismlauncher", "MultiMC",
                "TLauncher"),
-        paths=("*/Minecraft.app/Contents/MacOS/*",),
+        # The game's jar, which a JVM holds open (however its command line hides the class).
+        paths=(
+            "*/Minecraft.app/Contents/MacOS/*",
+            "*/.minecraft/versions/*.jar",
+            "*/com/mojang/minecraft/*.jar",
+        ),
         cmdline=(
             r"net\.minecraft",
             r"--gameDir .*minecraft",

@@ -49,6 +49,8 @@ class ProcessInfo:
     cmdline: tuple[str, ...] = ()
     user: str = ""
     create_time: float = 0.0
+    files: tuple[str, ...] = ()  # what a loader or interpreter runs, jars it holds (absolute)
+    exe_digest: str = ""  # SHA-256 of the executable, when its size is a known app's
 
 
 def format_hhmm(minutes: int) -> str:

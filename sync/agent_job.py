@@ -17,11 +17,20 @@ from sync.client import SyncClient, SyncReport
 from sync.pairing import Secrets
 from sync.status_info import sync_info
 
-__all__ = ["NOW_PATH", "SYNC_MINUTES", "LazySecrets", "SyncJob", "router", "schedule"]
+__all__ = [
+    "ANSWER_SECONDS",
+    "NOW_PATH",
+    "SYNC_MINUTES",
+    "LazySecrets",
+    "SyncJob",
+    "router",
+    "schedule",
+]
 
 log = logging.getLogger("playclock.sync")
 
 SYNC_MINUTES = 5
+ANSWER_SECONDS = 20  # how often sync runs while a child's request waits for a parent
 NOW_PATH = "/api/v1/sync/now"
 _MIN_GAP = 10.0  # seconds between runs asked for through the local API
 
@@ -73,6 +82,17 @@ class SyncJob:
                 self._last_run = time.monotonic()
             return self.last
 
+    def while_waiting(self) -> SyncReport | None:
+        """A run when a child's request waits for an answer (and none ran just now), else None."""
+        if time.monotonic() - self._last_run < ANSWER_SECONDS / 2:
+            return None
+        try:
+            waiting = self.client.waiting_for_answer()
+        except Exception:  # the ledger is busy or closing: the next check retries
+            log.exception("checking for open requests failed")
+            return None
+        return self() if waiting else None
+
     def now(self) -> dict[str, Any]:
         """A run asked for by a person, at most one per 10 s (else the last report)."""
         if self.last is not None and time.monotonic() - self._last_run < _MIN_GAP:
@@ -90,8 +110,10 @@ class SyncJob:
         app.include_router(router)
 
 
-def schedule(job: SyncJob, scheduler: BaseScheduler, *, minutes: float = SYNC_MINUTES) -> None:
-    """Run the job every few minutes (with jitter), the first time 30 s after start."""
+def schedule(job: SyncJob, scheduler: BaseScheduler, *, minutes: float = SYNC_MINUTES,
+             answer_seconds: float = ANSWER_SECONDS) -> None:
+    """Run the job every few minutes (with jitter), the first time 30 s after start; while a
+    child's request is open, every `answer_seconds`, so the parent's answer arrives soon."""
     scheduler.add_job(
         job,
         IntervalTrigger(minutes=minutes, jitter=30),
@@ -99,6 +121,13 @@ def schedule(job: SyncJob, scheduler: BaseScheduler, *, minutes: float = SYNC_MI
         max_instances=1,
         coalesce=True,
         next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),
+    )
+    scheduler.add_job(
+        job.while_waiting,
+        IntervalTrigger(seconds=answer_seconds),
+        id="sync-answers",
+        max_instances=1,
+        coalesce=True,
     )
 
 

@@ -80,6 +80,10 @@ def _local_now() -> dt.datetime:
     return dt.datetime.now().astimezone()
 
 
+def _day_seconds(value: float | None) -> int | None:
+    return None if value is None else max(0, min(86_400, int(value)))
+
+
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
@@ -118,6 +122,7 @@ class SyncClient:
         self.day_starts = day_starts
         self.timeout = timeout
         self.window_days = window_days
+        self.hub_takes_status = True  # False once the hub refused `limits`/`running` (older hub)
 
     def today(self) -> dt.date:
         """The budget day now, as the agent counts it."""
@@ -194,6 +199,8 @@ class SyncClient:
             self._push(conn, state, consents, report)
             if self.actions is not None:
                 self._pull(conn, state, report)
+                if report.applied and self.hub_takes_status:
+                    self._push_again(conn, state, consents, report)
             self._forward(conn, state, consents, report)
         except Unauthorized as exc:
             self._revoked(state, report, exc)
@@ -255,12 +262,36 @@ class SyncClient:
                 if mark is None or mark.rev == 0:
                     continue  # nothing now, nothing ever sent
                 summary = empty_summary()
+            if day == today and summaries.get(day) is not None and self.hub_takes_status:
+                summary = {**summary, **self._status_now(c)}
             digest = summary_hash(summary, c.consent_id)
             if mark is not None and mark.rev > 0 and mark.acked == mark.rev and mark.hash == digest:
                 report.unchanged += 1
                 continue
             plan.days.append((day, summary, digest))
         return plan
+
+    def _status_now(self, c: ChildConsent) -> dict[str, Any]:
+        """Today's limits and running apps of a child from the agent, within the consent."""
+        statuses = getattr(self.actions, "statuses", None) or ()
+        status = next((st for st in statuses if child_key(st.name) == child_key(c.child)), None)
+        if status is None:
+            return {}
+        allowed = {"total", "screen"}
+        if "apps" in c.shares:
+            allowed.add("app")
+        if "categories" in c.shares:
+            allowed.add("category")
+        limits = [{"key": lim.id, "kind": lim.kind, "used_seconds": _day_seconds(lim.used_seconds),
+                   "limit_seconds": _day_seconds(lim.limit_seconds),
+                   "bonus_seconds": max(0, min(7 * 86_400, lim.bonus_seconds)),
+                   "left_seconds": _day_seconds(lim.left_seconds), "state": lim.state,
+                   "reason": lim.reason}
+                  for lim in status.limits if lim.kind in allowed]
+        out: dict[str, Any] = {"limits": limits[:50]}
+        if "apps" in c.shares:
+            out["running"] = sorted(status.running)[:20]
+        return out
 
     def day_starts_now(self) -> int:
         """Minutes after midnight at which budget days start."""
@@ -285,6 +316,18 @@ class SyncClient:
                 self._settle(state, plan, today, report)
             report.checked = True
 
+    def _push_again(
+        self, conn: HubConnection, state: SyncState, consents: list[ChildConsent],
+        report: SyncReport,
+    ) -> None:
+        """After commands took effect: today's summary again, so parents see the new limits."""
+        again = SyncReport()
+        self._push(conn, state, consents, again)
+        report.sent += [sent for sent in again.sent if sent not in report.sent]
+        report.pending = again.pending  # the later view of what is still to send
+        if again.error:
+            report.error, report.detail = again.error, again.detail
+
     def _send_day(
         self, conn: HubConnection, state: SyncState, plan: _Plan, day: dt.date,
         summary: dict[str, Any], digest: str, report: SyncReport,
@@ -304,6 +347,11 @@ class SyncClient:
             except (Unauthorized, HubUnavailable):
                 raise
             except HubError as exc:
+                if exc.code == "validation_error" and "limits" in body and self.hub_takes_status:
+                    # A hub from before limits were shared refuses the fields: send without.
+                    self.hub_takes_status = False
+                    summary = {k: v for k, v in summary.items() if k not in ("limits", "running")}
+                    continue
                 return self._day_refused(conn, state, plan, exc, report)
             stored = int(out["stored_revision"])
             if stored == mark.rev and int(out["total_seconds"]) == summary["total_seconds"]:
@@ -369,7 +417,8 @@ class SyncClient:
         note = state.commands.get(cid)
         if note is None:
             assert self.actions is not None
-            outcome = apply_command(self.actions, self.ledger, state, command, today)
+            outcome = apply_command(self.actions, self.ledger, state, command, today,
+                                    self.clock())
             if outcome is None:
                 return  # not yet: it stays on the hub
             note = {"status": outcome, "at": self.clock().isoformat(timespec="seconds")}
@@ -400,6 +449,7 @@ class SyncClient:
             if req.id in sent or c is None or req.ts < c.consented_at:
                 continue
             client_id = f"r{req.id}-{int(req.ts.timestamp())}"
+            # The child's message stays on this computer: no consent share covers free text.
             body = {"client_request_id": client_id, "child": c.child, "target": "total",
                     "minutes": max(1, min(1440, req.minutes))}
             try:
@@ -415,6 +465,14 @@ class SyncClient:
             }
             self.store.save(state)
             report.forwarded.append(req.id)
+
+    def waiting_for_answer(self, within: dt.timedelta = dt.timedelta(hours=12)) -> bool:
+        """Whether sync is on and a child's request (of the last `within`) waits for a parent."""
+        state = self.store.load()
+        if not state.enabled or not state.hub:
+            return False
+        since = self.clock() - within
+        return any(r.ts >= since for r in self.ledger.requests("pending"))
 
     def _prune(self, state: SyncState) -> None:
         """Forget marks older than the window and notes older than KEEP_DAYS."""

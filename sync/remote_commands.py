@@ -8,6 +8,7 @@ from typing import Any, Literal, Protocol
 
 from agent.ledger.store import EventKind, EventLog, Request
 from rules.model import Config, LimitSpec
+from rules.timeutil import parse_window
 from sync.state import SyncState
 
 __all__ = ["AgentActions", "CommandLedger", "Outcome", "actor_for", "apply_command"]
@@ -31,6 +32,9 @@ class AgentActions(Protocol):
     ) -> dict[str, Any]:
         """Approve or deny a child's request."""
 
+    def pause(self, child: str, paused: bool, actor: str) -> None:
+        """Pause (or resume) a child's limits for the rest of today."""
+
     def log(self, kind: str, detail: dict[str, Any], actor: str = "agent") -> None:
         """Record an event."""
 
@@ -40,6 +44,9 @@ class CommandLedger(EventLog, Protocol):
 
     def requests(self, state: str | None = None) -> list[Request]:
         """Requests, newest first."""
+
+
+_PAUSE_FRESH = dt.timedelta(hours=18)  # a pause "for today" older than this is stale
 
 
 def actor_for(command_id: int) -> str:
@@ -102,6 +109,34 @@ def _set_limit(actions: AgentActions, command: dict[str, Any]) -> Outcome:
     return "applied"
 
 
+def _pause(actions: AgentActions, command: dict[str, Any], now: dt.datetime) -> Outcome:
+    p = command["payload"]
+    created = _created(command) + dt.timedelta(days=1)  # _created() allowed a day of skew
+    if now.astimezone(dt.UTC) - created > _PAUSE_FRESH:
+        return "rejected"  # "for today" was a day that has passed
+    actions.pause(str(p["child"]), bool(p.get("paused", True)), actor_for(int(command["id"])))
+    return "applied"
+
+
+def _set_hours(actions: AgentActions, command: dict[str, Any]) -> Outcome:
+    p = command["payload"]
+    child, key = str(p["child"]), str(p["key"])
+    windows = tuple(parse_window(str(w)) for w in p["allowed"])
+    kid = actions.config.child(child)
+    if kid is None or any(w is None for w in windows):
+        return "rejected"
+    allowed = tuple(w for w in windows if w is not None)
+    current = kid.effective_limits().get(key)
+    # The same allowed hours every day; budgets and reminders are kept.
+    spec = (
+        replace(current, allowed=allowed, allowed_weekend=None, allowed_days=())
+        if current is not None
+        else LimitSpec(key=key, allowed=allowed)
+    )
+    actions.set_limit(kid.name, key, spec, actor_for(int(command["id"])))
+    return "applied"
+
+
 def _answer(
     actions: AgentActions, ledger: CommandLedger, state: SyncState, command: dict[str, Any]
 ) -> Outcome:
@@ -129,12 +164,14 @@ def apply_command(
     state: SyncState,
     command: dict[str, Any],
     today: dt.date,
+    now: dt.datetime | None = None,
 ) -> Outcome:
     """Carry out one command: "applied", "rejected" (unknown child, target…), or None (later)."""
     kind = command.get("type")
     payload = command.get("payload") or {}
     child = payload.get("child")
-    if kind in ("grant", "set_limit") and (child is None or state.consent_for(str(child)) is None):
+    steered = ("grant", "set_limit", "pause", "set_hours")
+    if kind in steered and (child is None or state.consent_for(str(child)) is None):
         return "rejected"  # only children shared under a consent are steered from the hub
     try:
         if kind == EventKind.GRANT:
@@ -143,6 +180,10 @@ def apply_command(
             return _set_limit(actions, command)
         if kind == "answer_request":
             return _answer(actions, ledger, state, command)
+        if kind == "pause":
+            return _pause(actions, command, now or dt.datetime.now(dt.UTC))
+        if kind == "set_hours":
+            return _set_hours(actions, command)
     except ValueError:  # AgentError is a ValueError: unknown child, target or key
         return "rejected"
     except (KeyError, TypeError):

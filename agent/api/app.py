@@ -57,7 +57,7 @@ def _is_loopback(host: str | None) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return host == "testclient"  # Starlette's in-process test client
+        return False
 
 
 def _guard(
@@ -70,7 +70,7 @@ def _guard(
         if not _is_loopback(client):
             return JSONResponse({"detail": _("only this computer may use the local API")}, 403)
         host = request.headers.get("host", "")
-        if host not in ctx.allowed_hosts and not (client == "testclient" and host == "testserver"):
+        if host not in ctx.allowed_hosts:
             return JSONResponse({"detail": _("unexpected Host header")}, 421)
         length = request.headers.get("content-length")
         if length and (not length.isdigit() or int(length) > MAX_BODY):
@@ -154,6 +154,9 @@ class ApiServer:
             backlog=128,  # accepted in bursts of at most this many
             # A tray's long poll or an idle keep-alive must not hold the agent's stop up.
             timeout_graceful_shutdown=2,
+            # Every caller is local: never take a client address from X-Forwarded-For.
+            proxy_headers=False,
+            forwarded_allow_ips="",
         )
         self.server = uvicorn.Server(config)
         self.sockets: list[socket.socket] = []

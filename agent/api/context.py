@@ -10,6 +10,7 @@ from typing import Annotated, Any, cast
 from fastapi import Depends, HTTPException, Request, Response
 
 from agent.i18n import _
+from agent.platform.peer import peer_account
 from agent.security.api_sessions import SESSION_SECONDS, RateLimiter, Sessions
 from agent.security.pin.errors import PinError
 from agent.security.pin.manager import PinManager, VerifyStatus
@@ -19,8 +20,10 @@ __all__ = [
     "API_PREFIX",
     "COOKIE",
     "ApiContext",
+    "Caller",
     "Ctx",
     "Parent",
+    "Viewer",
     "agent_call",
     "context_of",
     "set_session_cookie",
@@ -29,6 +32,8 @@ __all__ = [
 
 API_PREFIX = "/api/v1"
 COOKIE = "playclock_session"
+
+Address = tuple[str, int]
 
 
 @dataclass
@@ -44,6 +49,8 @@ class ApiContext:
     pollers: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(8)
     )
+    # The account behind a connection (from its client and server addresses): which child calls.
+    peer: Callable[[Address | None, Address | None], str | None] = peer_account
 
     @property
     def allowed_hosts(self) -> set[str]:
@@ -106,6 +113,37 @@ def _parent(request: Request, ctx: Ctx) -> str:
 
 
 Parent = Annotated[str, Depends(_parent)]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who calls: a parent (a session or the PIN), else the child whose account it is."""
+
+    parent: bool
+    child: str | None = None
+
+    def sees(self, child: str | None) -> bool:
+        """Whether this caller may see something of a child (None: of no child at all)."""
+        return self.parent or (child is not None and child == self.child)
+
+
+def _viewer(request: Request, ctx: Ctx) -> Viewer:
+    """A parent with a session (or the PIN); otherwise the child the calling account is."""
+    auth = request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+    if ctx.sessions.check(token) or ctx.sessions.check(request.cookies.get(COOKIE)):
+        return Viewer(parent=True)
+    pin = request.headers.get("x-playclock-pin")
+    if pin:
+        verify_pin(ctx, pin)
+        return Viewer(parent=True)
+    client = (request.client.host, request.client.port) if request.client else None
+    server = request.scope.get("server")
+    account = ctx.peer(client, (str(server[0]), int(server[1])) if server else None)
+    return Viewer(parent=False, child=ctx.agent.matcher.child_of(account) if account else None)
+
+
+Caller = Annotated[Viewer, Depends(_viewer)]
 
 
 def set_session_cookie(response: Response, token: str) -> None:

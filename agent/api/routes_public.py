@@ -1,4 +1,8 @@
-"""Routes for everyone on this computer: health, status, events, the log and requests."""
+"""Routes for everyone on this computer: health, status, events, the log and requests.
+
+Events, the log and requests show a caller without a parent session only what is theirs:
+the calling account's child's own (the tray needs no more), nothing of other children.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from agent.api.context import API_PREFIX, Ctx, agent_call
+from agent.api.context import API_PREFIX, Caller, Ctx, agent_call
 from agent.api.models import AskBody
 from agent.i18n import _
 
@@ -29,7 +33,7 @@ def status(ctx: Ctx) -> dict[str, Any]:
 
 
 @router.get("/events")
-def events(ctx: Ctx, after: int = 0, wait: float = 0) -> dict[str, Any]:
+def events(ctx: Ctx, viewer: Caller, after: int = 0, wait: float = 0) -> dict[str, Any]:
     """New events after an id; waits up to `wait` seconds (long polling)."""
     bus = ctx.agent.bus
     wait = max(0.0, min(wait, 30.0))
@@ -42,11 +46,13 @@ def events(ctx: Ctx, after: int = 0, wait: float = 0) -> dict[str, Any]:
             ctx.pollers.release()
     else:
         items = bus.since(after)
-    return {"last": bus.last_id, "events": items}
+    return {"last": bus.last_id, "events": [e for e in items if viewer.sees(e.get("child"))]}
 
 
 @router.get("/log")
-def event_log(ctx: Ctx, day: dt.date | None = None, limit: int = 500) -> dict[str, Any]:
+def event_log(
+    ctx: Ctx, viewer: Caller, day: dt.date | None = None, limit: int = 500
+) -> dict[str, Any]:
     """The ledger's events of a day (today by default)."""
     agent = ctx.agent
     when = day or agent.state.day
@@ -59,23 +65,26 @@ def event_log(ctx: Ctx, day: dt.date | None = None, limit: int = 500) -> dict[st
     items = [
         e.as_json()
         for e in agent.ledger.events(start, end, limit=max(1, min(limit, 5000)))
-        if e.day == when
+        if e.day == when and viewer.sees(e.child)
     ]
     return {"day": when.isoformat(), "events": items}
 
 
 @router.get("/requests")
-def requests(ctx: Ctx, state: str | None = "pending") -> dict[str, Any]:
+def requests(ctx: Ctx, viewer: Caller, state: str | None = "pending") -> dict[str, Any]:
     """Requests for more time (pending ones by default)."""
-    return {"requests": [r.as_json() for r in ctx.agent.ledger.requests(state)]}
+    mine = [r.as_json() for r in ctx.agent.ledger.requests(state) if viewer.sees(r.child)]
+    return {"requests": mine}
 
 
 @router.post("/requests", status_code=201)
-def ask(ctx: Ctx, body: AskBody) -> dict[str, Any]:
-    """A child asks for more time."""
+def ask(ctx: Ctx, viewer: Caller, body: AskBody) -> dict[str, Any]:
+    """A child asks for more time (for themselves; a parent for any child)."""
     name = ctx.agent.child_name(body.child)
     if name is None:  # checked first: made-up names must not fill the rate limiter's table
         raise HTTPException(400, _("unknown child {name!r}").format(name=body.child))
+    if not viewer.sees(name):
+        raise HTTPException(403, _("you can ask only for your own time"))
     if not ctx.asks.allow(name.casefold()):
         raise HTTPException(429, _("you already asked; wait for a parent to answer"))
     return dict(agent_call(lambda: ctx.agent.ask(name, body.minutes, body.message)))

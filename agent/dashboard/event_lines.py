@@ -48,6 +48,10 @@ def _pin(kind: str, d: Mapping[str, Any]) -> str:
     if kind == EventKind.PIN_TRY:
         if result == "ok":
             return _("Parent PIN entered correctly.")
+        if result == "locked" and d.get("count", 1) != 1:
+            return _(
+                "Parent PIN refused {count} times: locked for {seconds} s after wrong tries."
+            ).format(count=d.get("count"), seconds=d.get("seconds_left", "?"))
         if result == "locked":
             return _("Parent PIN refused: locked for {seconds} s after wrong tries.").format(
                 seconds=d.get("seconds_left", "?")

@@ -146,9 +146,7 @@ class Web:
         if origin is None or origin == "null":
             return True
         host = request.headers.get("host", "")
-        return origin == f"http://{host}" and (
-            host in self.ctx.allowed_hosts or host == "testserver"
-        )
+        return origin == f"http://{host}" and host in self.ctx.allowed_hosts
 
     # -- responses ---------------------------------------------------------------------
 

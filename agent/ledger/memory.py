@@ -7,7 +7,7 @@ import threading
 from collections.abc import Mapping
 
 from agent.ledger.limits import DayLimits, LimitRecord
-from agent.ledger.store import Event, Request, UsageRecord
+from agent.ledger.store import Event, Identity, Request, UsageRecord
 from rules.model import DayState
 
 __all__ = ["MemoryLedger"]
@@ -25,6 +25,8 @@ class MemoryLedger:
         self._requests: list[Request] = []
         self._meta: dict[str, str] = {}
         self._limits: DayLimits = {}
+        self._identities: dict[str, Identity] = {}
+        self._last_id = 0  # event ids are never reused, even after a trim
         self._lock = threading.RLock()
 
     def add_usage(self, records: Mapping[UsageRecord, float]) -> None:
@@ -66,9 +68,10 @@ class MemoryLedger:
                 event.target,
                 dict(event.detail),
                 event.actor,
-                len(self._events) + 1,
+                self._last_id + 1,
             )
             self._events.append(stored)
+            self._last_id = stored.id
             return stored.id
 
     def events(
@@ -155,6 +158,24 @@ class MemoryLedger:
         """Budgets recorded for a range of days."""
         with self._lock:
             return {k: v for k, v in self._limits.items() if first <= k[0] <= last}
+
+    def trim_events(self, prefix: str, keep: int) -> int:
+        """Delete all but the newest `keep` events whose kind starts with prefix."""
+        with self._lock:
+            ids = [e.id for e in self._events if e.kind.startswith(prefix)]
+            drop = set(ids[: max(0, len(ids) - max(0, keep))])
+            self._events = [e for e in self._events if e.id not in drop]
+            return len(drop)
+
+    def add_identity(self, identity: Identity, ts: dt.datetime) -> None:
+        """Remember an identity (a known digest is left as it is)."""
+        with self._lock:
+            self._identities.setdefault(identity.digest, identity)
+
+    def identities(self) -> list[Identity]:
+        """Every remembered identity."""
+        with self._lock:
+            return list(self._identities.values())
 
     def get_meta(self, key: str) -> str | None:
         """A small stored value."""

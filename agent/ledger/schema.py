@@ -47,6 +47,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (day, child, key)
     );
     """,
+    # 3: content identities of games' executables, so renamed copies are known after a restart
+    """
+    CREATE TABLE identities (
+        digest TEXT PRIMARY KEY, size INTEGER NOT NULL, app TEXT NOT NULL,
+        exe TEXT NOT NULL DEFAULT '', first_seen TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

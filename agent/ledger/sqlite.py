@@ -12,7 +12,7 @@ from typing import Any
 
 from agent.ledger.limits import DayLimits, LimitRecord, read_day_limits, write_day_limits
 from agent.ledger.schema import migrate
-from agent.ledger.store import Event, Ledger, LedgerError, Request, UsageRecord
+from agent.ledger.store import Event, Identity, Ledger, LedgerError, Request, UsageRecord
 from rules.model import DayState
 
 __all__ = ["Event", "Ledger", "LedgerError", "Request", "SqliteLedger", "UsageRecord"]
@@ -248,6 +248,38 @@ class SqliteLedger:
         """Budgets recorded for the days from `first` to `last` inclusive."""
         with self._lock:
             return read_day_limits(self._db, first, last)
+
+    def trim_events(self, prefix: str, keep: int) -> int:
+        """Delete all but the newest `keep` events whose kind starts with prefix."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        cur = self._write(
+            "DELETE FROM events WHERE kind LIKE ? ESCAPE '\\' AND id NOT IN "
+            "(SELECT id FROM events WHERE kind LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?)",
+            (like, like, max(0, keep)),
+        )
+        return int(cur.rowcount)
+
+    def add_identity(self, identity: Identity, ts: dt.datetime) -> None:
+        """Remember an executable's identity durably (a known digest is left as it is)."""
+        self._write(
+            "INSERT OR IGNORE INTO identities(digest, size, app, exe, first_seen) "
+            "VALUES (?,?,?,?,?)",
+            (
+                identity.digest,
+                identity.size,
+                identity.app,
+                identity.exe,
+                ts.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            ),
+        )
+
+    def identities(self) -> list[Identity]:
+        """Every remembered identity, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT digest, size, app, exe FROM identities ORDER BY first_seen, digest"
+            ).fetchall()
+        return [Identity(d, int(s), a, e) for d, s, a, e in rows]
 
     def get_meta(self, key: str) -> str | None:
         """A small stored value."""

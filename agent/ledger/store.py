@@ -15,6 +15,7 @@ __all__ = [
     "Event",
     "EventKind",
     "EventLog",
+    "Identity",
     "Ledger",
     "LedgerError",
     "Request",
@@ -91,6 +92,16 @@ class Event:
             "detail": dict(self.detail),
             "actor": self.actor,
         }
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The content identity of an app's executable: a file with this digest is that app."""
+
+    digest: str
+    size: int
+    app: str
+    exe: str = ""  # where it was first seen
 
 
 @dataclass(frozen=True)
@@ -173,6 +184,15 @@ class Ledger(EventLog, Protocol):
 
     def day_limits(self, first: dt.date, last: dt.date) -> DayLimits:
         """Budgets recorded for the days from `first` to `last`: (day, child, key) -> (kind, s)."""
+
+    def trim_events(self, prefix: str, keep: int) -> int:
+        """Delete all but the newest `keep` events whose kind starts with prefix; how many."""
+
+    def add_identity(self, identity: Identity, ts: dt.datetime) -> None:
+        """Remember an executable's identity (a digest already known keeps its app)."""
+
+    def identities(self) -> list[Identity]:
+        """Every remembered identity."""
 
     def get_meta(self, key: str) -> str | None:
         """A small stored value (heartbeat, lockout, sync state)."""

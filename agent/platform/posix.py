@@ -7,7 +7,15 @@ import pwd
 import time
 from typing import Literal
 
-from agent.platform.base import Capabilities, Platform, ServiceManager, translate_errors
+from agent.platform.base import (
+    Capabilities,
+    NotPermitted,
+    Platform,
+    PlatformError,
+    ProcessGone,
+    ServiceManager,
+    translate_errors,
+)
 
 __all__ = ["PosixFlavour", "PosixPlatform"]
 
@@ -45,6 +53,30 @@ class PosixPlatform(Platform):
         with translate_errors(pid):
             proc.terminate()
         return True
+
+    def is_alive(self, pid: int, create_time: float | None = None) -> bool:
+        """Whether pid still runs; on Linux a zombie leader whose other threads run does."""
+        if self.flavour != "linux":
+            return super().is_alive(pid, create_time)
+        from agent.platform import linux_proc
+
+        try:
+            self._process(pid, create_time)
+            linux_proc.live_task(pid)
+        except ProcessGone:
+            return False
+        except (NotPermitted, PlatformError):
+            return True  # it exists; we only may not look closer
+        return True
+
+    def kill_tree(self, pid: int, create_time: float | None = None) -> list[int]:
+        """Force-kill the process and its tree; on Linux through a pidfd, with its process
+        group and session when those are the game's own (see `linux_proc.kill_hard`)."""
+        if self.flavour != "linux":
+            return super().kill_tree(pid, create_time)
+        from agent.platform import linux_proc
+
+        return linux_proc.kill_hard(pid, create_time)
 
     def boot_clock(self) -> float:
         """CLOCK_BOOTTIME where the OS has it, else time.monotonic()."""

@@ -2,20 +2,52 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 import psutil
 
-from agent.platform.base import CREATE_TIME_TOLERANCE
+from agent.platform import current
+from agent.platform import linux_proc as lp
+from agent.platform.base import CREATE_TIME_TOLERANCE, PlatformError
+from agent.platform.proc_events import EventKind, ProcEvents, Unavailable
 from rules.model import ProcessInfo
+from rules.programs import (
+    argfile_names,
+    expand_argfiles,
+    holds_jars,
+    is_interpreted,
+    program_of,
+)
 
-__all__ = ["ProbeStats", "ProcessSource", "PsutilSource"]
+try:
+    import pwd
+except ImportError:  # Windows: accounts are matched by name there
+    pwd = None  # type: ignore[assignment]
+
+__all__ = ["ExeIdentity", "ProbeStats", "ProcessSource", "PsutilSource"]
+
+log = logging.getLogger("playclock.probe")
 
 T = TypeVar("T")
+
+# A JVM opens its program (a jar) some time after it starts: it is read again on every
+# tick for this long.
+JVM_START_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class ExeIdentity:
+    """The content identity of a process's executable: its SHA-256 and size."""
+
+    digest: str
+    size: int
 
 
 class ProcessSource(Protocol):
@@ -29,7 +61,17 @@ class ProcessSource(Protocol):
         """Re-check these pids on every snapshot (the apps being counted)."""
         ...
 
+    def identity(self, pid: int) -> ExeIdentity | None:
+        """The content identity of a running process's executable; None when unknown."""
+        ...
 
+    def know_sizes(self, sizes: Collection[int]) -> None:
+        """The sizes of executables with a known identity (a renamed copy has one of them)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the source holds (the kernel's process events)."""
+        ...
 
 
 @dataclass
@@ -43,16 +85,22 @@ class ProbeStats:
     young: int = 0  # re-reads of processes younger than young_seconds
     revalidated: int = 0  # cached entries re-checked for exec and pid reuse
     dropped: int = 0  # vanished pids forgotten
+    exe_checks: int = 0  # executables compared by (device, inode), without process events
+    events: int = 0  # process events read from the kernel
+    execs: int = 0  # re-reads because a process ran another program
     total_full_reads: int = 0  # over all ticks
 
 
 @dataclass(slots=True)
 class _Entry:
-    """What we know about one pid; info is None when it is not reported (other user, zombie)."""
+    """What we know about one pid; info is None when it is not reported (other user, dead)."""
 
     create_time: float
     ours: bool
     name: str = ""
+    read_ns: int = 0  # when it was read (time.monotonic_ns(), the kernel events' clock)
+    exe_id: lp.ExeId | None = None
+    jvm: bool = False  # a JVM: the jar it runs is opened some time after it starts
     info: ProcessInfo | None = None
 
 
@@ -81,13 +129,75 @@ class _Rotation:
         return taken
 
 
+class _Owners:
+    """Which watched account a Linux uid belongs to: its own, one of its /etc/subuid ranges,
+    or a user namespace the account created."""
+
+    def __init__(self, users: frozenset[str]) -> None:
+        self._users = users
+        self._names: dict[int, str] = {}
+        self._missing = True
+        self._loaded_at = -math.inf
+        self._subordinate = lp.SubordinateIds("", {})
+        self._system: dict[int, bool] = {}
+
+    def refresh(self, now: float) -> None:
+        """Look the accounts up again (one created after the start, a new subuid range)."""
+        if now - self._loaded_at < 60.0:
+            return
+        self._loaded_at = now
+        names: dict[int, str] = {}
+        for user in self._users:
+            with contextlib.suppress(KeyError):
+                entry = pwd.getpwnam(user)
+                names[entry.pw_uid] = entry.pw_name
+        self._names = names
+        self._subordinate = lp.SubordinateIds.load({n: u for u, n in names.items()})
+        self._system.clear()
+
+    def _named(self, uid: int) -> bool:
+        """Whether uid has an account of its own (a subordinate uid has none)."""
+        known = self._system.get(uid)
+        if known is None:
+            try:
+                pwd.getpwuid(uid)
+                known = True
+            except KeyError:
+                known = False
+            self._system[uid] = known
+        return known
+
+    def of(self, pid: int, uid: int) -> str | None:
+        """The watched account a process with this real uid counts for, or None."""
+        name = self._names.get(uid)
+        if name is not None:
+            return name
+        owner = self._subordinate.owner(uid)
+        if owner is not None:
+            return self._names.get(owner)
+        if self._named(uid):
+            return None
+        try:
+            owners = lp.userns_owners(pid)
+        except PlatformError:
+            return None
+        return next((self._names[o] for o in owners if o in self._names), None)
+
+
 class PsutilSource:
     """Processes of some OS accounts via psutil, reading each new process once.
 
     Each tick lists pids (cheap), reads new pids (owner first: other accounts' processes
     are never read further), re-reads processes younger than `young_seconds` (a fork
-    still shows its parent's name until it execs), and re-checks a 1/`revalidate_every`
-    slice of the cache for exec and pid reuse.
+    still shows its parent's name until it execs; a JVM during its first
+    `JVM_START_SECONDS`, as it opens its jar late), re-reads every process that ran
+    another program (from the kernel's process events, or by comparing each watched
+    process's executable (device, inode) when those are unavailable), and re-checks a
+    1/`revalidate_every` slice of the cache for pid reuse.
+
+    On Linux a process counts for an account also when it runs as one of the account's
+    subordinate uids (a user namespace), and a zombie leader whose threads run on is a
+    running process.
     """
 
     def __init__(
@@ -97,6 +207,7 @@ class PsutilSource:
         young_seconds: float = 5.0,
         revalidate_every: int = 30,
         clock: Callable[[], float] = time.time,
+        events: bool = True,
     ) -> None:
         if revalidate_every < 1:
             raise ValueError("revalidate_every must be at least 1")
@@ -110,6 +221,18 @@ class PsutilSource:
         self._cache: dict[int, _Entry] = {}
         self._watched: frozenset[int] = frozenset()
         self._rotation = _Rotation()
+        self._linux = current().capabilities.os == "linux"
+        self._owners = _Owners(self._users) if self._linux else None
+        self._hasher = lp.ContentHasher()
+        self._sizes: frozenset[int] = frozenset()
+        self._events: ProcEvents | None = None
+        self.events_unavailable = "" if self._linux else "not Linux"
+        if self._linux and events:
+            try:
+                self._events = ProcEvents()
+            except Unavailable as exc:
+                self.events_unavailable = str(exc)
+                log.info("process events unavailable (%s); comparing executables each tick", exc)
         self.stats = ProbeStats()
 
     @property
@@ -117,29 +240,79 @@ class PsutilSource:
         """The watched account names, case-folded."""
         return self._users
 
+    @property
+    def uses_events(self) -> bool:
+        """Whether execs are learnt from the kernel's process events."""
+        return self._events is not None
+
+    def close(self) -> None:
+        """Stop listening to process events."""
+        if self._events is not None:
+            self._events.close()
+            self._events = None
+
+    def know_sizes(self, sizes: Collection[int]) -> None:
+        """The sizes of the executables with a known identity: only a process whose
+        executable has one of these sizes is hashed to find renamed copies."""
+        self._sizes = frozenset(sizes)
+
+    def identity(self, pid: int) -> ExeIdentity | None:
+        """The content identity of a running process's executable (hashed once per file)."""
+        if not self._linux:
+            return None
+        try:
+            digest = self._hasher.digest_exe(pid)
+            return ExeIdentity(digest, self._hasher.exe_size(pid))
+        except PlatformError:
+            return None
+
     def _is_ours(self, username: str) -> bool:
         """Whether an OS account name (maybe DOMAIN\\user) is one we watch."""
         folded = username.casefold()
         return folded in self._users or folded.rpartition("\\")[2] in self._users
 
+    def _owner(self, proc: psutil.Process) -> str | None:
+        """The watched account the process counts for (its own name), or None."""
+        if self._owners is not None:
+            return self._owners.of(proc.pid, proc.uids().real)
+        username = _optional(proc.username, "")
+        return username.rpartition("\\")[2] if self._is_ours(username) else None
+
     def _read(self, pid: int) -> _Entry | None:
         """Read one pid from scratch; None when it vanished meanwhile."""
+        started = time.monotonic_ns()  # events after this are news to this read
+        entry = self._read_now(pid)
+        if entry is not None:
+            entry.read_ns = started
+        return entry
+
+    def _read_now(self, pid: int) -> _Entry | None:
+        """The fields of one pid as they are now."""
         create_time = 0.0
+        base = f"/proc/{pid}"
         try:
             proc = psutil.Process(pid)
             with proc.oneshot():
                 create_time = proc.create_time()
-                username = _optional(proc.username, "")
-                if not self._is_ours(username):
+                user = self._owner(proc)
+                if user is None:
                     return _Entry(create_time, ours=False)
                 self.stats.full_reads += 1
                 name = proc.name()
                 entry = _Entry(create_time, ours=True, name=name)
                 if proc.status() == psutil.STATUS_ZOMBIE:
-                    return entry
-                exe = _optional(proc.exe, "")
-                no_args: list[str] = []
-                cmdline = tuple(_optional(proc.cmdline, no_args))
+                    if not self._linux:
+                        return entry
+                    try:  # a zombie leader whose threads run on: read it through one of them
+                        base = lp.live_task(pid)
+                        exe = os.readlink(f"{base}/exe").removesuffix(" (deleted)")
+                        cmdline = lp.read_cmdline(pid)
+                    except (OSError, PlatformError):
+                        return entry
+                else:
+                    exe = _optional(proc.exe, "")
+                    no_args: list[str] = []
+                    cmdline = tuple(_optional(proc.cmdline, no_args))
         except psutil.ZombieProcess:
             return _Entry(create_time, ours=False)
         except psutil.NoSuchProcess:
@@ -147,15 +320,55 @@ class PsutilSource:
         except psutil.AccessDenied:
             # Not even the create time (protected Windows processes): not ours to judge.
             return _Entry(0.0, ours=False)
+        if self._linux:
+            return self._read_linux(pid, base, entry, exe, cmdline, user)
+        entry.info = ProcessInfo(pid, name, exe, cmdline, user, create_time)
+        return entry
+
+    def _read_linux(
+        self, pid: int, base: str, entry: _Entry, exe: str, cmdline: tuple[str, ...], user: str
+    ) -> _Entry:
+        """The Linux extras of our process: what a loader or interpreter runs (with Java's
+        argument files and jars), the executable's (device, inode) to see an exec, and its
+        content identity when its size is one of a known app's."""
+        try:
+            st: os.stat_result | None = os.stat(f"{base}/exe")
+        except OSError:
+            st = None
+        files: list[str] = []
+        if is_interpreted(exe, cmdline):
+            entry.jvm = holds_jars(exe, cmdline)
+            if entry.jvm and argfile_names(cmdline):
+                cmdline = expand_argfiles(cmdline, lambda path: lp.read_text_as(pid, path))
+            files = self._program_files(pid, base, exe, cmdline, jars=entry.jvm)
+        digest = ""
+        if st is not None:
+            entry.exe_id = (st.st_dev, st.st_ino)
+            if st.st_size in self._sizes and st.st_uid != 0 and not files:
+                with contextlib.suppress(PlatformError):
+                    digest = self._hasher.digest_exe(pid)
         entry.info = ProcessInfo(
-            pid=pid,
-            name=name,
-            exe=exe,
-            cmdline=cmdline,
-            user=username.rpartition("\\")[2],
-            create_time=create_time,
+            pid, entry.name, exe, cmdline, user, entry.create_time, tuple(files), digest
         )
         return entry
+
+    @staticmethod
+    def _program_files(
+        pid: int, base: str, exe: str, cmdline: tuple[str, ...], *, jars: bool
+    ) -> list[str]:
+        """Absolute paths of what a loader or interpreter runs, and the jars a JVM holds."""
+        out: list[str] = []
+        try:
+            cwd = os.readlink(f"{base}/cwd")
+        except OSError:
+            cwd = ""
+        for program in program_of(exe, cmdline):
+            if "/" in program or "." in program.rsplit("/", 1)[-1]:
+                out.append(os.path.normpath(os.path.join(cwd, program)) if cwd else program)
+        if jars:
+            with contextlib.suppress(PlatformError):
+                out.extend(lp.open_files(pid))
+        return list(dict.fromkeys(out))
 
     def _store(self, pid: int, entry: _Entry | None) -> None:
         """Cache a fresh read, or forget a pid that vanished."""
@@ -178,11 +391,11 @@ class PsutilSource:
                     changed = (
                         cached.info is None
                         or proc.name() != cached.name
-                        or proc.status() == psutil.STATUS_ZOMBIE
+                        or (proc.status() == psutil.STATUS_ZOMBIE and not self._runs_on(pid))
                     )
                 elif not changed:
                     # A process that switched to a watched account after we looked (setuid).
-                    changed = self._is_ours(_optional(proc.username, ""))
+                    changed = self._owner(proc) is not None
         except psutil.NoSuchProcess:
             self._cache.pop(pid, None)
             return
@@ -191,16 +404,70 @@ class PsutilSource:
         if changed:
             self._store(pid, self._read(pid))
 
+    def _runs_on(self, pid: int) -> bool:
+        """Whether a zombie leader's other threads still run (Linux)."""
+        if not self._linux:
+            return False
+        try:
+            lp.live_task(pid)
+        except PlatformError:
+            return False
+        return True
+
+    def _execed(self, pid: int, entry: _Entry) -> bool:
+        """Whether our process now runs another executable than when it was read."""
+        if entry.exe_id is None:
+            return False
+        self.stats.exe_checks += 1
+        try:
+            st = os.stat(f"/proc/{pid}/exe")
+            now = (st.st_dev, st.st_ino)
+        except PermissionError:
+            return False
+        except OSError:
+            try:
+                now = lp.exe_id(pid)  # a zombie leader: through a live thread
+            except PlatformError:
+                return True  # it stopped running: read again (and report nothing)
+        return now != entry.exe_id
+
+    def _changed_by_events(self) -> dict[int, int] | None:
+        """Pids that exec'd or changed uid since the last tick, with when they last did;
+        None when every process must be compared instead (no events, or some were lost)."""
+        events = self._events
+        if events is None:
+            return None
+        try:
+            read = events.read()
+        except PlatformError as exc:
+            log.warning("process events failed (%s); comparing executables each tick", exc)
+            self.close()
+            return None
+        self.stats.events = len(read)
+        if events.overflowed:
+            events.overflowed = False
+            return None
+        changed: dict[int, int] = {}
+        for e in read:
+            if e.kind in (EventKind.EXEC, EventKind.UID):
+                changed[e.tgid] = max(changed.get(e.tgid, 0), e.timestamp_ns)
+        return changed
+
     def watch(self, pids: Iterable[int]) -> None:
         """Re-check these pids (exit, exec, pid reuse) on every snapshot, not once in a while."""
         self._watched = frozenset(pids)
 
     def snapshot(self) -> list[ProcessInfo]:
-        """The running, non-zombie processes of the watched accounts."""
+        """The running processes of the watched accounts (a zombie is not running)."""
         stats = self.stats
         total = stats.total_full_reads
         stats.ticks += 1
         stats.new = stats.full_reads = stats.young = stats.revalidated = stats.dropped = 0
+        stats.exe_checks = stats.events = stats.execs = 0
+        now = self._clock()
+        if self._owners is not None:
+            self._owners.refresh(time.monotonic())
+        changed = self._changed_by_events()
         pids = psutil.pids()
         stats.pids = len(pids)
         cache = self._cache
@@ -208,14 +475,24 @@ class PsutilSource:
         for pid in gone:
             del cache[pid]
         stats.dropped = len(gone)
-        young_since = self._clock() - self._young_seconds
+        young_since = now - self._young_seconds
+        starting_since = now - JVM_START_SECONDS
         for pid in pids:
             entry = cache.get(pid)
             if entry is None:
                 stats.new += 1
                 self._store(pid, self._read(pid))
-            elif entry.create_time > young_since:
+            elif entry.create_time > young_since or (
+                entry.jvm and entry.create_time > starting_since
+            ):
                 stats.young += 1
+                self._store(pid, self._read(pid))
+            elif changed is not None:
+                if changed.get(pid, 0) > entry.read_ns:  # not an exec we have read already
+                    stats.execs += 1
+                    self._store(pid, self._read(pid))
+            elif entry.ours and self._execed(pid, entry):
+                stats.execs += 1
                 self._store(pid, self._read(pid))
         # The counted apps' few pids every tick (an exit its parent never reaps must stop
         # counting at once), and a rotating slice of everything else.

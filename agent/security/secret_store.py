@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
@@ -182,8 +183,18 @@ class SecretStore:
             raise SecretStoreError(text) from exc
 
 
-def open_store(backend: KeyringBackend | None = None, service: str = SERVICE) -> SecretStore:
-    """A store over the given backend or keyring's configured one, refusing unsafe ones."""
+def open_store(
+    backend: KeyringBackend | None = None,
+    service: str = SERVICE,
+    *,
+    data_dir: Path | None = None,
+) -> SecretStore:
+    """A store over the given backend or keyring's configured one, refusing unsafe ones.
+
+    With `data_dir`, a root file keyring that was not told where to live (by the keyring
+    configuration's own directory, or $PLAYCLOCK_SECRETS_DIR) keeps its file in the agent's
+    data directory (`DATA/secrets`), so two agents with their own data never share a PIN.
+    """
     if backend is None:
         configured = os.environ.get("PYTHON_KEYRING_BACKEND")
         try:
@@ -195,4 +206,22 @@ def open_store(backend: KeyringBackend | None = None, service: str = SERVICE) ->
             if configured:
                 reason = _("cannot load {name}: {error}").format(name=configured, error=reason)
             raise NoSecureKeyringError(_no_keyring_message(reason)) from exc
+        if data_dir is not None:
+            backend = _with_data_dir(backend, data_dir)
     return SecretStore(_secure_backend(backend), service)
+
+
+def _with_data_dir(backend: KeyringBackend, data_dir: Path) -> KeyringBackend:
+    """The configured backend, or a root file keyring in the data directory instead of the
+    default one when nothing chose its directory."""
+    if os.name != "posix":
+        return backend  # the root file keyring exists on POSIX only
+    from agent.security.root_keyring import DEFAULT_SECRETS_DIR, SECRETS_DIR_ENV, RootFileKeyring
+
+    if (
+        isinstance(backend, RootFileKeyring)
+        and not os.environ.get(SECRETS_DIR_ENV)
+        and backend.directory == DEFAULT_SECRETS_DIR
+    ):
+        return RootFileKeyring(data_dir / "secrets")
+    return backend

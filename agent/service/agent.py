@@ -12,7 +12,8 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from agent.i18n import _
-from agent.ledger.store import Event, EventKind, Ledger
+from agent.ledger.store import Event, EventKind, Identity, Ledger
+from agent.platform.probe import ProcessSource
 from agent.service.clock import GAP_SECONDS, TrustedClock
 from agent.service.closer import CloseAction
 from agent.service.event_bus import EventBus
@@ -22,7 +23,7 @@ from agent.service.tamper import DIGEST_KEY, tamper_findings, usage_digest
 from rules import decisions
 from rules.config import ConfigError
 from rules.limits import ALL, child_limits, day_budgets
-from rules.match import Matcher
+from rules.match import Matcher, Running
 from rules.model import TOTAL, ChildStatus, Close, Config, DayState, LimitSpec, ProcessInfo
 from rules.timeutil import day_of
 from rules.toml_writer import dump_config
@@ -37,6 +38,8 @@ log = logging.getLogger("playclock.agent")
 FLUSH_SECONDS = 4.0  # usage is made durable at least this often: a crash loses less than 5 s
 HEARTBEAT_KEY = "heartbeat"
 API_KEY = "api"  # {"listen", "error", "since"}: whether the local API listens, for `status`
+PIN_EVENT_PREFIX = "pin."
+PIN_EVENTS_KEPT = 1000  # PIN tries and changes kept in the event log, the newest
 
 
 class AgentError(ValueError):
@@ -51,14 +54,8 @@ class AgentError(ValueError):
         self.status = status
 
 
-class _Source(Protocol):
-    def snapshot(self) -> list[ProcessInfo]: ...
-
-    def watch(self, pids: Iterable[int]) -> None: ...
-
-
 class _Closer(Protocol):
-    def close(self, pid: int, create_time: float) -> list[CloseAction]: ...
+    def close(self, pid: int, create_time: float, key: tuple[str, str]) -> list[CloseAction]: ...
 
     def step(self, now: float) -> list[CloseAction]: ...
 
@@ -70,7 +67,7 @@ class Agent:
         self,
         source: ConfigSource,
         ledger: Ledger,
-        probe_for: Callable[[frozenset[str]], _Source],
+        probe_for: Callable[[frozenset[str]], ProcessSource],
         closer_for: Callable[[float], _Closer],
         clock: TrustedClock,
         steady: Callable[[], float],
@@ -81,7 +78,7 @@ class Agent:
         self.ledger = ledger
         self._probe_for = probe_for
         self._closer_for = closer_for
-        self.probe: _Source | None = None
+        self.probe: ProcessSource | None = None
         self.closer: _Closer | None = None
         self._accounts: frozenset[str] | None = None
         self._grace: float | None = None
@@ -98,6 +95,9 @@ class Agent:
         self._closing: set[tuple[str, str, int, float]] = set()
         self._unwatched: tuple[dt.datetime, float] | None = None  # since, seconds not counted
         self._api_error: str | None = None
+        # Content identities of apps' executables (digest -> identity), from the ledger.
+        self._identities: dict[str, Identity] = {}
+        self._identified: set[tuple[int, float]] = set()
         self.ticks = 0
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -108,6 +108,7 @@ class Agent:
             outcome = self.source.load()
             if self.source.config is None:
                 raise ConfigError(outcome.error or [])
+            self._identities = {i.digest: i for i in self.ledger.identities()}
             self._use(self.source.config)
             now = self.clock.now()
             self.state = self.ledger.load_day(day_of(now, self.config.settings.day_starts))
@@ -136,6 +137,8 @@ class Agent:
             self._watch_resumed(now, 0.0)  # a long failed episode is recorded as a gap
             self._event(EventKind.AGENT_STOP)
             self._flush(now)
+            if self.probe is not None:
+                self.probe.close()
 
     def _flush(self, now: dt.datetime) -> None:
         """Make usage durable, with the heartbeat and the digest that reveals edits by others."""
@@ -153,14 +156,58 @@ class Agent:
 
     def _use(self, config: Config) -> None:
         self.config = config
-        self.matcher = Matcher(config)
+        self.matcher = self._matcher()
         accounts = frozenset(a for child in config.children for a in child.accounts)
         if accounts != self._accounts:
+            old = self.probe
             self.probe, self._accounts = self._probe_for(accounts), accounts
+            if old is not None:
+                old.close()
+            self._identified.clear()
+        self._tell_sizes()
         if config.settings.grace_seconds != self._grace:
             self._grace = config.settings.grace_seconds
             self.closer = self._closer_for(self._grace)
             self._closing.clear()
+
+    def _matcher(self) -> Matcher:
+        """A matcher for the config, knowing the remembered executables' identities."""
+        return Matcher(self.config, {d: i.app for d, i in self._identities.items()})
+
+    def _tell_sizes(self) -> None:
+        """Let the probe hash only executables as large as a known one."""
+        if self.probe is not None:
+            self.probe.know_sizes(
+                {i.size for i in self._identities.values() if self.config.app(i.app)}
+            )
+
+    def _learn_identities(self, processes: list[ProcessInfo], running: Running) -> None:
+        """Remember the content of each executable matched to an app by its own name or
+        path, once per process, so a renamed copy is that app too (kept in the ledger)."""
+        assert self.probe is not None
+        matched = {pid for apps in running.values() for pids in apps.values() for pid in pids}
+        learnt = False
+        for proc in processes:
+            seen = (proc.pid, proc.create_time)
+            if proc.pid not in matched or seen in self._identified:
+                continue
+            self._identified.add(seen)
+            apps = self.matcher.identity_apps(proc)
+            if len(apps) != 1:
+                continue  # not by its executable, or ambiguous
+            ident = self.probe.identity(proc.pid)
+            if ident is None or ident.digest in self._identities:
+                continue
+            identity = Identity(ident.digest, ident.size, next(iter(apps)), proc.exe)
+            self.ledger.add_identity(identity, self.clock.now())
+            self._identities[identity.digest] = identity
+            log.info("remembered the executable %s as %s", proc.exe, identity.app)
+            learnt = True
+        if learnt:
+            self.matcher = self._matcher()
+            self._tell_sizes()
+        alive = {(p.pid, p.create_time) for p in processes}
+        self._identified &= alive
 
     def _event(
         self,
@@ -222,6 +269,7 @@ class Agent:
         elapsed = self._watch_resumed(now, reading.elapsed)
         running = self.matcher.running(processes)
         self.probe.watch(pid for apps in running.values() for pids in apps.values() for pid in pids)
+        self._learn_identities(processes, running)
         result, self.state = decisions.tick(self.config, self.state, running, now, elapsed)
         self.ledger.add_usage(result.usage)
         self.statuses = result.statuses
@@ -308,9 +356,12 @@ class Agent:
                 for pid in close.pids
                 if (close.child, close.app, pid, born.get(pid, 0.0)) not in self._closing
             ]
-            for pid in new:
+            actions: list[CloseAction] = []
+            for pid in close.pids:
                 self._closing.add((close.child, close.app, pid, born.get(pid, 0.0)))
-                self.closer.close(pid, born.get(pid, 0.0))
+                # Every tick, keyed by (child, app): an app that runs on through its grace
+                # (whatever its pids) ignored the close and gets no new grace.
+                actions += self.closer.close(pid, born.get(pid, 0.0), (close.child, close.app))
             if new:
                 until = close.until.isoformat(timespec="minutes") if close.until else None
                 self._event(
@@ -319,11 +370,22 @@ class Agent:
                     close.app,
                     {"limit": close.limit, "reason": close.reason, "pids": new, "until": until},
                 )
-        for action in self.closer.step(self.steady()):
-            if action.kind == "kill":
-                self._event(EventKind.KILL, detail={"pid": action.pid})
+            self._log_kills(actions)
+        self._log_kills(self.closer.step(self.steady()))
         alive = {(p.pid, p.create_time) for p in processes}
         self._closing = {k for k in self._closing if (k[2], k[3]) in alive}
+
+    def _log_kills(self, actions: Iterable[CloseAction]) -> None:
+        """A "kill" event for each forced kill (its child and app from the closer's key)."""
+        for action in actions:
+            if action.kind != "kill":
+                continue
+            key = action.key
+            child, app = key if isinstance(key, tuple) and len(key) == 2 else (None, None)
+            detail: dict[str, Any] = {"pid": action.pid, "pids": list(action.pids)}
+            if action.detail:
+                detail["detail"] = action.detail
+            self._event(EventKind.KILL, child, app, detail)
 
     # -- views and parent actions ------------------------------------------------------
 
@@ -451,9 +513,12 @@ class Agent:
             self._api_error = error
 
     def log(self, kind: str, detail: dict[str, Any], actor: str = "agent") -> None:
-        """Record an event from elsewhere (PIN tries, API changes); never a PIN or token."""
+        """Record an event from elsewhere (PIN tries, API changes); never a PIN or token.
+        The PIN's events are capped at the newest PIN_EVENTS_KEPT."""
         with self.lock:
             self._event(kind, None, None, detail, actor)
+            if kind.startswith(PIN_EVENT_PREFIX):
+                self.ledger.trim_events(PIN_EVENT_PREFIX, PIN_EVENTS_KEPT)
 
     def set_limit(self, child: str, key: str, spec: LimitSpec | None, actor: str) -> None:
         """Change (or with None remove) one of a child's limits, in the rules file."""

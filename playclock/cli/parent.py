@@ -52,8 +52,9 @@ def read_secret(prompt: str, *, confirm: bool = False) -> str:
 
 def pins_for(args: argparse.Namespace) -> PinManager:
     """The PIN manager the commands use, logging its tries into the ledger."""
-    store = keyring_store()  # first: with no keyring, its one message and nothing written
     data = paths.data_dir(args.data_dir)
+    # First: with no keyring, its one message and nothing written.
+    store = keyring_store(data_dir=data)
     data.mkdir(parents=True, exist_ok=True)
     ledger = SqliteLedger(data / "ledger.sqlite")
 
@@ -124,7 +125,10 @@ def cmd_pin_set(args: argparse.Namespace) -> int:
     except PinInputError as exc:
         error(str(exc))
         return ExitCode.USAGE
-    pins.set_pin(new, old)
+    try:
+        pins.set_pin(new, old)
+    finally:
+        pins.flush()  # a try refused while locked out is logged before this process ends
     print(_("PIN saved."))
     return ExitCode.OK
 
@@ -132,7 +136,11 @@ def cmd_pin_set(args: argparse.Namespace) -> int:
 @_pin_errors
 def cmd_pin_verify(args: argparse.Namespace) -> int:
     """Check a PIN: 0 right, 1 wrong, 3 locked out."""
-    result = pins_for(args).verify(read_secret(_("PIN: ")))
+    pins = pins_for(args)
+    try:
+        result = pins.verify(read_secret(_("PIN: ")))
+    finally:
+        pins.flush()  # a try refused while locked out is logged before this process ends
     if result.status.value == "locked":
         error(
             _("locked out for {seconds} s after too many wrong PINs").format(

@@ -63,9 +63,14 @@ session_factory = new_session
 pairing_session_factory = pairing_session
 
 
-def open_secrets() -> Secrets:
-    """The OS keyring, opened when first used."""
-    return LazySecrets(open_store)
+def open_secrets(data_dir: Path | None = None) -> Secrets:
+    """The OS keyring, opened when first used (a root file keyring in the data directory)."""
+    return LazySecrets(lambda: open_store(data_dir=data_dir))
+
+
+def _data(args: argparse.Namespace) -> Path:
+    """The data directory the command works on."""
+    return paths.data_dir(args.data_dir)
 
 
 def _ledger(args: argparse.Namespace) -> SqliteLedger:
@@ -129,7 +134,7 @@ def cmd_pair(args: argparse.Namespace) -> int:
     except ConsentMissing as exc:
         error(str(exc))
         return ExitCode.USAGE
-    secrets = open_secrets()
+    secrets = open_secrets(_data(args))
     try:
         secrets.get(TOKEN_NAME)  # open the keyring now: pair only when the token can be kept
     except Exception as exc:
@@ -215,7 +220,8 @@ def cmd_now(args: argparse.Namespace) -> int:
         ledger = _ledger(args)
         try:
             tz = resolve_timezone(source.config.settings.timezone)
-            client = SyncClient(SyncStore(ledger), ledger, open_secrets(), None, session_factory,
+            secrets = open_secrets(_data(args))
+            client = SyncClient(SyncStore(ledger), ledger, secrets, None, session_factory,
                                 lambda: dt.datetime.now(tz),
                                 day_starts=source.config.settings.day_starts)
             report: SyncReport = client.run_once()
@@ -303,7 +309,7 @@ def _record_child(args: argparse.Namespace, store: SyncStore, ledger: SqliteLedg
                "then give --child-agrees. Nothing was shared.").format(child=kid.name))
         return ExitCode.USAGE
     try:
-        failure = record_consent(store, ledger, open_secrets(), consent,
+        failure = record_consent(store, ledger, open_secrets(_data(args)), consent,
                                session_factory=session_factory)
     except NotPaired:
         return _not_paired()
@@ -320,7 +326,7 @@ def _record_child(args: argparse.Namespace, store: SyncStore, ledger: SqliteLedg
 
 def _withdraw_child(args: argparse.Namespace, store: SyncStore, ledger: SqliteLedger) -> int:
     try:
-        failure = withdraw_child(store, ledger, open_secrets(), args.child,
+        failure = withdraw_child(store, ledger, open_secrets(_data(args)), args.child,
                                session_factory=session_factory)
     except NotPaired:
         return _not_paired()
@@ -359,7 +365,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
             print(_("Sync is not on; there is nothing to withdraw."))
             return ExitCode.OK
         try:
-            failure = withdraw(store, ledger, open_secrets(), actor="cli",
+            failure = withdraw(store, ledger, open_secrets(_data(args)), actor="cli",
                              session_factory=session_factory)
         except Exception as exc:  # the keyring could not be opened
             error(_("sync is off, but the hub could not be asked to delete the data yet: "

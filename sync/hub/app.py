@@ -14,6 +14,8 @@ from sync.hub.core import HUB_VERSION, Hub, HubSettings
 from sync.hub.db import Database
 from sync.hub.errors import BodySizeLimit, install_error_handlers
 from sync.hub.store import purge_expired
+from sync.hub.uploads import FastUploads
+from sync.hub.web.mount import error_page, is_web_path, mount_web
 
 __all__ = ["create_app"]
 
@@ -46,6 +48,14 @@ def create_app(db_url: str, settings: HubSettings | None = None) -> FastAPI:
         with db.begin() as session:
             purge_expired(session, hub.now())
 
+    async def check_silent_devices() -> None:
+        while True:
+            await asyncio.sleep(settings.check_every)
+            try:
+                await asyncio.to_thread(hub.notifier.check_silent, hub.now())
+            except Exception:  # the next check retries
+                log.exception("checking for devices that stopped reporting failed")
+
     async def purge_hourly() -> None:
         while True:
             try:
@@ -56,17 +66,22 @@ def create_app(db_url: str, settings: HubSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        purger = asyncio.create_task(purge_hourly())
+        tasks = [asyncio.create_task(purge_hourly()),
+                 asyncio.create_task(check_silent_devices())]
         yield
-        purger.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.to_thread(hub.notifier.join, 5.0)
         db.dispose()
 
     app = FastAPI(title="PlayClock family hub", version=HUB_VERSION, description=_DESCRIPTION,
                   lifespan=lifespan)
     app.state.hub = hub
-    install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app, error_page, is_web_path)
+    app.add_middleware(FastUploads, hub=hub)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # outermost
     # Device routes first: `/v1/devices/me` must win over the parent's `/v1/devices/{id}`.
     for module in (routes_devices, routes_accounts, routes_family):
         app.include_router(module.router)
+    mount_web(app)
     return app

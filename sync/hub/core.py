@@ -14,9 +14,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sync.hub.config import PushSettings, SmtpSettings
 from sync.hub.db import Database
 from sync.hub.errors import ApiError
 from sync.hub.models import Device, DeviceToken, Parent, ParentSession
+from sync.hub.notify import Notifier
 from sync.hub.security import (
     DEVICE_TOKEN_PREFIX,
     SESSION_TOKEN_PREFIX,
@@ -80,6 +82,13 @@ class HubSettings:
     scrypt: ScryptParams = _SCRYPT
     kdf_concurrency: int = 4  # each scrypt call holds 32 MiB: bound them per process
     clock: Callable[[], datetime] = field(default=utcnow)
+    public_url: str | None = None  # the web app's address as parents reach it (for links)
+    smtp: SmtpSettings | None = None  # e-mail notifications, when set
+    push: PushSettings | None = None  # Web Push notifications, when set
+    silent_after: timedelta = timedelta(minutes=30)  # a device this quiet is "not reporting"
+    invite_ttl: timedelta = timedelta(days=3)  # links inviting a second parent
+    push_allow_http: bool = False  # plain-HTTP push endpoints (tests with a local stand-in)
+    check_every: float = 60.0  # seconds between checks for devices that stopped reporting
 
 
 class Hub:
@@ -94,6 +103,7 @@ class Hub:
         self._kdf_slots = threading.BoundedSemaphore(settings.kdf_concurrency)
         # Unknown emails are checked against this, so they cost as much time as known ones.
         self.dummy_hash = hash_password("not a password", settings.scrypt)
+        self.notifier = Notifier(db, settings)
 
     def now(self) -> datetime:
         """The hub's clock."""
@@ -127,18 +137,30 @@ class Hub:
         """The device owning a live device token, or 401."""
         token = creds.credentials if creds else ""
         if not token.startswith(DEVICE_TOKEN_PREFIX):
-            raise _unauthorized("a device token is required (POST /v1/devices/pair)")
+            raise self.unauthorized_device(missing=True)
         device = session.execute(
             select(Device)
             .join(DeviceToken, DeviceToken.device_id == Device.id)
             .where(DeviceToken.token_sha256 == digest(token), DeviceToken.revoked_at.is_(None))
         ).scalar_one_or_none()
         if device is None:
-            raise _unauthorized("the device token is unknown or revoked: pair the device again")
+            raise self.unauthorized_device()
         now = self.now()
-        if device.last_seen_at is None or now - device.last_seen_at > _LAST_SEEN_EVERY:
+        if self.seen_is_stale(device.last_seen_at, now):
             device.last_seen_at = now
         return device
+
+    @staticmethod
+    def unauthorized_device(*, missing: bool = False) -> ApiError:
+        """The 401 for a missing, unknown or revoked device token."""
+        if missing:
+            return _unauthorized("a device token is required (POST /v1/devices/pair)")
+        return _unauthorized("the device token is unknown or revoked: pair the device again")
+
+    @staticmethod
+    def seen_is_stale(last_seen: datetime | None, now: datetime) -> bool:
+        """Whether a device's `last_seen_at` is worth writing again (once a minute at most)."""
+        return last_seen is None or now - last_seen > _LAST_SEEN_EVERY
 
 
 def _unauthorized(message: str) -> ApiError:

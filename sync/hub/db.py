@@ -6,11 +6,25 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, case, create_engine, event, insert, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    case,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +34,7 @@ from sync.hub.models import SCHEMA_VERSION, Base, DaySummary, Meta, RateLimit
 
 __all__ = [
     "Database",
+    "StoredDay",
     "default_data_dir",
     "default_db_url",
     "insert_ignore",
@@ -48,6 +63,7 @@ _DAY_VALUES = (
     "gap_seconds",
     "tamper",
     "updated_at",
+    "status",
 )
 
 
@@ -86,6 +102,14 @@ class Database:
         self.dialect = self.url.get_backend_name()
         self.engine = self._make_engine()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The upload path's own small pool, without a ping per checkout (a round trip per
+        # upload): after a database restart one upload per stale connection fails with 503
+        # and the device retries; each statement commits on its own.
+        self._autocommit: Engine | None = (
+            create_engine(self.url, pool_size=8, max_overflow=8, pool_recycle=1800,
+                          isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql" else None
+        )
         # SQLite has one writer; a process lock queues our own threads fairly instead of
         # letting them spin in SQLite's busy handler (busy_timeout still covers other processes).
         self._write_lock: threading.Lock | None = (
@@ -94,7 +118,7 @@ class Database:
 
     def _make_engine(self) -> Engine:
         if self.dialect == "postgresql":
-            return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            return create_engine(self.url, pool_size=5, max_overflow=15, pool_pre_ping=True)
         database = self.url.database or ""
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 10}}
         if database in ("", ":memory:"):
@@ -106,6 +130,21 @@ class Database:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection for the hot path: each statement commits on its own (PostgreSQL).
+
+        No BEGIN and COMMIT round trips; use it only where every write is one atomic
+        statement. On SQLite it is one transaction under the process's write lock.
+        """
+        if self._autocommit is not None:
+            with self._autocommit.connect() as conn:
+                yield conn
+            return
+        lock: AbstractContextManager[Any] = self._write_lock or nullcontext()
+        with lock, self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
@@ -129,6 +168,8 @@ class Database:
             elif int(found) > SCHEMA_VERSION:
                 raise RuntimeError(f"the database has hub schema version {found}; this hub "
                                    f"understands up to {SCHEMA_VERSION}: upgrade PlayClock")
+            elif int(found) < SCHEMA_VERSION:
+                _migrate(conn, int(found))
 
     def ping(self) -> bool:
         """True when the database answers."""
@@ -142,6 +183,21 @@ class Database:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+        if self._autocommit is not None:
+            self._autocommit.dispose()
+
+
+def _migrate(conn: Any, found: int) -> None:
+    """Bring an older schema up to SCHEMA_VERSION (new tables come from create_all)."""
+    inspector = inspect(conn)
+    requests = {c["name"] for c in inspector.get_columns("child_requests")}
+    days = {c["name"] for c in inspector.get_columns("day_summaries")}
+    if found < 2 and "message" not in requests:
+        conn.exec_driver_sql("ALTER TABLE child_requests ADD COLUMN message VARCHAR(200)")
+    if found < 2 and "status" not in days:
+        conn.exec_driver_sql("ALTER TABLE day_summaries ADD COLUMN status JSON")
+    conn.execute(update(Meta).where(Meta.key == "schema_version")
+                 .values(value=str(SCHEMA_VERSION)))
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -161,8 +217,8 @@ def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _insert_for(session: Session) -> Callable[..., Any]:
-    name = session.get_bind().dialect.name
+def _insert_for(session: Session | Connection) -> Callable[..., Any]:
+    name = (session.get_bind() if isinstance(session, Session) else session).dialect.name
     return postgresql.insert if name == "postgresql" else sqlite.insert
 
 
@@ -184,27 +240,49 @@ def lock_family(session: Session, family_id: int) -> None:
             {"a": _COMMANDS_LOCK_ID, "b": family_id % 2_147_483_647})
 
 
-def upsert_day_summary(session: Session, values: dict[str, Any]) -> tuple[DaySummary, bool]:
-    """Store a day summary unless the stored one has the same or a newer revision.
+@dataclass(frozen=True)
+class StoredDay:
+    """What the hub holds for (device, child, day) after an upload."""
 
-    One INSERT ... ON CONFLICT DO UPDATE ... WHERE excluded.revision > revision, so two
-    concurrent uploads (even through two hub processes) can never lower a revision.
-    Returns the stored row and whether this upload replaced it.
-    """
+    child: str
+    revision: int
+    total_seconds: int
+    applied: bool
+
+
+@cache
+def _day_upsert(dialect: str) -> Any:
+    """The upload's INSERT ... ON CONFLICT, built once per dialect (values bound later)."""
     table = DaySummary.__table__
-    stmt = _insert_for(session)(table).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DaySummary)
+    return stmt.on_conflict_do_update(
         index_elements=list(_DAY_KEY),
         set_={name: stmt.excluded[name] for name in _DAY_VALUES},
         where=stmt.excluded.revision > table.c.revision,
-    ).returning(table.c.id)
-    applied = session.execute(stmt).first() is not None
-    stored = session.execute(
-        select(DaySummary)
-        .where(*(getattr(DaySummary, k) == values[k] for k in _DAY_KEY))
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    return stored, applied
+    ).returning(table.c.child, table.c.revision, table.c.total_seconds)
+
+
+@cache
+def _day_stored() -> Any:
+    table = DaySummary.__table__
+    return select(table.c.child, table.c.revision, table.c.total_seconds).where(
+        *(table.c[k] == bindparam(k) for k in _DAY_KEY))
+
+
+def upsert_day_summary(conn: Session | Connection, values: dict[str, Any]) -> StoredDay:
+    """Store a day summary unless the stored one has the same or a newer revision.
+
+    One INSERT ... ON CONFLICT DO UPDATE ... WHERE excluded.revision > revision, so two
+    concurrent uploads (even through two hub processes) can never lower a revision. When it
+    applies (the usual case) that one statement is the whole write; otherwise a SELECT reads
+    what is stored.
+    """
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    row = conn.execute(_day_upsert(bind.dialect.name), values).first()
+    if row is not None:
+        return StoredDay(row[0], int(row[1]), int(row[2]), True)
+    row = conn.execute(_day_stored(), {k: values[k] for k in _DAY_KEY}).one()
+    return StoredDay(row[0], int(row[1]), int(row[2]), False)
 
 
 def rate_limit_hit(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,17 +60,28 @@ def _field_name(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Route FastAPI's and Starlette's errors through the one error body."""
+PageFor = Callable[[Request, int], Response]
+
+
+def install_error_handlers(app: FastAPI, page: PageFor | None = None,
+                           is_page: Callable[[str], bool] | None = None) -> None:
+    """Route FastAPI's and Starlette's errors through the one error body (or `page` for HTML)."""
+
+    def html(request: Request) -> bool:
+        return page is not None and is_page is not None and is_page(request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if page is not None and html(request):
+            return page(request, exc.status_code)
         code = getattr(exc, "code", None) or _CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return JSONResponse(error_body(code, message), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if page is not None and html(request):
+            return page(request, 404)  # a page's only typed inputs are ids in its path
         errors = list(exc.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
             return JSONResponse(error_body("invalid_json", "the request body is not valid JSON"),
@@ -83,8 +95,21 @@ def install_error_handlers(app: FastAPI) -> None:
                                        fields), 422)
 
     @app.exception_handler(Exception)
-    async def _crash(_request: Request, exc: Exception) -> JSONResponse:
+    async def _crash(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, OperationalError | InterfaceError) or (
+                isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            log.warning("the database failed: %s", str(exc).splitlines()[0])
+            if page is not None and html(request):
+                return page(request, 503)
+            return JSONResponse(error_body("database_unavailable",
+                                           "the database does not answer"), 503)
         log.exception("unhandled error", exc_info=exc)
+        if page is not None and html(request):
+            try:
+                return page(request, 500)
+            except Exception:  # the error page itself failed: plain text, still no traceback
+                log.exception("the error page failed")
+                return PlainTextResponse("internal error", 500)
         return JSONResponse(error_body("internal_error", "internal error"), 500)
 
 

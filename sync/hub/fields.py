@@ -60,7 +60,7 @@ def _iso_week(value: str) -> str:
     if not match:
         raise ValueError("must be an ISO week YYYY-Www, e.g. 2026-W48")
     try:
-        date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        date.fromisocalendar(int(match[1]), int(match[2]), 7)  # its Sunday exists too
     except ValueError:
         raise ValueError(f"{value} is not a week of {match[1]}") from None
     return value

@@ -35,12 +35,16 @@ __all__ = [
     "Meta",
     "PairingCode",
     "Parent",
+    "ParentInvite",
+    "ParentPrefs",
     "ParentSession",
+    "PushSubscription",
     "RateLimit",
+    "SilenceAlert",
     "UTCDateTime",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: child_requests.message, day_summaries.status
 
 # SQLite's INTEGER PRIMARY KEY is the rowid alias (autoincrement); PostgreSQL gets BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -189,6 +193,8 @@ class DaySummary(Base):
     gap_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     tamper: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime]
+    # The device's latest view of the day: limits (used / left / state) and what runs now.
+    status: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class Command(Base):
@@ -234,6 +240,7 @@ class ChildRequest(Base):
     status: Mapped[str] = mapped_column(String(16))  # open | approved | denied
     answered_at: Mapped[datetime | None]
     answered_minutes: Mapped[int | None]
+    message: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class RateLimit(Base):
@@ -243,3 +250,46 @@ class RateLimit(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[datetime]
     count: Mapped[int] = mapped_column(Integer)
+
+
+class ParentInvite(Base):
+    """A one-time link that lets a second parent create their own login in a family."""
+
+    __tablename__ = "parent_invites"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("parents.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ParentPrefs(Base):
+    """A parent's language for notifications (the last one used in the web app)."""
+
+    __tablename__ = "parent_prefs"
+    parent_id: Mapped[int] = mapped_column(ForeignKey("parents.id"), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8))
+
+
+class PushSubscription(Base):
+    """A browser's Web Push subscription (the installed web app on a parent's phone)."""
+
+    __tablename__ = "push_subscriptions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("parents.id"), index=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    lang: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+
+
+class SilenceAlert(Base):
+    """When the parents were last told that a device stopped reporting."""
+
+    __tablename__ = "silence_alerts"
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    last_seen_at: Mapped[datetime | None]  # the silence this alert was about
+    alerted_at: Mapped[datetime]

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from sync.hub.core import DeviceAuth, HubDep, client_ip
-from sync.hub.db import insert_ignore, upsert_day_summary
+from sync.hub.db import insert_ignore
 from sync.hub.errors import ApiError, responses
 from sync.hub.fields import ChildName, IsoDay, child_key
 from sync.hub.models import (
@@ -44,11 +42,11 @@ from sync.hub.store import (
     store_consent,
     withdraw_consent,
 )
+from sync.hub.uploads import store_upload
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["device"])
-_EARLIEST_DAY = date(2000, 1, 1)
 
 ChildPath = Annotated[ChildName, Path(description="the child's name as in rules.toml")]
 DayPath = Annotated[IsoDay, Path(description="the device's local day, YYYY-MM-DD")]
@@ -148,41 +146,7 @@ def delete_consent(consent_id: UUID, creds: DeviceAuth, hub: HubDep) -> Response
 def upload_day(child: ChildPath, day: DayPath, body: DaySummaryIn, creds: DeviceAuth,
                hub: HubDep) -> UploadOut:
     """Store this device's whole-day summary unless the hub has the same or a newer revision."""
-    now = hub.now()
-    if day > now.date() + timedelta(days=hub.settings.future_days) or day < _EARLIEST_DAY:
-        raise ApiError(422, "validation_error", f"day {day} lies in the future or before 2000")
-    with hub.db.begin() as s:
-        device = hub.device(s, creds)
-        consent = _active_consent(s, device, str(body.consent_id), child)
-        unshared = [kind for kind, present in (
-            ("apps", bool(body.apps)), ("categories", bool(body.categories)),
-            ("counts", any(body.counts.model_dump().values()))) if present
-            and kind not in consent.shares]
-        if unshared:
-            raise ApiError(403, "outside_consent",
-                           f"consent {consent.id} does not share {', '.join(unshared)}")
-        stored, applied = upsert_day_summary(s, {
-            "family_id": device.family_id, "device_id": device.id, "child": child,
-            "child_key": child_key(child), "day": day, "revision": body.revision,
-            "consent_id": consent.id, "total_seconds": body.total_seconds,
-            "apps": body.apps, "categories": body.categories, **body.counts.model_dump(),
-            "updated_at": now,
-        })
-        return UploadOut(device_id=device.id, child=stored.child, day=day,
-                         stored_revision=stored.revision, applied=applied,
-                         total_seconds=stored.total_seconds)
-
-
-def _active_consent(s: Session, device: Device, consent_id: str, child: str) -> Consent:
-    consent = s.get(Consent, consent_id)
-    if consent is None or consent.device_id != device.id:
-        raise ApiError(403, "consent_required", f"consent {consent_id} is not recorded for this "
-                       f"device: PUT /v1/devices/me/consents/{consent_id} first")
-    if consent.withdrawn_at is not None:
-        raise ApiError(403, "consent_withdrawn", f"consent {consent_id} was withdrawn")
-    if consent.child_key != child_key(child):
-        raise ApiError(403, "consent_mismatch", f"consent {consent_id} is for another child")
-    return consent
+    return store_upload(hub, child, day, body, creds.credentials if creds else "")
 
 
 @router.get("/devices/me/commands", responses=responses(401, 422))
@@ -241,6 +205,7 @@ def post_request(body: ChildRequestIn, response: Response, creds: DeviceAuth,
             "client_request_id": body.client_request_id, "child": body.child, "child_key": key,
             "target": body.target, "minutes": body.minutes, "requested_at": hub.now(),
             "status": "open", "answered_at": None, "answered_minutes": None,
+            "message": _clean_message(body.message),
         })
         row = s.execute(select(ChildRequest).where(
             ChildRequest.device_id == device.id,
@@ -250,4 +215,15 @@ def post_request(body: ChildRequestIn, response: Response, creds: DeviceAuth,
                 raise ApiError(409, "request_conflict",
                                f"request {body.client_request_id} was sent with other values")
             response.status_code = 200
-        return request_out(row)
+        out = request_out(row)
+    if new:
+        hub.notifier.child_asked(out.id)
+    return out
+
+
+def _clean_message(text: str | None) -> str | None:
+    # Shown to parents as plain text: no control characters, one line, at most 200 chars.
+    if text is None:
+        return None
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return cleaned[:200] or None

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from sync.hub.aggregate import child_day, child_week, family_report, week_bounds
 from sync.hub.core import HubDep, ParentAuth
-from sync.hub.db import lock_family
-from sync.hub.errors import ApiError, responses
+from sync.hub.errors import responses
+from sync.hub.family_commands import queue_command
 from sync.hub.fields import ChildName, IsoDay, IsoWeek, child_key
 from sync.hub.models import ChildRequest, Command, CommandAck, DaySummary
 from sync.hub.schemas import ChildDayOut, ChildWeekOut, ReportOut
 from sync.hub.schemas_commands import (
-    AnswerRequestIn,
     CommandIn,
     CommandOut,
     CommandsOut,
     RequestsOut,
 )
-from sync.hub.store import command_out, device_names, family_device, request_out
+from sync.hub.store import command_out, device_names, request_out
 
 __all__ = ["router"]
 
@@ -71,38 +70,8 @@ def get_report(week: Annotated[IsoWeek, Query(examples=["2026-W48"])], creds: Pa
 @router.post("/commands", status_code=201, responses=responses(401, 404, 409, 422))
 def create_command(body: CommandIn, creds: ParentAuth, hub: HubDep) -> CommandOut:
     """Queue a grant, a limit change or an answer to a child's request for the devices."""
-    now = hub.now()
     with hub.db.begin() as s:
-        parent = hub.parent(s, creds)
-        lock_family(s, parent.family_id)
-        payload: dict[str, Any]
-        if isinstance(body, AnswerRequestIn):
-            request = s.get(ChildRequest, body.request_id)
-            if request is None or request.family_id != parent.family_id:
-                raise ApiError(404, "request_not_found", f"no request {body.request_id}")
-            if request.status != "open":
-                raise ApiError(409, "request_answered",
-                               f"request {body.request_id} was already {request.status}")
-            minutes = (body.minutes or request.minutes) if body.approve else None
-            request.status = "approved" if body.approve else "denied"
-            request.answered_at = now
-            request.answered_minutes = minutes
-            device_id: int | None = request.device_id
-            payload = {"request_id": request.id, "client_request_id": request.client_request_id,
-                       "approve": body.approve, "child": request.child,
-                       "target": request.target, "minutes": minutes}
-            ttl = hub.settings.grant_ttl
-        else:
-            device_id = body.device_id
-            if device_id is not None:
-                family_device(s, parent.family_id, device_id)
-            payload = body.model_dump(mode="json", exclude={"type", "device_id"})
-            ttl = hub.settings.grant_ttl if body.type == "grant" else hub.settings.limit_ttl
-        command = Command(family_id=parent.family_id, device_id=device_id, kind=body.type,
-                          payload=payload, created_by=parent.id, created_at=now,
-                          expires_at=now + ttl)
-        s.add(command)
-        s.flush()
+        command = queue_command(s, hub, hub.parent(s, creds), body)
         return command_out(command)
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "FamilyCreated",
     "FieldError",
     "HealthOut",
+    "LimitStateIn",
     "LoginIn",
     "PairIn",
     "PairOut",
@@ -244,6 +245,19 @@ class Counts(StrictIn):
     tamper: Count = 0
 
 
+class LimitStateIn(StrictIn):
+    """One of the child's limits as the device enforces it now (from its status document)."""
+
+    key: UsageId
+    kind: Literal["app", "category", "total", "screen"]
+    used_seconds: Seconds
+    limit_seconds: Seconds | None = None
+    bonus_seconds: Annotated[int, Strict(), Field(ge=0, le=7 * 86_400)] = 0
+    left_seconds: Seconds | None = None
+    state: Literal["ok", "warning", "blocked"] = "ok"
+    reason: Literal["budget", "window"] | None = None
+
+
 class DaySummaryIn(StrictIn):
     """A device's whole-day summary for one child; only seconds and counts, nothing else."""
 
@@ -253,6 +267,9 @@ class DaySummaryIn(StrictIn):
     apps: Annotated[dict[UsageId, Seconds], Field(max_length=MAX_APPS)] = {}
     categories: Annotated[dict[UsageId, Seconds], Field(max_length=MAX_CATEGORIES)] = {}
     counts: Counts = Counts()
+    # Optional, for the parents' "today": each limit's state and the app ids running now.
+    limits: Annotated[list[LimitStateIn], Field(max_length=MAX_CATEGORIES)] | None = None
+    running: Annotated[list[UsageId], Field(max_length=20)] | None = None
 
 
 class UploadOut(BaseModel):

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, Strict, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    Strict,
+    StringConstraints,
+    model_validator,
+)
 
 from sync.hub.fields import ChildName, Id, IsoDay, Minutes, UsageId
 from sync.hub.schemas import StrictIn
@@ -20,7 +27,9 @@ __all__ = [
     "CommandOut",
     "CommandsOut",
     "GrantIn",
+    "PauseIn",
     "RequestsOut",
+    "SetHoursIn",
     "SetLimitIn",
 ]
 
@@ -46,6 +55,36 @@ class SetLimitIn(StrictIn):
     device_id: Id | None = None
 
 
+def _window(text: str) -> str:
+    from rules.timeutil import parse_window
+
+    if parse_window(text) is None:
+        raise ValueError(f"{text!r} is not a window HH:MM-HH:MM")
+    return text
+
+
+Window = Annotated[str, StringConstraints(max_length=11), AfterValidator(_window)]
+
+
+class PauseIn(StrictIn):
+    """Pause a child's limits for the rest of the device's day (or resume them)."""
+
+    type: Literal["pause"]
+    child: ChildName
+    paused: Annotated[bool, Strict()] = True
+    device_id: Id | None = None
+
+
+class SetHoursIn(StrictIn):
+    """New allowed hours for a child's limit key, every day (empty: any time)."""
+
+    type: Literal["set_hours"]
+    child: ChildName
+    key: UsageId
+    allowed: Annotated[list[Window], Field(max_length=6)]
+    device_id: Id | None = None
+
+
 class AnswerRequestIn(StrictIn):
     """Approve (with minutes, default: as asked) or deny a child's request."""
 
@@ -61,7 +100,8 @@ class AnswerRequestIn(StrictIn):
         return self
 
 
-CommandIn = Annotated[GrantIn | SetLimitIn | AnswerRequestIn, Field(discriminator="type")]
+CommandIn = Annotated[GrantIn | SetLimitIn | PauseIn | SetHoursIn | AnswerRequestIn,
+                     Field(discriminator="type")]
 
 
 class CommandOut(BaseModel):
@@ -105,6 +145,7 @@ class ChildRequestIn(StrictIn):
     child: ChildName
     target: UsageId
     minutes: Minutes
+    message: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class ChildRequestOut(BaseModel):
@@ -120,6 +161,7 @@ class ChildRequestOut(BaseModel):
     status: Literal["open", "approved", "denied"]
     answered_at: datetime | None
     answered_minutes: int | None
+    message: str | None = None
 
 
 class RequestsOut(BaseModel):

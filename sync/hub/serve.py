@@ -6,15 +6,18 @@ import argparse
 import ipaddress
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync.hub.app import create_app
-from sync.hub.db import default_db_url
+from sync.hub.config import HubConfig, load_config
+from sync.hub.core import HubSettings
+from sync.hub.db import default_data_dir, default_db_url
 
-__all__ = ["DEFAULT_LISTEN", "main", "parse_listen", "serve"]
+__all__ = ["DEFAULT_LISTEN", "main", "parse_listen", "serve", "settings_from"]
 
 DEFAULT_LISTEN = "127.0.0.1:7380"
 
@@ -36,18 +39,35 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def serve(db_url: str | None, listen: str = DEFAULT_LISTEN, *, ssl_certfile: str | None = None,
-          ssl_keyfile: str | None = None, access_log: bool = False) -> int:
-    """Serve the hub until SIGINT/SIGTERM; returns an exit code (0 ok, 1 failure, 2 bad input)."""
+def settings_from(config: HubConfig) -> HubSettings:
+    """Hub settings with what `hub.toml` says (public URL, SMTP, Web Push)."""
+    return HubSettings(public_url=config.public_url, smtp=config.smtp, push=config.push)
+
+
+def serve(db_url: str | None, listen: str | None = None, *, ssl_certfile: str | None = None,
+          ssl_keyfile: str | None = None, access_log: bool = False,
+          config_path: Path | None = None) -> int:
+    """Serve the hub until SIGINT/SIGTERM; returns an exit code (0 ok, 1 failure, 2 bad input).
+
+    `config_path` (default: `hub.toml` in the data dir, when it exists) gives the database,
+    address, public URL, SMTP and Web Push settings; explicit arguments win over it.
+    """
+    path = config_path or default_data_dir() / "hub.toml"
+    try:
+        hub_config = load_config(path) if config_path or path.is_file() else HubConfig()
+    except (OSError, ValueError) as exc:
+        print(f"playclock hub: {exc}", file=sys.stderr)
+        return 2
+    listen = listen or hub_config.listen or DEFAULT_LISTEN
     try:
         host, port = parse_listen(listen)
     except ValueError as exc:
         print(f"playclock hub: {exc}", file=sys.stderr)
         return 2
-    url = db_url or default_db_url()
+    url = db_url or hub_config.db_url or default_db_url()
     shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
     try:
-        app = create_app(url)
+        app = create_app(url, settings_from(hub_config))
     except ValueError as exc:
         print(f"playclock hub: {exc}", file=sys.stderr)
         return 2
@@ -62,6 +82,9 @@ def serve(db_url: str | None, listen: str = DEFAULT_LISTEN, *, ssl_certfile: str
     scheme = "https" if ssl_certfile else "http"
     print(f"playclock hub: serving {scheme}://{listen} with database {shown}", file=sys.stderr,
           flush=True)
+    opened = (hub_config.public_url or f"{scheme}://{listen}").rstrip("/")
+    print(f"playclock hub: parents open {opened}/ in a browser (add it to the phone's home "
+          "screen)", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=host, port=port, ssl_certfile=ssl_certfile,
                             ssl_keyfile=ssl_keyfile, access_log=access_log, log_level="info",
                             proxy_headers=True, server_header=False,
@@ -81,13 +104,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description="Run the PlayClock family hub.")
     parser.add_argument("--db", metavar="URL", help="sqlite:///PATH (default: hub.sqlite in the "
                         "data dir) or postgresql+psycopg://USER:PASS@HOST/DB")
-    parser.add_argument("--listen", metavar="HOST:PORT", default=DEFAULT_LISTEN)
+    parser.add_argument("--listen", metavar="HOST:PORT",
+                        help=f"address to listen on (default: hub.toml's, else {DEFAULT_LISTEN})")
+    parser.add_argument("--config", metavar="FILE", type=Path,
+                        help="hub.toml (default: the one in the data dir, when it exists)")
     parser.add_argument("--tls-cert", metavar="FILE")
     parser.add_argument("--tls-key", metavar="FILE")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     return serve(args.db, args.listen, ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
-                 access_log=args.access_log)
+                 access_log=args.access_log, config_path=args.config)
 
 
 if __name__ == "__main__":

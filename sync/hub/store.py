@@ -111,6 +111,8 @@ def _drop_unshared(session: Session, device_id: int, key: str, shares: set[str])
         values["apps"] = {}
     if "categories" not in shares:
         values["categories"] = {}
+    if "apps" not in shares or "categories" not in shares:
+        values["status"] = None  # limits of apps and categories, apps running now
     if "counts" not in shares:
         values.update(warnings=0, closes=0, grants=0, requests=0, gaps=0, gap_seconds=0,
                       tamper=0)
@@ -173,5 +175,5 @@ def request_out(row: ChildRequest) -> ChildRequestOut:
         id=row.id, client_request_id=row.client_request_id, device_id=row.device_id,
         child=row.child, target=row.target, minutes=row.minutes, requested_at=row.requested_at,
         status=row.status, answered_at=row.answered_at,  # type: ignore[arg-type]
-        answered_minutes=row.answered_minutes,
+        answered_minutes=row.answered_minutes, message=row.message,
     )

@@ -12,7 +12,7 @@ import pytest
 from agent.ledger.memory import MemoryLedger
 from agent.ledger.schema import MIGRATIONS, SCHEMA_VERSION
 from agent.ledger.sqlite import SqliteLedger
-from agent.ledger.store import Event, Ledger, LedgerError
+from agent.ledger.store import Event, Identity, Ledger, LedgerError
 
 DAY = dt.date(2026, 11, 23)
 NEXT = DAY + dt.timedelta(days=1)
@@ -391,10 +391,38 @@ def test_sqlite_schema_1_file_migrates_and_keeps_its_data(tmp_path: Path) -> Non
     db = sqlite3.connect(path)
     try:
         (version,) = db.execute("PRAGMA user_version").fetchone()
-        assert version == SCHEMA_VERSION == 2
+        assert version == SCHEMA_VERSION == 3
         assert db.execute("SELECT COUNT(*) FROM usage").fetchone() == (3,)
     finally:
         db.close()
+
+
+def test_identities_are_remembered_and_a_known_digest_keeps_its_app(ledger: Ledger) -> None:
+    """Executables' content identities (issue 12): the first app a digest was seen as keeps it."""
+    first = Identity("ab" * 32, 1234, "minecraft", "/home/an/.minecraft/launcher")
+    ledger.add_identity(first, T0)
+    ledger.add_identity(Identity("ab" * 32, 1234, "roblox", "/tmp/x"), T0)
+    other = Identity("cd" * 32, 99, "roblox")
+    ledger.add_identity(other, T0)
+    assert sorted(ledger.identities(), key=lambda i: i.digest) == [first, other]
+
+
+def test_sqlite_identities_survive_a_reopen_of_a_schema_2_file(tmp_path: Path) -> None:
+    """A ledger of schema 2 gains the identities table; what is added there is kept."""
+    path = tmp_path / "ledger.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(f"BEGIN; {MIGRATIONS[0]} {MIGRATIONS[1]} PRAGMA user_version = 2; COMMIT;")
+    db.close()
+    first = SqliteLedger(path)
+    assert first.identities() == []
+    known = Identity("ef" * 32, 4096, "minecraft", "/opt/game")
+    first.add_identity(known, T0)
+    first.close()
+    again = SqliteLedger(path)
+    try:
+        assert again.identities() == [known]
+    finally:
+        again.close()
 
 
 def test_sqlite_flushed_usage_is_on_disk_for_another_reader(tmp_path: Path) -> None:
@@ -444,3 +472,18 @@ def test_sqlite_not_a_database_is_a_ledger_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not SQLite " * 100)
     with pytest.raises(LedgerError, match=str(path.name)):
         SqliteLedger(path)
+
+
+def test_trim_events_keeps_the_newest_of_a_prefix(ledger: Ledger) -> None:
+    for n in range(5):
+        ledger.add_event(Event("pin.try", T0, DAY, detail={"n": n}))
+        ledger.add_event(Event("grant", T0, DAY, "An", "games", {"n": n}))
+    assert ledger.trim_events("pin.", 2) == 3
+    assert [(e.kind, e.detail["n"]) for e in ledger.events() if e.kind == "pin.try"] == [
+        ("pin.try", 3),
+        ("pin.try", 4),
+    ]
+    assert len([e for e in ledger.events() if e.kind == "grant"]) == 5
+    assert ledger.trim_events("pin_", 0) == 0  # "_" is no wildcard
+    new = ledger.add_event(Event("pin.try", T0, DAY))
+    assert new > max(e.id for e in ledger.events()[:-1])  # ids are never reused

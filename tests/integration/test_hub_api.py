@@ -48,7 +48,7 @@ def test_health_and_openapi_document_the_v1_api(api: HubApi) -> None:
     summary = doc["components"]["schemas"]["DaySummaryIn"]
     assert summary["additionalProperties"] is False
     assert set(summary["properties"]) == {"revision", "consent_id", "total_seconds", "apps",
-                                          "categories", "counts"}
+                                          "categories", "counts", "limits", "running"}
 
 
 def test_family_creation_and_login(api: HubApi) -> None:

@@ -48,7 +48,7 @@ def hub(request: pytest.FixtureRequest,
 @pytest.fixture
 def device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Device]:
     dev = Device(tmp_path, dt.datetime.now(TZ))
-    monkeypatch.setattr(cli, "open_secrets", lambda: dev.secrets)
+    monkeypatch.setattr(cli, "open_secrets", lambda _data=None: dev.secrets)
     monkeypatch.setattr(cli, "session_factory", fast_session)
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     yield dev

@@ -214,3 +214,12 @@ def test_child_views_from_a_status_document() -> None:
     assert row.detail.startswith("Time is up. Open again at 00:00 ")
     assert row.windows == "08:00–20:00"
     assert an.blocked
+
+
+def test_a_lockout_episode_line_says_how_many_tries_were_refused() -> None:
+    """Issue 12: one event per lockout episode, with the count of refused tries."""
+    now = dt.datetime(2026, 11, 23, 17, 5, tzinfo=dt.UTC)
+    detail = {"result": "locked", "failures": 5, "seconds_left": 30, "count": 6001}
+    with language("en"):
+        text = describe(Event("pin.try", now, now.date(), None, None, detail), cfg(CONFIG))
+    assert text == "Parent PIN refused 6001 times: locked for 30 s after wrong tries."

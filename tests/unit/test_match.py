@@ -266,3 +266,63 @@ def test_app_without_category_and_catalog_override() -> None:
     matcher = Matcher(config)
     assert matcher.apps_of(proc(1, "my-roblox", "an")) == {"roblox"}
     assert matcher.apps_of(proc(2, "RobloxPlayerBeta.exe", "an")) == frozenset()
+
+
+# -- what a loader or interpreter runs, jars, content identities (issue 12) ---------------------
+
+PY = "/usr/bin/python3.11"
+LD = "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+
+
+@pytest.mark.parametrize(
+    ("process", "expected"),
+    [
+        (proc(1, "python3", "an", PY, ("python3", "supertuxkart.py")), {"supertuxkart"}),
+        (proc(2, "supertuxkart.p", "an", PY, ("/usr/bin/python3", "./supertuxkart.py")),
+         {"supertuxkart"}),
+        (proc(3, "ld-linux-x86-64", "an", LD, (LD, "./supertuxkart", "--fast")), {"supertuxkart"}),
+        (proc(4, "bash", "an", "/usr/bin/bash", ("bash", "supertuxkart.sh")), {"supertuxkart"}),
+        (proc(5, "java", "an", "/usr/lib/jvm/bin/java", ("java", "-jar", "supertuxkart.jar")),
+         {"supertuxkart"}),
+        (proc(6, "python3", "an", PY, ("python3", "-c", "import supertuxkart")), set()),
+        (proc(7, "bash", "an", "/usr/bin/bash", ("bash", "-c", "supertuxkart")), set()),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_the_program_a_loader_or_interpreter_runs(process: ProcessInfo, expected: set[str]) -> None:
+    """The script, jar or program an interpreter or the loader runs is matched like an exe."""
+    assert MATCHER.apps_of(process) == expected
+
+
+def test_files_a_process_runs_or_holds_are_matched_by_name_and_path() -> None:
+    """Jars a JVM holds open (the probe's `files`) match `paths` globs and names."""
+    java = ProcessInfo(
+        1, "java", "/usr/bin/java", ("java", "@mc.args"), "an",
+        files=("/home/an/.minecraft/versions/1.20.1/1.20.1.jar",),  # no class in sight
+    )  # fmt: skip
+    assert "minecraft" in MATCHER.apps_of(java)
+    tetris = ProcessInfo(2, "python3", PY, ("python3", "x"), "an", files=("/opt/tetris/main.py",))
+    assert MATCHER.apps_of(tetris) == {"tetris"}
+
+
+def test_a_known_content_identity_names_the_app_under_any_name() -> None:
+    """A digest remembered as an app makes any process with that executable the app."""
+    digest = "ab" * 32
+    matcher = Matcher(CONFIG, {digest: "supertuxkart", "cd" * 32: "no-such-app"})
+    copy = ProcessInfo(1, "notes", "/home/an/notes", ("notes",), "an", exe_digest=digest)
+    assert matcher.apps_of(copy) == {"supertuxkart"}
+    assert matcher.apps_of(ProcessInfo(2, "x", "/x", (), "an", exe_digest="cd" * 32)) == set()
+    assert MATCHER.apps_of(copy) == set()  # without the identity: unknown
+
+
+def test_identity_apps_only_by_the_executable_itself() -> None:
+    """Only an app matched by its own executable's name or path may have its content
+    remembered; never an interpreter's or the loader's, nor by the command line."""
+    exe = proc(1, "supertuxkart", "an", "/usr/games/supertuxkart", ("supertuxkart",))
+    assert MATCHER.identity_apps(exe) == {"supertuxkart"}
+    script = proc(2, "python3", "an", PY, ("python3", "supertuxkart.py"))
+    assert MATCHER.apps_of(script) == {"supertuxkart"}
+    assert MATCHER.identity_apps(script) == frozenset()
+    by_cmdline = proc(3, "electron", "an", "/opt/e/electron", ("electron", "scratch-gui"))
+    assert MATCHER.apps_of(by_cmdline) == {"scratch"}
+    assert MATCHER.identity_apps(by_cmdline) == frozenset()

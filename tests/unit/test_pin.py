@@ -320,6 +320,48 @@ class TestLogging:
         assert {e for e, _ in log.events} >= {"pin.set", "pin.try", "pin.admin_reset"}
 
 
+class TestLockoutEpisodes:
+    """Issue 12: a flood of tries while locked out is one event per episode, with a count."""
+
+    def test_refused_tries_are_one_event_per_episode(self) -> None:
+        pins, clock, log = make_manager()
+        pins.set_pin("739164")
+        for wrong in ["111111", "222222", "333333", "444444", "555555"]:
+            pins.verify(wrong)
+        assert pins.verify("739164").status is VerifyStatus.LOCKED
+        for _ in range(6000):
+            pins.verify("000000")
+        tries = [f for e, f in log.events if e == "pin.try"]
+        assert [t["result"] for t in tries] == ["wrong"] * 5  # nothing yet for the flood
+        clock.now += 31  # the episode ends; the next try logs it first
+        assert pins.verify("000000").status is VerifyStatus.WRONG
+        tries = [f for e, f in log.events if e == "pin.try"]
+        assert [t["result"] for t in tries] == ["wrong"] * 5 + ["locked", "wrong"]
+        episode = tries[5]
+        assert (episode["count"], episode["failures"], episode["seconds_left"]) == (6001, 5, 30)
+        # A second, longer episode: its own event, logged at `flush` (the agent's stop).
+        for _ in range(10):
+            pins.verify("739164")
+        pins.flush()
+        pins.flush()  # nothing more to say
+        tries = [f for e, f in log.events if e == "pin.try"]
+        assert [(t["result"], t.get("count")) for t in tries[7:]] == [("locked", 10)]
+        assert len(log.events) < 12
+
+    def test_a_new_episode_logs_the_one_before(self) -> None:
+        pins, clock, log = make_manager()
+        pins.set_pin("739164")
+        for _ in range(5):
+            pins.verify("111111")
+        pins.verify("111111")  # locked: first episode (30 s)
+        clock.now += 31
+        pins.verify("222222")  # wrong again: a second episode (60 s)
+        pins.verify("222222")  # refused in the second episode
+        pins.flush()
+        results = [(f["result"], f.get("count")) for e, f in log.events if e == "pin.try"]
+        assert results == [("wrong", None)] * 5 + [("locked", 1), ("wrong", None), ("locked", 1)]
+
+
 class TestAdminReset:
     def test_refused_for_a_non_admin(self, monkeypatch: pytest.MonkeyPatch) -> None:
         pins, _clock, log = make_manager()

@@ -10,6 +10,7 @@ import pytest
 
 from agent.ledger.memory import MemoryLedger
 from agent.ledger.store import Event
+from agent.platform.probe import ExeIdentity
 from agent.service.agent import Agent, AgentError
 from agent.service.clock import TrustedClock
 from agent.service.closer import CloseAction
@@ -64,24 +65,37 @@ def game(pid: int, user: str = "an", name: str = "fakegame") -> ProcessInfo:
 
 
 class FakeCloser:
-    """Records what the agent asks to close; `actions` are handed back by the next step."""
+    """Records what the agent asks to close; `actions` are handed back by the next step.
+
+    The agent asks on every tick for every process still to close (the real closer keeps
+    the grace per (child, app)); `closed` records a process when it is first asked for,
+    or again after a tick without it (it quit and its pid came back).
+    """
 
     def __init__(self, grace: float) -> None:
         self.grace = grace
         self.closed: list[tuple[int, float]] = []
+        self.keys: list[tuple[str, str]] = []
         self.steps: list[float] = []
         self.actions: list[CloseAction] = []
+        self._asked: set[tuple[int, float]] = set()
+        self._before: set[tuple[int, float]] = set()
 
     @property
     def pids(self) -> list[int]:
         return [pid for pid, _ct in self.closed]
 
-    def close(self, pid: int, create_time: float) -> list[CloseAction]:
+    def close(self, pid: int, create_time: float, key: tuple[str, str]) -> list[CloseAction]:
+        self._asked.add((pid, create_time))
+        if (pid, create_time) in self._before:
+            return []
         self.closed.append((pid, create_time))
-        return [CloseAction(pid, "polite", create_time)]
+        self.keys.append(key)
+        return [CloseAction(pid, "polite", create_time, key=key)]
 
     def step(self, now: float) -> list[CloseAction]:
         self.steps.append(now)
+        self._before, self._asked = self._asked, set()
         out, self.actions = self.actions, []
         return out
 
@@ -252,12 +266,15 @@ def test_a_stubborn_process_is_closed_once_and_kill_logged(h: Harness) -> None:
     h.agent.start()
     h.procs.set([game(100)])
     h.run(5)
-    assert h.closer.pids == [100]  # the closer owns the grace; not asked again each tick
+    # Asked on every tick, keyed by (child, app): the closer keeps the grace per app.
+    assert h.closer.pids == [100]
+    assert set(h.closer.keys) == {("An", "fakegame")}
     assert h.closer.steps and h.closer.steps[-1] == h.steady
-    h.closer.actions = [CloseAction(100, "kill", 100.5, pids=(100,))]
+    h.closer.actions = [CloseAction(100, "kill", 100.5, pids=(100,), key=("An", "fakegame"))]
     h.run(1)
     (kill,) = h.events("kill")
     assert kill.detail["pid"] == 100
+    assert (kill.child, kill.target, kill.detail["pids"]) == ("An", "fakegame", [100])
 
 
 def test_relaunch_while_blocked_is_closed_at_the_next_tick(h: Harness) -> None:
@@ -682,3 +699,45 @@ def test_day_limits_recorded_at_start_on_rules_changes_and_new_days(
     assert calls[-1] == tuesday
     assert {k for _d, _c, k in h.ledger.day_limits(tuesday, tuesday)} == {"total", "notes"}
     assert len(h.ledger.day_limits(monday, monday)) == 4
+
+
+# -- content identities (issue 12) -------------------------------------------------------------
+
+
+def test_a_matched_executable_is_remembered_and_a_renamed_copy_counts(tmp_path: Path) -> None:
+    """The game's executable content is learnt once; a copy under another name is the game,
+    also for a new agent on the same ledger (after a restart)."""
+    h = Harness(tmp_path, rules(10))
+    h.agent.start()
+    digest = "ab" * 32
+    h.procs.identities[100] = ExeIdentity(digest, 4096)
+    h.procs.set([game(100)])
+    h.run(2)
+    assert [(i.digest, i.size, i.app) for i in h.ledger.identities()] == [
+        (digest, 4096, "fakegame")
+    ]
+    assert h.procs.sizes == {4096}  # the probe hashes only files of that size
+    h.procs.set([])
+    h.run(1)
+
+    again = Harness(tmp_path, rules(10))
+    again.ledger = h.ledger
+    again.agent = Agent(again.source, h.ledger, again._probe_for, again._closer_for,
+                        again.clock, lambda: again.steady)  # fmt: skip
+    again.agent.start()
+    assert again.procs.sizes == {4096}
+    copy = ProcessInfo(200, "homework", "/home/an/homework", (), "an", 200.5, exe_digest=digest)
+    again.procs.set([copy])
+    again.run(3)
+    assert again.child()["running"] == ["fakegame"]
+
+
+def test_no_identity_is_learnt_from_an_interpreter_or_the_command_line(h: Harness) -> None:
+    """python3 running the game's script is the game, but python3 itself is not."""
+    script = ProcessInfo(100, "python3", "/usr/bin/python3.11", ("python3", "fakegame.py"), "an",
+                         100.5)  # fmt: skip
+    h.procs.identities[100] = ExeIdentity("cd" * 32, 999)
+    h.procs.set([script])
+    h.run(2)
+    assert h.child()["running"] == ["fakegame"]
+    assert h.ledger.identities() == []

@@ -82,18 +82,22 @@ def test_the_keyring_opens_lazily_and_once() -> None:
 def test_hub_serve_passes_the_database_and_address(monkeypatch: pytest.MonkeyPatch) -> None:
     import sync.hub
 
-    seen: list[tuple[str | None, str]] = []
+    seen: list[tuple[str | None, str | None, dict[str, object]]] = []
 
-    def serve(db: str | None, listen: str) -> int:
-        seen.append((db, listen))
+    def serve(db: str | None, listen: str | None, **options: object) -> int:
+        seen.append((db, listen, options))
         return 0
 
     monkeypatch.setattr(sync.hub, "serve", serve)
-    args = argparse.Namespace(db="sqlite:////tmp/x.sqlite", listen="127.0.0.1:7390")
+    args = argparse.Namespace(db="sqlite:////tmp/x.sqlite", listen="127.0.0.1:7390",
+                              tls_cert=None, tls_key=None, access_log=False,
+                              hub_config=Path("/tmp/hub.toml"))
     from playclock.cli.hub import cmd_hub_serve
 
     assert cmd_hub_serve(args) == 0
-    assert seen == [("sqlite:////tmp/x.sqlite", "127.0.0.1:7390")]
+    assert seen == [("sqlite:////tmp/x.sqlite", "127.0.0.1:7390", {
+        "ssl_certfile": None, "ssl_keyfile": None, "access_log": False,
+        "config_path": Path("/tmp/hub.toml")})]
 
 
 def test_status_when_off_says_usage_stays_here(

@@ -374,7 +374,7 @@ class Cli:
         self.dir = tmp
         self.hub = FakeHub()
         self.secrets: SecretStore = open_store(MemoryKeyring())
-        monkeypatch.setattr(cli, "open_secrets", lambda: self.secrets)
+        monkeypatch.setattr(cli, "open_secrets", lambda _data=None: self.secrets)
         monkeypatch.setattr(cli, "session_factory", self.hub)
         monkeypatch.setattr("sys.stdin.isatty", lambda: False)
         if paired:

@@ -6,6 +6,9 @@ version can raise the cost: `needs_rehash` tells, and a right PIN is re-hashed.
 
 Lockout: 5 free wrong tries, then 30 s, doubling on each further wrong try, at most 1 h.
 The count is persisted (a LockoutStore) so that restarting the agent does not clear it.
+Tries refused while locked out are not logged one by one (a flood would fill the disk):
+one "pin.try" event with result "locked" and their `count` is logged per lockout episode,
+when the episode is over (at the next try after it, or at `flush`).
 
 Forgotten PIN: the machine's administrator (root, or an elevated Administrator on
 Windows) runs the reset (`PinManager.admin_reset`), which deletes the hash and the
@@ -22,6 +25,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from agent.i18n import _
@@ -133,10 +137,13 @@ class VerifyResult:
         return self.status is VerifyStatus.OK
 
 
-def keyring_store() -> SecretStore:
-    """The keyring's store for the PIN; PinStoreUnavailable, saying how to fix it, if none."""
+def keyring_store(data_dir: Path | None = None) -> SecretStore:
+    """The keyring's store for the PIN; PinStoreUnavailable, saying how to fix it, if none.
+
+    With `data_dir`, a root file keyring keeps its file with that agent's data (`DATA/secrets`).
+    """
     try:
-        return open_store()
+        return open_store(data_dir=data_dir)
     except SecretStoreError as exc:
         raise PinStoreUnavailable(str(exc)) from exc
 
@@ -190,6 +197,9 @@ class PinManager:
         self._policy = policy
         self._params = params
         self._lock = threading.RLock()
+        # Tries refused during the current lockout episode (logged as one event later).
+        self._refused: dict[str, Any] | None = None
+        self._episode: float | None = None
 
     def is_set(self) -> bool:
         """Whether a PIN has been set."""
@@ -265,14 +275,39 @@ class PinManager:
             msg = _("The stored PIN hash is damaged; the administrator's PIN reset clears it.")
             raise PinError(msg) from exc
 
+    def flush(self) -> None:
+        """Log the tries refused in the current lockout episode, if any (at the agent's stop)."""
+        with self._lock:
+            if self._refused is not None:
+                self._log(EventKind.PIN_TRY, self._refused)
+            self._refused = None
+            self._episode = None
+
+    def _refuse(self, purpose: str, state: LockoutState, left: float) -> VerifyResult:
+        """A try while locked out: counted into its episode's one event, not logged alone."""
+        if self._episode != state.locked_until:
+            self.flush()  # another episode began: log the one before
+            self._episode = state.locked_until
+        if self._refused is None:
+            self._refused = {
+                "purpose": purpose,
+                "result": VerifyStatus.LOCKED.value,
+                "failures": state.failures,
+                "seconds_left": ceil_seconds(left),
+                "count": 0,
+            }
+        self._refused["count"] += 1
+        return VerifyResult(VerifyStatus.LOCKED, state.failures, left)
+
     def _attempt(self, pin: str, stored: str, purpose: str) -> VerifyResult:
         """One counted try: refused while locked out, else compared and the count persisted."""
         now = self._clock()
         state = self._lockout.load()
         left = self._seconds_left(state, now)
         if left > 0:
-            result = VerifyResult(VerifyStatus.LOCKED, state.failures, left)
-        elif self._matches(pin, stored):
+            return self._refuse(purpose, state, left)
+        self.flush()  # the lockout is over: its refused tries come first in the log
+        if self._matches(pin, stored):
             if state != LockoutState():
                 self._lockout.save(LockoutState())
             result = VerifyResult(VerifyStatus.OK)
