@@ -55,6 +55,7 @@ class LinuxInstaller(PosixInstaller):
             "EXEC": systemd_exec([*opts.program, "agent"]),
             "KEYRING_BACKEND": KEYRING_BACKEND,
             "CONFIG": _abs(CONFIG_DIR / "rules.toml"),
+            "CONFIG_DIR": _abs(CONFIG_DIR),
             "DATA_DIR": _abs(DATA_DIR),
             "STATE_DIRECTORY": DATA_DIR.relative_to("var/lib").as_posix(),
         })

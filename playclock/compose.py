@@ -42,6 +42,8 @@ READ_BUDGET = 0.012
 
 log = logging.getLogger(__name__)
 
+API_RETRY_SECONDS = 5.0  # how often a local API that could not listen tries again
+
 
 @dataclass
 class Runtime:
@@ -58,6 +60,7 @@ class Runtime:
     stopped: threading.Event = field(default_factory=threading.Event)
     exec_watch: ExecWatch | None = None
     _pins: PinManager | None = None
+    _ctx: ApiContext | None = None
 
     def pins(self) -> PinManager:
         """The PIN manager over the OS keyring (opened on first use: it may need D-Bus)."""
@@ -102,9 +105,34 @@ class Runtime:
             ).start()
         if serve_api:
             _host, port = split_listen(settings.listen)
-            ctx = ApiContext(self.agent, self.pins, port)
-            self.api = ApiServer(ctx, settings.listen, self.extensions)
-            self.api.start()
+            self._ctx = ApiContext(self.agent, self.pins, port)
+            if not self._serve_api(settings.listen):
+                # Another program holds the address: enforce without the API, and keep trying.
+                retry = threading.Thread(
+                    target=self._retry_api, args=(settings.listen,), name="playclock-api-retry",
+                    daemon=True,
+                )
+                retry.start()
+
+    def _serve_api(self, listen: str) -> bool:
+        assert self._ctx is not None
+        api = ApiServer(self._ctx, listen, self.extensions)
+        try:
+            api.start()
+        except OSError as exc:
+            api.stop()
+            self.agent.api_state(listen, str(exc))
+            return False
+        self.api = api
+        self.agent.api_state(listen, None)
+        return True
+
+    def _retry_api(self, listen: str) -> None:
+        while not self.stopped.wait(API_RETRY_SECONDS):
+            if self._serve_api(listen):
+                if self.stopped.is_set() and self.api is not None:
+                    self.api.stop()  # stopped meanwhile
+                return
 
     def _prompt_ticks(self) -> None:
         """Tick at once when a watched account starts a program while something is blocked:

@@ -119,8 +119,10 @@ class Actions:
         child: Callable[[], str | None],
         url: str,
         clock: Callable[[], float] = time.monotonic,
+        verify: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.client = client
+        self.verify = verify  # why the PIN must not go to the agent's address now, if it must not
         self.ui = ui
         self.child = child
         self.url = url.rstrip("/")
@@ -254,6 +256,10 @@ class Actions:
 
     def _as_parent(self, act: Callable[[], Any]) -> bool:
         """Run `act` in a parent session, asking for the PIN when there is none."""
+        problem = self.verify()
+        if problem:  # neither the PIN nor the session token goes to an impostor
+            self.ui.message(_("Parent PIN"), problem)
+            return False
         for attempt in (1, 2):
             if not self.parent_active and not self._login():
                 return False

@@ -90,6 +90,7 @@ class TrayApp:
         accounts: Mapping[str, Sequence[str]] | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
         follow_agent_language: bool = False,
+        verify: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.client = client
         # Started with only the agent's address: speak the language its rules set.
@@ -103,7 +104,7 @@ class TrayApp:
         self.child: str | None = None
         self.today: dt.date | None = None
         self.view: TrayView = build_view(None)
-        self.actions = Actions(client, self, lambda: self.child, url)
+        self.actions = Actions(client, self, lambda: self.child, url, verify=verify)
         self.host: Any = None  # TkHost when Tk works
         self.panel: Any = None
         self.toasts: Any = None

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import logging
+import socket
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from agent.api import routes_parent, routes_public, routes_session
 from agent.api.context import API_PREFIX, ApiContext
@@ -22,6 +25,11 @@ __all__ = ["ApiExtension", "ApiServer", "NotLoopback", "create_app", "split_list
 log = logging.getLogger("playclock.api")
 
 MAX_BODY = 64 * 1024
+# A flood of connections must not take the file descriptors the probe needs: at most this many
+# are open at once (more are closed at once), and one without a complete request is closed
+# after REQUEST_SECONDS (a long poll in progress is a request, and keeps its connection).
+MAX_CONNECTIONS = 256
+REQUEST_SECONDS = 5.0
 
 
 class NotLoopback(ValueError):
@@ -128,6 +136,32 @@ class _QuietServer(uvicorn.Server):
                 loop.call_soon_threadsafe(woken.set)
 
 
+class _GuardedProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a cap on open connections and a request deadline."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > MAX_CONNECTIONS:
+            transport.abort()
+            return
+        self._watchdog = self.loop.call_later(REQUEST_SECONDS, self._check_idle)
+
+    def _check_idle(self) -> None:
+        if self.transport.is_closing():
+            return
+        busy = self.cycle is not None and not self.cycle.response_complete
+        if not busy and self.timeout_keep_alive_task is None:
+            self.transport.abort()  # no request (or half of one) for REQUEST_SECONDS
+            return
+        self._watchdog = self.loop.call_later(REQUEST_SECONDS, self._check_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        watchdog = getattr(self, "_watchdog", None)
+        if watchdog is not None:
+            watchdog.cancel()
+        super().connection_lost(exc)
+
+
 class ApiServer:
     """Uvicorn serving the app in a thread of the agent's process."""
 
@@ -144,6 +178,9 @@ class ApiServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            http=_GuardedProtocol,
+            limit_concurrency=MAX_CONNECTIONS,  # requests beyond it are answered 503
+            backlog=128,  # accepted in bursts of at most this many
             # A tray's long poll or an idle keep-alive must not hold the agent's stop up.
             timeout_graceful_shutdown=2,
             # Every caller is local: never take a client address from X-Forwarded-For.
@@ -151,16 +188,74 @@ class ApiServer:
             forwarded_allow_ips="",
         )
         self.server = _QuietServer(config)
-        self.thread = threading.Thread(target=self.server.run, name="playclock-api", daemon=True)
+        self.sockets: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._run, name="playclock-api", daemon=True)
+
+    def _run(self) -> None:
+        self.server.run(sockets=self.sockets)
+
+    def _addresses(self) -> list[tuple[socket.AddressFamily, str, bool]]:
+        """(family, address, required): the loopback of both families for a loopback default.
+
+        Both, so that `localhost` cannot lead to another program listening on the other one.
+        """
+        if self.host in ("127.0.0.1", "localhost", "::1"):
+            return [(socket.AF_INET, "127.0.0.1", True), (socket.AF_INET6, "::1", False)]
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        return [(family, self.host, True)]
+
+    def bind(self) -> None:
+        """Bind the listening sockets; OSError when an address is taken (nothing stays bound)."""
+        try:
+            for family, address, required in self._addresses():
+                try:
+                    sock = socket.socket(family, socket.SOCK_STREAM)
+                except OSError:
+                    if required:
+                        raise
+                    continue  # no IPv6 here
+                self.sockets.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                try:
+                    sock.bind((address, self.port))
+                except OSError as exc:
+                    if not required and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                        self.sockets.remove(sock)
+                        sock.close()
+                        continue  # no ::1 on this computer
+                    raise OSError(
+                        exc.errno,
+                        _("could not listen on {host}:{port}: {error}").format(
+                            host=f"[{address}]" if ":" in address else address,
+                            port=self.port,
+                            error=exc.strerror or exc,
+                        ),
+                    ) from None
+                sock.listen(128)  # accepted in bursts of at most this many
+                sock.setblocking(False)
+        except OSError:
+            self.close_sockets()
+            raise
+
+    def close_sockets(self) -> None:
+        """Close the listening sockets (after a failed bind, or once stopped)."""
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self.sockets.clear()
 
     def start(self, timeout: float = 10.0) -> None:
         """Start serving; raises OSError when the port cannot be bound."""
+        self.bind()
         self.thread.start()
         deadline = threading.Event()
         for _i in range(int(timeout * 50)):
             if self.server.started:
                 return
             if not self.thread.is_alive():
+                self.close_sockets()
                 raise OSError(
                     _("could not listen on {host}:{port}").format(host=self.host, port=self.port)
                 )
@@ -172,4 +267,6 @@ class ApiServer:
         self.ctx.agent.bus.close()
         self.server.should_exit = True
         self.server.wake()
-        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
+        self.close_sockets()

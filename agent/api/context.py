@@ -161,8 +161,8 @@ def set_session_cookie(response: Response, token: str) -> None:
 
 
 def agent_call(action: Callable[[], Any]) -> Any:
-    """Run an agent action, turning its refusal into a 400 with the agent's message."""
+    """Run an agent action, turning its refusal into a 400 (or 503) with the agent's message."""
     try:
         return action()
     except AgentError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise HTTPException(exc.status, str(exc)) from None

@@ -80,12 +80,14 @@ def requests(ctx: Ctx, viewer: Caller, state: str | None = "pending") -> dict[st
 @router.post("/requests", status_code=201)
 def ask(ctx: Ctx, viewer: Caller, body: AskBody) -> dict[str, Any]:
     """A child asks for more time (for themselves; a parent for any child)."""
-    kid = ctx.agent.config.child(body.child)
-    if kid is not None and not viewer.sees(kid.name):
+    name = ctx.agent.child_name(body.child)
+    if name is None:  # checked first: made-up names must not fill the rate limiter's table
+        raise HTTPException(400, _("unknown child {name!r}").format(name=body.child))
+    if not viewer.sees(name):
         raise HTTPException(403, _("you can ask only for your own time"))
-    if not ctx.asks.allow(body.child.casefold()):
+    if not ctx.asks.allow(name.casefold()):
         raise HTTPException(429, _("you already asked; wait for a parent to answer"))
-    return dict(agent_call(lambda: ctx.agent.ask(body.child, body.minutes, body.message)))
+    return dict(agent_call(lambda: ctx.agent.ask(name, body.minutes, body.message)))
 
 
 @router.post("/idle", status_code=204)

@@ -93,6 +93,16 @@ def _rules_changed(config: Config, d: Mapping[str, Any]) -> str:
     return _("Rules changed.")
 
 
+def _tampered(what: object) -> str:
+    """The thing a tamper event names, in the reader's language."""
+    names = {
+        "config": _("the rules file"),
+        "ledger": _("the usage ledger"),
+        "permissions": _("the permissions of PlayClock's files"),
+    }
+    return names.get(str(what), str(what) if what else "?")
+
+
 def describe(event: Event, config: Config) -> str:
     """A sentence for an event."""
     d = event.detail
@@ -106,11 +116,15 @@ def describe(event: Event, config: Config) -> str:
         EventKind.GAP: lambda: _("PlayClock was not running for {time}.").format(
             time=fmt.duration(d.get("seconds", 0))
         ),
+        EventKind.WATCH_FAILED: lambda: _("PlayClock could not see the running programs."),
+        EventKind.API_UNAVAILABLE: lambda: _(
+            "The local API could not listen on {listen}; the limits are still enforced."
+        ).format(listen=d.get("listen", "?")),
         EventKind.CLOCK_JUMP: lambda: _("The computer's clock was changed by {time}.").format(
             time=fmt.duration(abs(d.get("seconds", 0)))
         ),
         EventKind.TAMPER: lambda: _("Possible tampering: {what} changed outside PlayClock.").format(
-            what=d.get("what", "?")
+            what=_tampered(d.get("what"))
         ),
         EventKind.CONFIG_LOADED: lambda: _("Rules loaded."),
         EventKind.CONFIG_REJECTED: lambda: _("Rules file rejected: it has errors."),
@@ -160,7 +174,9 @@ def describe(event: Event, config: Config) -> str:
     return str(make()) if make else _("Event: {kind}").format(kind=k)
 
 
-_ALERTS = {"tamper", "clock_jump", "gap", "config_rejected", "kill"}
+_ALERTS = {
+    "tamper", "clock_jump", "gap", "config_rejected", "kill", "watch_failed", "api_unavailable"
+}
 
 
 def _actor(actor: str) -> str:

@@ -35,7 +35,9 @@ class EventKind(enum.StrEnum):
 
     AGENT_START = "agent_start"  # the agent started
     AGENT_STOP = "agent_stop"  # the agent stopped cleanly
-    GAP = "gap"  # time the agent was not running
+    GAP = "gap"  # time the agent was not running (or not watching: detail "reason")
+    WATCH_FAILED = "watch_failed"  # the processes could not be listed (once per episode)
+    API_UNAVAILABLE = "api_unavailable"  # the local API could not listen (it keeps trying)
     CLOCK_JUMP = "clock_jump"  # the system clock was moved
     TAMPER = "tamper"  # rules, ledger or permissions changed outside PlayClock
     CONFIG_LOADED = "config_loaded"  # rules (re)loaded

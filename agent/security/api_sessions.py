@@ -76,10 +76,21 @@ class Sessions:
 
 
 class RateLimiter:
-    """At most `count` events per `per` seconds for each key (a sliding window)."""
+    """At most `count` events per `per` seconds for each key (a sliding window).
 
-    def __init__(self, count: int, per: float, clock: Callable[[], float] = time.monotonic) -> None:
+    At most `max_keys` keys are remembered: past that, keys whose window is over are forgotten,
+    then the oldest, so that a flood of new keys cannot grow the table without end.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        per: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 1024,
+    ) -> None:
         self._count, self._per, self._clock = count, per, clock
+        self._max_keys = max_keys
         self._hits: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
@@ -92,5 +103,18 @@ class RateLimiter:
                 self._hits[key] = hits
                 return False
             hits.append(now)
+            self._hits.pop(key, None)  # re-inserted last: the dict stays oldest first
             self._hits[key] = hits
+            if len(self._hits) > self._max_keys:
+                self._forget(now)
             return True
+
+    def _forget(self, now: float) -> None:
+        for key in [k for k, hits in self._hits.items() if hits[-1] <= now - self._per]:
+            del self._hits[key]
+        while len(self._hits) > self._max_keys:
+            del self._hits[next(iter(self._hits))]
+
+    def __len__(self) -> int:
+        """How many keys are remembered."""
+        return len(self._hits)

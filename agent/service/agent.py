@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from agent.i18n import _
 from agent.ledger.store import Event, EventKind, Identity, Ledger
 from agent.platform.base import PlatformError
 from agent.platform.probe import ProcessSource
 from agent.platform.sessions.base import SessionInfo, SessionSource
-from agent.service.clock import TrustedClock
+from agent.service.clock import GAP_SECONDS, TrustedClock
 from agent.service.closer import CloseAction
 from agent.service.event_bus import EventBus
 from agent.service.rules_file import ConfigSource
@@ -38,7 +41,7 @@ from rules.screen import ScreenSession
 from rules.timeutil import day_of
 from rules.toml_writer import dump_config
 
-__all__ = ["Agent", "AgentError", "StatusHook"]
+__all__ = ["API_KEY", "Agent", "AgentError", "StatusHook"]
 
 # Adds its part to the status document's `agent` object (where data lives, sync).
 StatusHook = Callable[[], dict[str, Any]]
@@ -47,6 +50,7 @@ log = logging.getLogger("playclock.agent")
 
 FLUSH_SECONDS = 4.0  # usage is made durable at least this often: a crash loses less than 5 s
 HEARTBEAT_KEY = "heartbeat"
+API_KEY = "api"  # {"listen", "error", "since"}: whether the local API listens, for `status`
 PIN_EVENT_PREFIX = "pin."
 PIN_EVENTS_KEPT = 1000  # PIN tries and changes kept in the event log, the newest
 COUNTDOWN_SECONDS = 60  # the last minute of `screen` before the session is locked
@@ -59,7 +63,15 @@ _SCREEN_EVENTS = {
 
 
 class AgentError(ValueError):
-    """A request the agent cannot carry out (unknown child or target, bad minutes)."""
+    """A request the agent cannot carry out (unknown child or target, bad minutes).
+
+    `status` is the HTTP status the local API answers with: 400, or 503 when the computer
+    refused (rules that cannot be written).
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Closer(Protocol):
@@ -103,6 +115,8 @@ class Agent:
         self._last_flush = steady()
         self._closing: set[tuple[str, str, int, float]] = set()
         self._shown: dict[str, tuple[Any, ...]] = {}
+        self._unwatched: tuple[dt.datetime, float] | None = None  # since, seconds not counted
+        self._api_error: str | None = None
         # Content identities of apps' executables (digest -> identity), from the ledger.
         self._identities: dict[str, Identity] = {}
         self._identified: set[tuple[int, float]] = set()
@@ -150,6 +164,7 @@ class Agent:
         """Record the stop and make everything durable."""
         with self.lock:
             now = self.clock.now()
+            self._watch_resumed(now, 0.0)  # a long failed episode is recorded as a gap
             self._event(EventKind.AGENT_STOP)
             self._flush(now)
             if self.probe is not None:
@@ -282,13 +297,18 @@ class Agent:
             self._closing.clear()
             self._record_limits(day)
         assert self.probe is not None and self.closer is not None, "start() first"
-        processes = self.probe.snapshot()
+        try:
+            processes = self.probe.snapshot()
+        except Exception as exc:  # out of file descriptors, /proc unreadable...
+            self._watch_failed(now, reading.elapsed, exc)
+            return
+        elapsed = self._watch_resumed(now, reading.elapsed)
         running = self.matcher.running(processes)
         self.probe.watch(pid for apps in running.values() for pids in apps.values() for pid in pids)
         self._learn_identities(processes, running)
         screen, sessions = self._observe_sessions(running)
         result, self.state = decisions.tick(
-            self.config, self.state, running, now, reading.elapsed, screen
+            self.config, self.state, running, now, elapsed, screen
         )
         self.ledger.add_usage(result.usage)
         self.statuses = result.statuses
@@ -404,6 +424,35 @@ class Agent:
                     cue = Event(EventKind.STATUS, now, day, status.name, None, {}, "agent")
                     self.bus.publish({**cue.as_json(), "id": None})
 
+    def _watch_failed(self, now: dt.datetime, elapsed: float, exc: Exception) -> None:
+        """Keep the time a failed probe could not count, for the next good tick."""
+        if self._unwatched is None:  # one log line and one event per episode
+            log.error("cannot list processes: %s", exc)
+            self._event(EventKind.WATCH_FAILED, detail={"error": str(exc)})
+            self._unwatched = (now, 0.0)
+        since, seconds = self._unwatched
+        self._unwatched = (since, seconds + elapsed)
+
+    def _watch_resumed(self, now: dt.datetime, elapsed: float) -> float:
+        """The seconds to count now: with those of a short failed episode; a long one is a gap."""
+        if self._unwatched is None:
+            return elapsed
+        since, seconds = self._unwatched
+        self._unwatched = None
+        log.info("processes are listed again after %d s", round(seconds))
+        if seconds <= GAP_SECONDS:
+            return elapsed + seconds
+        self._event(
+            EventKind.GAP,
+            detail={
+                "from": since.isoformat(timespec="seconds"),
+                "to": now.isoformat(timespec="seconds"),
+                "seconds": round(seconds),
+                "reason": "not_watched",
+            },
+        )
+        return elapsed
+
     def reload(self) -> bool:
         """Use the rules file again if it changed (a broken one is logged and kept out)."""
         with self.lock:
@@ -497,11 +546,23 @@ class Agent:
         """Whether some limit of some child is blocked now (so a start would be closed)."""
         return any(lim.state == "blocked" for s in self.statuses for lim in s.limits)
 
+    def child_name(self, name: str) -> str | None:
+        """The rules' name of a child, matched case-insensitively and in any Unicode form."""
+        wanted = unicodedata.normalize("NFC", name).casefold()
+        return next(
+            (
+                c.name
+                for c in self.config.children
+                if unicodedata.normalize("NFC", c.name).casefold() == wanted
+            ),
+            None,
+        )
+
     def _child(self, name: str) -> str:
-        child = self.config.child(name)
-        if child is None:
-            raise AgentError(f"unknown child {name!r}")
-        return child.name
+        found = self.child_name(name)
+        if found is None:
+            raise AgentError(_("unknown child {name!r}").format(name=name))
+        return found
 
     def _refresh(self) -> None:
         now = self.clock.now()
@@ -516,10 +577,10 @@ class Agent:
         with self.lock:
             name = self._child(child)
             if not -1440 <= minutes <= 1440 or minutes == 0:
-                raise AgentError("minutes must be between -1440 and 1440, and not 0")
+                raise AgentError(_("minutes must be between -1440 and 1440, and not 0"))
             keys = {lim.key for lim in child_limits(self.config, self.config.child(name))}  # type: ignore[arg-type]
             if target not in keys and target != ALL:
-                raise AgentError(f"{name} has no limit {target!r}")
+                raise AgentError(_("{child} has no limit {key!r}").format(child=name, key=target))
             self.ledger.add_grant(self.state.day, name, target, minutes * 60)
             key = (name, target)
             self.state.bonus[key] = self.state.bonus.get(key, 0.0) + minutes * 60
@@ -564,7 +625,9 @@ class Agent:
             try:
                 req = self.ledger.answer_request(request_id, approve, minutes)
             except KeyError:
-                raise AgentError(f"no pending request {request_id}") from None
+                raise AgentError(
+                    _("no pending request {id}").format(id=request_id)
+                ) from None
             if approve:
                 granted = minutes or req.minutes
                 self.ledger.add_grant(self.state.day, req.child, ALL, granted * 60)
@@ -584,6 +647,21 @@ class Agent:
         """A tray's idle report for its OS account (the API checked who sent it)."""
         self.idle_reports.report(user, idle_seconds, self.steady())
 
+    def api_state(self, listen: str, error: str | None) -> None:
+        """Record whether the local API listens (one event when it cannot, until it can)."""
+        with self.lock:
+            if error and self._api_error is None:
+                log.error("%s; the limits are still enforced; trying again", error)
+                self._event(EventKind.API_UNAVAILABLE, detail={"listen": listen, "error": error})
+            elif error is None and self._api_error is not None:
+                log.warning("the local API listens on %s now", listen)
+            if error != self._api_error or self.ledger.get_meta(API_KEY) is None:
+                since = self.clock.now().isoformat(timespec="seconds")
+                state = {"listen": listen, "error": error, "since": since}
+                self.ledger.set_meta(API_KEY, json.dumps(state))
+                self.ledger.flush()
+            self._api_error = error
+
     def log(self, kind: str, detail: dict[str, Any], actor: str = "agent") -> None:
         """Record an event from elsewhere (PIN tries, API changes); never a PIN or token.
         The PIN's events are capped at the newest PIN_EVENTS_KEPT."""
@@ -601,7 +679,7 @@ class Agent:
                 and self.config.app(key) is None
                 and self.config.category(key) is None
             ):
-                raise AgentError(f"unknown app or category {key!r}")
+                raise AgentError(_("unknown app or category {key!r}").format(key=key))
             config = self.config
             kid = config.child(name)
             assert kid is not None
@@ -632,6 +710,14 @@ class Agent:
                 path = self.source.save(text)
             except ConfigError as exc:
                 raise AgentError("; ".join(str(i) for i in exc.issues)) from None
+            except OSError as exc:  # a read-only folder, a full disk: say so, never a 500
+                log.error("rules not saved: %s", exc)
+                raise AgentError(
+                    _("The rules could not be saved ({error}). Nothing was changed.").format(
+                        error=exc.strerror or exc
+                    ),
+                    503,
+                ) from None
             assert self.source.config is not None
             self._use(self.source.config)
             self._record_limits(self.state.day)

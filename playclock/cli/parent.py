@@ -17,6 +17,7 @@ from agent.i18n.limit_text import capped_note
 from agent.ledger.sqlite import SqliteLedger
 from agent.ledger.store import Event
 from agent.platform import paths
+from agent.platform.listener import impostor
 from agent.security.pin.errors import LockedOut, PinError
 from agent.security.pin.lockout import FileLockoutStore
 from agent.security.pin.manager import PinManager, keyring_store
@@ -171,7 +172,12 @@ def _client_and_child(args: argparse.Namespace) -> tuple[AgentClient, str] | int
     if child is None:
         error(_("name the child with --child ({names})").format(names=", ".join(names)))
         return ExitCode.USAGE
-    return AgentClient(base_url(source.config.settings.listen)), child
+    client = AgentClient(base_url(source.config.settings.listen))
+    problem = impostor(client.url, agent_is_root=paths.agent_is_root(source.path))
+    if problem:  # never send the PIN to a program of the child's that took the address
+        error(problem)
+        return ExitCode.FAIL
+    return client, child
 
 
 def _parent_call(

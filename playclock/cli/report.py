@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 from agent.exit_codes import ExitCode
@@ -52,7 +53,32 @@ def render(report: Report, fmt: str, lang: str) -> str:
 
 def _open_ledger(data: Path) -> Ledger:
     db = data / "ledger.sqlite"
-    return SqliteLedger(db) if db.is_file() else MemoryLedger()
+    try:
+        db.stat()
+    except FileNotFoundError:
+        return MemoryLedger()  # nothing recorded yet
+    except OSError as exc:
+        raise LedgerError(_unreadable(db, exc)) from None
+    if not os.access(db, os.R_OK):
+        raise LedgerError(_unreadable(db, PermissionError(13, os.strerror(13))))
+    return SqliteLedger(db)
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    """The data directory; the installed agent's even when this account cannot read it."""
+    data = paths.data_dir(args.data_dir)
+    system = Path("/var/lib/playclock")
+    explicit = args.data_dir or os.environ.get("PLAYCLOCK_DATA_DIR")
+    if not explicit and data != system and system.is_dir() and paths.system_config() is not None:
+        return system  # not the user's empty folder: the report would show only zeros
+    return data
+
+
+def _unreadable(db: Path, exc: OSError) -> str:
+    return _(
+        "cannot read the ledger {path} ({error}): the installed agent's data is readable by "
+        "root only; run it as an administrator, such as 'sudo playclock report'"
+    ).format(path=db, error=exc.strerror or exc)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -79,6 +105,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         except ValueError:
             error(_("bad week {week!r}: use YYYY-Www, such as 2026-W43").format(week=args.week))
             return ExitCode.USAGE
+    if args.child:
+        args.child = unicodedata.normalize("NFC", args.child)
     if args.child and config.child(args.child) is None:
         names = ", ".join(c.name for c in config.children)
         error(
@@ -88,7 +116,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         return ExitCode.USAGE
     try:
-        ledger = _open_ledger(paths.data_dir(args.data_dir))
+        ledger = _open_ledger(_data_dir(args))
     except LedgerError as exc:
         error(str(exc))
         return ExitCode.FAIL

@@ -26,6 +26,21 @@ from rules.config import ConfigError
 __all__ = ["cmd_agent", "cmd_run", "register"]
 
 
+def _raise_open_files_limit() -> None:
+    """Use the hard limit on open files: a flood of connections must not starve the probe."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        except (ValueError, OSError) as exc:
+            logging.getLogger("playclock.agent").warning("open files limit stays %s: %s", soft, exc)
+
+
 def _serve(args: argparse.Namespace, *, live: bool) -> int:
     from agent.api.app import NotLoopback
     from playclock.compose import build
@@ -36,6 +51,7 @@ def _serve(args: argparse.Namespace, *, live: bool) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    _raise_open_files_limit()
     # Set first: a TERM during start-up still ends in a clean stop with its event.
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

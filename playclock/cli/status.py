@@ -19,6 +19,7 @@ from agent.ledger.memory import MemoryLedger
 from agent.ledger.sqlite import SqliteLedger
 from agent.platform import paths
 from agent.platform.timezone import resolve_timezone
+from agent.service.agent import API_KEY, HEARTBEAT_KEY
 from agent.service.rules_file import ConfigSource
 from agent.service.status_document import status_document
 from playclock.cli.common import Subcommands, load_source, report_issues
@@ -42,15 +43,26 @@ def _offline_status(source: ConfigSource, data: Path) -> dict[str, Any]:
         state = ledger.load_day(day)
 
         sync = sync_info(ledger)
+        api, beat = ledger.get_meta(API_KEY), ledger.get_meta(HEARTBEAT_KEY)
     finally:
         ledger.close()
     statuses = decisions.decide(config, state, {}, now)
+    extra: dict[str, Any] = {"sync": sync}
+    running = False
+    with contextlib.suppress(ValueError, TypeError, AttributeError):
+        # An agent whose API could not listen still runs: its heartbeat is recent.
+        api_state = json.loads(api or "null")
+        if api_state and api_state.get("error") and beat:
+            since_beat = now - dt.datetime.fromisoformat(beat)
+            running = abs(since_beat.total_seconds()) < 60
+            if running:
+                extra["api"] = api_state
     return status_document(
         day,
         statuses,
-        running=False,
+        running=running,
         config_error=source.error,
-        extra={"sync": sync},
+        extra=extra,
         accounts={c.name: c.accounts for c in config.children},
         locale=config.settings.locale,
     )
@@ -61,6 +73,12 @@ def print_status(doc: dict[str, Any]) -> None:
     day = dt.date.fromisoformat(doc["day"])
     running = _("agent running") if doc["agent"]["running"] else _("agent not running")
     print(f"PlayClock — {date_long(day)} ({running})")
+    api = doc["agent"].get("api")
+    if api and api.get("error"):
+        print(
+            _("Its local API is not available: {error}. The limits are still enforced; "
+              "it tries again in the background.").format(error=api["error"])
+        )
     if doc["agent"].get("config_error"):
         print(_("Rules file has errors; the last good rules are in force:"))
         print(doc["agent"]["config_error"])

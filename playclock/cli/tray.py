@@ -11,6 +11,8 @@ import sys
 
 from agent.api_client import AgentClient, base_url
 from agent.i18n import _, set_language
+from agent.platform import paths
+from agent.platform.listener import impostor
 from playclock.cli.common import Subcommands, cli_language, error, load_source, rules_locale
 
 __all__ = ["cmd_tray", "has_display", "register"]
@@ -76,12 +78,15 @@ def cmd_tray(args: argparse.Namespace) -> int:
         return 1
     from tray.app import TrayApp
 
+    agent_is_root = paths.agent_is_root(source.path if source is not None else None)
+    address = url
     app = TrayApp(
         AgentClient(url),
         url,
         user=getpass.getuser(),
         accounts=accounts,
         follow_agent_language=follow_agent,
+        verify=lambda: impostor(address, agent_is_root=agent_is_root),
     )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_a: app.stop.set())

@@ -213,8 +213,8 @@ class AgentProcess:
     def stderr_path(self) -> Path:
         return self.logs / f"agent-{self.runs}.err"
 
-    def start(self, timeout: float = START_TIMEOUT) -> AgentProcess:
-        """Start the agent and wait until its API answers /health."""
+    def start(self, timeout: float = START_TIMEOUT, *, wait: bool = True) -> AgentProcess:
+        """Start the agent and wait until its API answers /health (unless not `wait`)."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.runs += 1
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -226,6 +226,8 @@ class AgentProcess:
                 env=self.environment(),
                 start_new_session=True,
             )
+        if not wait:
+            return self
         try:
             wait_until(self._healthy_or_dead, timeout, 0.05, "the agent's /health answers")
         except WaitTimeout as exc:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import importlib.util
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -551,3 +553,24 @@ def test_weekly_report_with_links_to_other_weeks(dash: Dash) -> None:
     current = dash.client.get("/report", params={"week": "garbage"}).text
     assert f'value="{year}-W{week:02d}"' in current
     assert 'rel="next"' not in current, "no link to a week that has not happened"
+
+
+def test_agent_errors_and_tamper_lines_are_in_the_pages_language(dash_vi: Dash) -> None:
+    """No English in the Vietnamese dashboard from the agent's refusals or event details."""
+    csrf = dash_vi.csrf()
+    dash_vi.client.post("/parent/answer", data={"csrf": csrf, "id": "6", "approve": "0"})
+    assert dash_vi.flash("/parent") == "không có yêu cầu đang chờ số 6"
+    dash_vi.client.post("/parent/grant", data={"csrf": csrf, "child": "Nobody", "minutes": "15"})
+    assert html_lib.unescape(dash_vi.flash("/parent")) == "không có trẻ tên 'Nobody'"
+    dash_vi.runtime.agent._event("tamper", detail={"what": "config", "file": "rules.toml"})
+    html = dash_vi.client.get("/log").text
+    assert "Có thể bị can thiệp: tệp quy tắc đã bị thay đổi" in html
+
+
+def test_a_child_name_in_decomposed_unicode_is_the_same_child(dash: Dash) -> None:
+    nfd = unicodedata.normalize("NFD", "Bình")
+    assert nfd != "Bình"
+    csrf = dash.csrf()
+    dash.client.post("/parent/grant", data={"csrf": csrf, "child": nfd, "minutes": "15"})
+    assert "unknown child" not in dash.flash("/parent")
+    assert dash.runtime.agent.ask(nfd, 15, "")["child"] == "Bình"

@@ -81,6 +81,9 @@ def test_linux_unit_hardening_keeps_signalling_and_reading_proc() -> None:
     assert service["ProtectSystem"] == "strict"
     assert service["StateDirectory"] == "playclock"
     assert service["StateDirectoryMode"] == "0700"
+    # Rules saved from the API or dashboard (rules.toml.bak, then rules.toml) are writable.
+    assert service["ReadWritePaths"] == "/etc/playclock"
+    assert int(service["LimitNOFILE"]) >= 65536
     assert service["ProtectHome"] == "read-only"
     assert service["NoNewPrivileges"] == "yes"
     assert service["PrivateTmp"] == "yes"

@@ -208,3 +208,23 @@ def test_the_platform_package_exports_its_errors() -> None:
     assert issubclass(ProcessGone, PlatformError)
     assert issubclass(NotPermitted, PlatformError)
     assert re.fullmatch(r"[a-z]+", current().capabilities.os)
+
+
+def test_the_installed_rules_win_over_a_users_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child's ~/.config/playclock/rules.toml must not redirect the CLI and tray."""
+    import platformdirs
+
+    from agent.platform import paths
+
+    for where in ("user", "site"):
+        (tmp_path / where).mkdir()
+        (tmp_path / where / "rules.toml").write_text("version = 1\n", encoding="utf-8")
+    monkeypatch.setattr(platformdirs, "user_config_dir", lambda app: str(tmp_path / "user"))
+    monkeypatch.setattr(platformdirs, "site_config_dir", lambda app: str(tmp_path / "site"))
+    monkeypatch.delenv("PLAYCLOCK_CONFIG", raising=False)
+    assert paths.find_config() == tmp_path / "site" / "rules.toml"
+    (tmp_path / "site" / "rules.toml").unlink()
+    if not Path("/etc/playclock/rules.toml").is_file():
+        assert paths.find_config() == tmp_path / "user" / "rules.toml"  # a personal agent

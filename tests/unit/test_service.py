@@ -603,6 +603,42 @@ def test_a_tick_that_fails_does_not_raise(h: Harness, monkeypatch: pytest.Monkey
     assert h.agent.ticks == ticks + 1
 
 
+def test_a_failing_probe_keeps_the_time_and_logs_one_event(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Out of file descriptors for 30 s: the time counts at the next good tick, one event."""
+    h.procs.set([game(100)])
+    h.run(10)
+
+    def boom() -> list[ProcessInfo]:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(h.procs, "snapshot", boom)
+    with caplog.at_level("ERROR"):
+        h.run(30)
+    assert len([r for r in caplog.records if r.levelname == "ERROR"]) == 1
+    (failed,) = h.events("watch_failed")
+    assert "Too many open files" in failed.detail["error"]
+    monkeypatch.undo()
+    h.run(1)
+    assert h.limit("games")["used_seconds"] == 41
+    assert h.events("gap") == []
+
+
+def test_a_long_failed_probe_is_a_gap_of_time_not_watched(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h.procs.set([game(100)])
+    monkeypatch.setattr(h.procs, "snapshot", lambda: (_ for _ in ()).throw(OSError(24, "x")))
+    h.run(120, step=5)
+    monkeypatch.undo()
+    h.run(1)
+    assert h.limit("games")["used_seconds"] == 1
+    (gap,) = h.events("gap")
+    assert (gap.detail["seconds"], gap.detail["reason"]) == (120, "not_watched")
+    assert len(h.events("watch_failed")) == 1
+
+
 # -- the day's limits, for reports ------------------------------------------------------------
 
 NOTES_WINDOWS = """

@@ -283,3 +283,15 @@ def test_a_grant_another_limit_caps_is_explained_to_the_parent() -> None:
             "Note: Total screen time is blocked for the rest of today, so Minecraft stays blocked.",
         )
     ]
+
+
+def test_no_pin_or_token_goes_to_an_agent_that_is_not_root() -> None:
+    """The agent's address held by another account's program: refuse before the PIN dialog."""
+    client, ui, clock = FakeClient(token="token-0"), FakeUi(pins=["4321"]), Clock()
+    said = "refusing to send the parent PIN"
+    actions = Actions(client, ui, lambda: "An", URL, clock=clock, verify=lambda: said)
+    actions.run("grant:15")
+    actions.run("pause")
+    assert client.calls == []
+    assert ui.asked_pin == 0
+    assert [text for _title, text in ui.messages] == [said, said]
