@@ -62,7 +62,9 @@ def test_a_pause_from_yesterday_is_not_applied_today(hub: HubServer, tmp_path: P
     assert device.agent is not None
     device.pair(hub.url, api.pairing_code(parent))
     late = _command(api, parent, {"type": "pause", "child": AN})
-    device.move_to(dt.date.today() + dt.timedelta(days=1), hour=20)  # offline for a day
+    # Offline until the day after tomorrow: an earlier day in every time zone (the hub dates
+    # the command in the family's zone, which may already be tomorrow by the UTC clock).
+    device.move_to(dt.date.today() + dt.timedelta(days=2), hour=20)
     report = device.client().run_once()
     assert report.rejected == [late]
     assert AN not in device.agent.state.paused
