@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import signal
 import subprocess
 import sysconfig
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -31,34 +28,13 @@ from agent.platform.linux_proc import (
     read_text_as,
     userns_owners,
 )
-from tests.support.agentproc import unique_game_name
-from tests.support.tricks import Account, Started, Tricks, kid_account, run_as
+from tests.support.tricks import Account, Started, Tricks, run_as
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def kid() -> Account:
-    """The second, standard account (created once; root only)."""
-    return kid_account()
 
-
-@pytest.fixture
-def tricks() -> Iterator[Tricks]:
-    """A fresh directory of tricks around a game with a name unique to this run."""
-    root = Path(tempfile.mkdtemp(prefix="playclock-tricks-"))
-    yield Tricks(root, game=unique_game_name())
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def started() -> Iterator[list[Started]]:
-    """Processes to kill at the end of the test."""
-    out: list[Started] = []
-    yield out
-    for s in out:
-        s.stop()
 
 
 def _file_id(path: Path) -> tuple[int, int]:

@@ -4,27 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
-
-import pytest
 
 from agent.platform.peer import peer_account, tcp_peer_uid
-from tests.support.tricks import Account, Started, kid_account, run_as
-
-
-@pytest.fixture(scope="module")
-def kid() -> Account:
-    """The second, standard account (created once; root only)."""
-    return kid_account()
-
-
-@pytest.fixture
-def started() -> Iterator[list[Started]]:
-    """Processes to kill at the end of the test."""
-    out: list[Started] = []
-    yield out
-    for s in out:
-        s.stop()
+from tests.support.tricks import Account, Started, run_as
 
 
 def test_peer_uid_of_a_connection_from_another_account(

@@ -4,18 +4,14 @@ that compares each process's executable every tick)."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from agent.platform.probe import PsutilSource
 from agent.platform.proc_events import ProcEvents, Unavailable
 from rules.model import ProcessInfo
-from tests.support.agentproc import unique_game_name
-from tests.support.tricks import Account, Started, Tricks, kid_account, run_as
+from tests.support.tricks import Account, Started, Tricks, run_as
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -32,27 +28,7 @@ def _events_available() -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
-def kid() -> Account:
-    """The second, standard account (created once)."""
-    return kid_account()
 
-
-@pytest.fixture
-def tricks() -> Iterator[Tricks]:
-    """A fresh directory of tricks around a game with a name unique to this run."""
-    root = Path(tempfile.mkdtemp(prefix="playclock-tricks-"))
-    yield Tricks(root, game=unique_game_name())
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def started() -> Iterator[list[Started]]:
-    """Processes to kill at the end of the test."""
-    out: list[Started] = []
-    yield out
-    for s in out:
-        s.stop()
 
 
 @pytest.fixture(params=["events", "polling"])

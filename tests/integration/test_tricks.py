@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from agent.platform.base import PlatformError
 from agent.platform.linux_proc import exe_id, read_stat
 from tests.support.agentproc import AgentProcess, free_port, prefill_usage, unique_game_name
-from tests.support.tricks import Account, Started, Tricks, kid_account, run_as
+from tests.support.tricks import Account, Started, Tricks, run_as
 from tests.support.waiting import wait_until
 
 pytestmark = [
@@ -37,27 +36,7 @@ LEFT = 3.0  # seconds of the budget left when the game starts
 CLOSE_DEADLINE = POLL + GRACE + 1.0  # the issue's bound, once the game is blocked
 
 
-@pytest.fixture(scope="module")
-def kid() -> Account:
-    """The child's own standard account (with a /etc/subuid range)."""
-    return kid_account()
 
-
-@pytest.fixture
-def tricks() -> Iterator[Tricks]:
-    """A directory of tricks around a game with a name unique to this run."""
-    root = Path(tempfile.mkdtemp(prefix="playclock-tricks-"))
-    yield Tricks(root, game=unique_game_name())
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def started() -> Iterator[list[Started]]:
-    """Tricks to kill at the end, whatever happened."""
-    out: list[Started] = []
-    yield out
-    for s in out:
-        s.stop()
 
 
 def rules(port: int, account: str, apps: dict[str, str]) -> str:
