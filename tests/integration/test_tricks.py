@@ -13,6 +13,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,6 +116,18 @@ def group_gone(pgid: int) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def play_until_closed(
+    agent: AgentProcess, kid: Account, started: list[Started], app: str, *argv: Any, **kw: Any
+) -> Started:
+    """Start a trick as the child: it must be closed in time and its close be in the ledger."""
+    t0 = time.monotonic()
+    game = run_as(kid, *argv, **kw)
+    started.append(game)
+    closed_in_time(agent, game, t0)
+    check_ledger(agent, app, game.pid)
+    return game
 
 
 def closed_in_time(
@@ -220,11 +233,7 @@ def test_the_loader_and_interpreters(
     if how != "loader" and shutil.which("python3", path="/usr/bin:/bin") is None:
         pytest.skip("needs /usr/bin/python3 for the script tricks")
     agent = make_agent({"blockgame": names(tricks.game_name)})
-    t0 = time.monotonic()
-    game = run_as(kid, argv, cwd=tricks.root)
-    started.append(game)
-    closed_in_time(agent, game, t0)
-    check_ledger(agent, "blockgame", game.pid)
+    play_until_closed(agent, kid, started, "blockgame", argv, cwd=tricks.root)
 
 
 def test_java_with_an_argument_file(
@@ -233,11 +242,7 @@ def test_java_with_an_argument_file(
     """Trick 6: `java @mc.args` hides net.minecraft.client.main.Main in a file."""
     argv = tricks.java_argfile()
     agent = make_agent({"minecraft": "cmdline = ['net\\.minecraft']"})
-    t0 = time.monotonic()
-    game = run_as(kid, argv, cwd=tricks.root)
-    started.append(game)
-    closed_in_time(agent, game, t0)
-    check_ledger(agent, "minecraft", game.pid)
+    play_until_closed(agent, kid, started, "minecraft", argv, cwd=tricks.root)
 
 
 def test_java_matched_by_the_jar_it_holds_open(
@@ -250,11 +255,7 @@ def test_java_matched_by_the_jar_it_holds_open(
         "-cp .minecraft/versions/1.20.1/1.20.1.jar net.minecraft.client.main.Main 600\n"
     )
     agent = make_agent({"minecraft": 'paths = ["*/.minecraft/*"]'})
-    t0 = time.monotonic()
-    game = run_as(kid, argv, cwd=tricks.root)
-    started.append(game)
-    closed_in_time(agent, game, t0)
-    check_ledger(agent, "minecraft", game.pid)
+    play_until_closed(agent, kid, started, "minecraft", argv, cwd=tricks.root)
 
 
 def test_a_renamed_copy_is_known_by_its_content(
@@ -274,8 +275,5 @@ def test_a_renamed_copy_is_known_by_its_content(
     os.chown(copy, kid.uid, kid.gid)
     cp = run_as(kid, ["cp", str(tricks.game), str(copy / "homework-notes")], cwd=tricks.root)
     assert cp.proc.wait(timeout=10) == 0
-    t0 = time.monotonic()
-    game = run_as(kid, [str(copy / "homework-notes"), "600"], cwd=copy)
-    started.append(game)
-    closed_in_time(agent, game, t0)
-    check_ledger(agent, "blockgame", game.pid)
+    renamed = [str(copy / "homework-notes"), "600"]
+    play_until_closed(agent, kid, started, "blockgame", renamed, cwd=copy)
