@@ -32,7 +32,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,7 @@ import textwrap
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +50,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support.hubserver import free_port  # noqa: E402
+from tests.support.measure import CHILD, burst, cpu_model, percentile  # noqa: E402
+
 __all__ = ["main"]
 
 PLAYCLOCK = Path(sys.executable).with_name("playclock")
 # The child's account: a standard one, as on a family computer (`nobody` when run as root,
 # so that root's own processes on this machine are not the child's), else this user.
-CHILD = "nobody" if os.geteuid() == 0 else getpass.getuser()
 SLEEP = ["sleep", "600"]
 AGENT_FLOOR = (
     "import time, sqlite3, psutil, fastapi, uvicorn, apscheduler.schedulers.background\n"
@@ -139,46 +140,8 @@ daily = 180
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-@contextmanager
-def sleepers(count: int) -> Iterator[None]:
-    """`count` sleeping processes of the child, forked by one shell at once, killed after."""
-    if count <= 0:
-        yield
-        return
-    shell = subprocess.Popen(
-        ["sh", "-c", f"i=0; while [ $i -lt {count} ]; do sleep 600 & i=$((i+1)); done; wait"],
-        start_new_session=True,
-        user=None if getpass.getuser() == CHILD else CHILD,
-        cwd="/",
-    )
-    try:
-        yield
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(shell.pid, signal.SIGKILL)
-        shell.wait()
 
 
 def wait_for_processes(count: int, timeout: float = 60.0) -> None:
@@ -250,7 +213,7 @@ def running_agent(work: Path, env: dict[str, str] | None = None) -> Iterator[tup
 
 
 def agent_section(extra: int, seconds: float, work: Path) -> dict[str, float]:
-    with sleepers(extra):
+    with burst(extra):
         wait_for_processes(extra)
         with running_agent(work / "agent") as (pid, _port):
             time.sleep(25)  # start-up, and every process read (a burst is read over ticks)
@@ -283,7 +246,7 @@ def burst_section(extra: int, work: Path) -> dict[str, float]:
     for _ in range(3):
         agent.tick()
     ticks: list[float] = []
-    with sleepers(extra):
+    with burst(extra):
         start = time.monotonic()
         n = 0
         while time.monotonic() - start < 10:
@@ -323,7 +286,7 @@ def load(port: int, path: str, rate: float, seconds: float) -> dict[str, Any]:
 
 def api_section(extra: int, seconds: float, work: Path) -> dict[str, float]:
     out: dict[str, float] = {}
-    with sleepers(extra):
+    with burst(extra):
         wait_for_processes(extra)
         with running_agent(work / "api") as (_pid, port):
             time.sleep(8)
@@ -331,7 +294,7 @@ def api_section(extra: int, seconds: float, work: Path) -> dict[str, float]:
                 result = load(port, path, 50, seconds)
                 ms = result["ms"]
                 out[f"{key}_p50"] = statistics.median(ms)
-                out[f"{key}_p99"] = pct(ms, 0.99)
+                out[f"{key}_p99"] = percentile(ms, 0.99)
                 out[f"{key}_max"] = max(ms)
                 out[f"{key}_n"] = len(ms)
                 out[f"{key}_errors"] = result["errors"]

@@ -9,12 +9,20 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 
 from agent.platform.probe import PsutilSource
+
+ROOT_DIR = Path(__file__).resolve().parents[1]
+if str(ROOT_DIR) not in sys.path:
+    sys.path.insert(0, str(ROOT_DIR))
+
+from tests.support.measure import cpu_model, median_p95  # noqa: E402
 
 __all__ = ["main"]
 
@@ -33,22 +41,6 @@ def timings(action: Callable[[], object], runs: int) -> list[float]:
     return out
 
 
-def median_p95(samples: list[float]) -> tuple[float, float]:
-    """Median and 95th percentile."""
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-
-
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo, or what the platform module says."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def spawn(count: int) -> list[subprocess.Popen[bytes]]:

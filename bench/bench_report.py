@@ -30,6 +30,12 @@ from rules.config import load_text
 from rules.presets import example_toml
 from rules.timeutil import day_start
 
+ROOT_DIR = Path(__file__).resolve().parents[1]
+if str(ROOT_DIR) not in sys.path:
+    sys.path.insert(0, str(ROOT_DIR))
+
+from tests.support.measure import cpu_model  # noqa: E402
+
 __all__ = ["main"]
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -53,17 +59,6 @@ CATEGORY = {
     "discord": "chat",
 }
 
-
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo, or what the platform module says."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def sessions(

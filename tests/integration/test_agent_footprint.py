@@ -7,16 +7,12 @@ probe that reads every new process in one tick, fails them.
 
 from __future__ import annotations
 
-import getpass
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psutil
@@ -24,6 +20,7 @@ import pytest
 
 from tests.support.agentproc import AgentProcess, unique_game_name
 from tests.support.hubserver import free_port
+from tests.support.measure import CHILD, burst
 from tests.support.waiting import wait_until
 
 AGENT_RSS_MIB = 68  # README: ~56 MiB; 76 MiB before issue 15
@@ -31,7 +28,6 @@ BURST = 1000
 BURST_TICK_MS = 250  # README: under 30 ms on a quiet machine; ~1,900 ms before issue 15
 # The child's account: a standard one (root's own processes on this machine are not the
 # child's), else this user.
-CHILD = "nobody" if hasattr(os, "geteuid") and os.geteuid() == 0 else getpass.getuser()
 
 RULES = """\
 version = 1
@@ -63,22 +59,6 @@ def test_the_agent_stays_small(tmp_path: Path) -> None:
     assert rss < AGENT_RSS_MIB, f"the agent uses {rss:.1f} MiB"
 
 
-@contextmanager
-def _burst(count: int) -> Iterator[None]:
-    """`count` sleeping processes of the child, forked by one shell at once."""
-    shell = subprocess.Popen(
-        ["sh", "-c", f"i=0; while [ $i -lt {count} ]; do sleep 600 & i=$((i+1)); done; wait"],
-        start_new_session=True,
-        user=None if getpass.getuser() == CHILD else CHILD,
-        cwd="/",
-    )
-    try:
-        yield
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(shell.pid, signal.SIGKILL)
-        shell.wait()
-
 
 def test_no_slow_tick_when_a_thousand_processes_start_at_once(tmp_path: Path) -> None:
     from playclock.compose import build
@@ -93,7 +73,7 @@ def test_no_slow_tick_when_a_thousand_processes_start_at_once(tmp_path: Path) ->
     try:
         for _ in range(3):
             agent.tick()
-        with _burst(BURST):
+        with burst(BURST):
             start = time.monotonic()
             probe = agent.probe
             assert probe is not None
