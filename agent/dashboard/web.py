@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
-import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from agent.dashboard.language import LANG_COOKIE, _, language, language_names, p
 from agent.dashboard.language import translations as _translations
 from agent.i18n import formatting as fmt
 from agent.security.api_sessions import SESSION_SECONDS
+from agent.web_pages import read_flash, safe_next, set_flash
 
 if TYPE_CHECKING:
     import jinja2
@@ -48,13 +47,6 @@ CSP = (
 )
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
-    """A local path to go back to; anything else (other hosts, schemes) becomes `default`."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    if any(ord(ch) < 32 for ch in target):
-        return default
-    return target
 
 
 def _number(value: float | int, lang: str) -> str:
@@ -113,17 +105,6 @@ class Call:
         return [v.strip() for v in self.form.get(name, [])]
 
 
-def _read_flash(request: Request) -> dict[str, str] | None:
-    raw = request.cookies.get(FLASH_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("t"), str):
-        return None
-    return {"kind": "error" if data.get("k") == "error" else "ok", "text": data["t"][:500]}
 
 
 class Web:
@@ -179,7 +160,7 @@ class Web:
 
     def render(self, call: Call, name: str, code: int = 200, **values: Any) -> HTMLResponse:
         """A template as a page, with the flash message shown once."""
-        flash = _read_flash(call.request)
+        flash = read_flash(call.request, FLASH_COOKIE)
         html = self.fragment(call, name, flash=flash, **values)
         response = HTMLResponse(html, status_code=code)
         response.headers["Content-Security-Policy"] = CSP
@@ -193,15 +174,7 @@ class Web:
         """303 See Other, with a message for the next page."""
         response = RedirectResponse(url, status_code=303)
         if message:
-            data = json.dumps({"k": "error" if error else "ok", "t": message[:500]})
-            response.set_cookie(
-                FLASH_COOKIE,
-                base64.urlsafe_b64encode(data.encode()).decode().rstrip("="),
-                max_age=60,
-                httponly=True,
-                samesite="strict",
-                path="/",
-            )
+            set_flash(response, FLASH_COOKIE, message, error=error)
         return response
 
     def to_login(self, call: Call) -> Response:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,9 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from agent.web_pages import read_flash as read_cookie_flash
+from agent.web_pages import safe_next as local_path
+from agent.web_pages import set_flash
 from sync.hub.web.texts import Texts, language_names
 
 __all__ = ["CSP", "FLASH_COOKIE", "WebExit", "page", "read_flash", "redirect", "safe_next"]
@@ -33,11 +34,7 @@ class WebExit(Exception):
 
 def safe_next(target: str | None, default: str = "/today") -> str:
     """A local path to go back to; anything else (other hosts, schemes) becomes `default`."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    if any(ord(ch) < 32 for ch in target):
-        return default
-    return target
+    return local_path(target, default)
 
 
 @cache
@@ -61,16 +58,7 @@ def _env(lang: str) -> jinja2.Environment:
 
 def read_flash(request: Request) -> dict[str, str] | None:
     """The one-time message the previous page left, if any."""
-    raw = request.cookies.get(FLASH_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("t"), str):
-        return None
-    return {"kind": "error" if data.get("k") == "error" else "ok", "text": data["t"][:500]}
+    return read_cookie_flash(request, FLASH_COOKIE)
 
 
 def secure_headers(response: Response) -> Response:
@@ -101,7 +89,5 @@ def redirect(url: str, message: str | None = None, *, error: bool = False) -> Re
     """303 See Other, with a message for the next page."""
     response = RedirectResponse(url, status_code=303)
     if message:
-        data = json.dumps({"k": "error" if error else "ok", "t": message[:500]})
-        response.set_cookie(FLASH_COOKIE, base64.urlsafe_b64encode(data.encode()).decode()
-                            .rstrip("="), max_age=60, httponly=True, samesite="lax", path="/")
+        set_flash(response, FLASH_COOKIE, message, error=error, samesite="lax")
     return secure_headers(response)
