@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import base64
+import gettext
 import json
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-__all__ = ["read_flash", "safe_next", "set_flash"]
+if TYPE_CHECKING:
+    import jinja2
+
+__all__ = ["read_flash", "safe_next", "set_flash", "template_env"]
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -53,3 +58,20 @@ def read_flash(request: Request, cookie: str) -> dict[str, str] | None:
     if not isinstance(data, dict) or not isinstance(data.get("t"), str):
         return None
     return {"kind": "error" if data.get("k") == "error" else "ok", "text": data["t"][:500]}
+
+
+def template_env(folder: Path, translations: gettext.NullTranslations) -> jinja2.Environment:
+    """Server-rendered pages' templates: autoescaped, strict, with gettext in the templates."""
+    # Imported here: an agent whose dashboard nobody opens never loads Jinja2 (issue 15).
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=jinja2.select_autoescape(["html"], default=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    return env

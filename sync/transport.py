@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 from types import TracebackType
 from typing import Any
@@ -16,6 +15,7 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry
 
 from agent.i18n import _
+from agent.platform.peer import is_loopback
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -119,13 +119,6 @@ def pairing_session() -> requests.Session:
     )
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_url(url: str) -> str:
@@ -135,7 +128,7 @@ def check_url(url: str) -> str:
         raise ValueError(_("the hub address must start with https://, e.g. https://hub.example.vn"))
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ValueError(_("the hub address must not hold a user name, password, query or #"))
-    if parts.scheme == "http" and not _loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         raise ValueError(
             _("the hub address must use https:// (http:// only for a hub on this computer)")
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import ipaddress
 import logging
 import socket
 import threading
@@ -19,6 +18,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from agent.api import routes_parent, routes_public, routes_session
 from agent.api.context import API_PREFIX, ApiContext
 from agent.i18n import _
+from agent.platform.peer import is_loopback
 
 __all__ = ["ApiExtension", "ApiServer", "NotLoopback", "create_app", "split_listen"]
 
@@ -40,24 +40,12 @@ def split_listen(listen: str) -> tuple[str, int]:
     """("127.0.0.1", 7377) from "127.0.0.1:7377"; NotLoopback for any other address."""
     host, _sep, port = listen.rpartition(":")
     host = host.strip("[]")
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback or not port.isdigit():
+    if not is_loopback(host) or not port.isdigit():
         raise NotLoopback(
             _("the local API listens on loopback only, not {listen}").format(listen=listen)
         )
     return host, int(port)
 
-
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _guard(
@@ -67,7 +55,7 @@ def _guard(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         client = request.client.host if request.client else None
-        if not _is_loopback(client):
+        if not client or not is_loopback(client):
             return JSONResponse({"detail": _("only this computer may use the local API")}, 403)
         host = request.headers.get("host", "")
         if host not in ctx.allowed_hosts:

@@ -21,7 +21,7 @@ from agent.dashboard.language import LANG_COOKIE, _, language, language_names, p
 from agent.dashboard.language import translations as _translations
 from agent.i18n import formatting as fmt
 from agent.security.api_sessions import SESSION_SECONDS
-from agent.web_pages import read_flash, safe_next, set_flash
+from agent.web_pages import read_flash, safe_next, set_flash, template_env
 
 if TYPE_CHECKING:
     import jinja2
@@ -57,18 +57,7 @@ def _number(value: float | int, lang: str) -> str:
 
 @cache
 def _env(lang: str) -> jinja2.Environment:
-    # Imported here: an agent whose dashboard nobody opens never loads Jinja2 (issue 15).
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html"], default=True),
-        extensions=["jinja2.ext.i18n"],
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_translations(_translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env = template_env(TEMPLATES, _translations(lang))
     env.filters.update(
         duration=fmt.duration,
         time_left=fmt.time_left,

@@ -14,7 +14,7 @@ try:
 except ImportError:  # Windows
     pwd = None  # type: ignore[assignment]
 
-__all__ = ["peer_account", "tcp_peer_uid"]
+__all__ = ["is_loopback", "peer_account", "tcp_peer_uid"]
 
 _TABLES = {4: ("/proc/net/tcp",), 6: ("/proc/net/tcp6",)}
 
@@ -87,3 +87,13 @@ def _psutil_peer(client: tuple[str, int]) -> str | None:
     except (psutil.Error, OSError):
         return None
     return None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this computer's loopback ("localhost" included)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -55,11 +55,8 @@ class ScryptParams:
         return 128 * self.r * self.n * self.p + 128 * self.r * 2 + 1024 * 1024
 
 
-def hash_password(password: str, params: ScryptParams | None = None) -> str:
-    """Hash a password as `scrypt$n=..,r=..,p=..$salt$hash` (base64, no padding)."""
-    params = params or ScryptParams()
-    salt = secrets.token_bytes(16)
-    key = hashlib.scrypt(
+def _scrypt(password: str, salt: bytes, params: ScryptParams) -> bytes:
+    return hashlib.scrypt(
         password.encode("utf-8"),
         salt=salt,
         n=params.n,
@@ -68,6 +65,13 @@ def hash_password(password: str, params: ScryptParams | None = None) -> str:
         dklen=params.dklen,
         maxmem=params.maxmem,
     )
+
+
+def hash_password(password: str, params: ScryptParams | None = None) -> str:
+    """Hash a password as `scrypt$n=..,r=..,p=..$salt$hash` (base64, no padding)."""
+    params = params or ScryptParams()
+    salt = secrets.token_bytes(16)
+    key = _scrypt(password, salt, params)
     return f"scrypt$n={params.n},r={params.r},p={params.p}${_b64(salt)}${_b64(key)}"
 
 
@@ -83,15 +87,7 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     if scheme != "scrypt" or params.n > 2**20 or params.r > 32 or params.p > 16:
         return False
-    candidate = hashlib.scrypt(
-        password.encode("utf-8"),
-        salt=salt,
-        n=params.n,
-        r=params.r,
-        p=params.p,
-        dklen=params.dklen,
-        maxmem=params.maxmem,
-    )
+    candidate = _scrypt(password, salt, params)
     return hmac.compare_digest(candidate, key)
 
 

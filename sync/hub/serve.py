@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from agent.platform.peer import is_loopback
 from sync.hub.app import create_app
 from sync.hub.config import HubConfig, load_config
 from sync.hub.core import HubSettings
@@ -30,13 +30,6 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port_text)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def settings_from(config: HubConfig) -> HubSettings:
@@ -75,7 +68,7 @@ def serve(db_url: str | None, listen: str | None = None, *, ssl_certfile: str | 
         print(f"playclock hub: cannot open database {shown}: {exc}".splitlines()[0],
               file=sys.stderr)
         return 1
-    if not _is_loopback(host) and not ssl_certfile:
+    if not is_loopback(host) and not ssl_certfile:
         print(f"playclock hub: warning: listening on {host} without TLS; tokens and passwords "
               "cross the network in clear: use --tls-cert/--tls-key or a TLS reverse proxy",
               file=sys.stderr)

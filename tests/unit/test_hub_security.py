@@ -7,6 +7,7 @@ import string
 
 import pytest
 
+from agent.platform.peer import is_loopback
 from sync.hub.security import (
     CODE_ALPHABET,
     DEVICE_TOKEN_PREFIX,
@@ -18,7 +19,7 @@ from sync.hub.security import (
     normalize_code,
     verify_password,
 )
-from sync.hub.serve import _is_loopback, parse_listen
+from sync.hub.serve import parse_listen
 
 FAST = ScryptParams(n=2**10, r=8, p=1)
 
@@ -92,6 +93,6 @@ def test_parse_listen_rejects(listen: str) -> None:
 
 
 def test_loopback_detection_for_the_tls_warning() -> None:
-    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
-    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.2")
-    assert not _is_loopback("hub.example")
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2")
+    assert not is_loopback("hub.example")

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from agent.web_pages import read_flash as read_cookie_flash
 from agent.web_pages import safe_next as local_path
-from agent.web_pages import set_flash
+from agent.web_pages import set_flash, template_env
 from sync.hub.web.texts import Texts, language_names
 
 __all__ = ["CSP", "FLASH_COOKIE", "WebExit", "page", "read_flash", "redirect", "safe_next"]
@@ -40,15 +40,7 @@ def safe_next(target: str | None, default: str = "/today") -> str:
 @cache
 def _env(lang: str) -> jinja2.Environment:
     texts = Texts(lang)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html"], default=True),
-        extensions=["jinja2.ext.i18n"],
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_translations(texts.catalog, newstyle=True)  # type: ignore[attr-defined]
+    env = template_env(TEMPLATES, texts.catalog)
     env.filters.update(duration=texts.duration, date_short=texts.date_short,
                        weekday=texts.weekday, weekday_short=texts.weekday_short,
                        time_short=texts.time_short)
