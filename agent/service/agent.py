@@ -127,7 +127,6 @@ class Agent:
         self.idle_reports = IdleReports()
         self.screen_enforcer = None if sessions is None else ScreenEnforcer(sessions)
         self._sessions_error: str | None = None
-        self._screen_now: dict[str, bool] = {}
         self._countdowns: set[tuple[dt.date, str]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -312,10 +311,7 @@ class Agent:
         )
         self.ledger.add_usage(result.usage)
         self.statuses = result.statuses
-        self._screen_now = {
-            s.name: any(r.kind == "screen" and r.active for r in s.limits) for s in self.statuses
-        }
-        self._cue_status(now)
+        self._cue_status(now, day)
         for w in result.warnings:
             for minutes in self.config.settings.warn_minutes:
                 if (w.child, w.limit, minutes) in self.state.warned:
@@ -397,7 +393,7 @@ class Agent:
             detail["error"] = act.error
         self._event(_SCREEN_EVENTS[act.action], act.child, SCREEN, detail)
 
-    def _cue_status(self, now: dt.datetime) -> None:
+    def _cue_status(self, now: dt.datetime, day: dt.date) -> None:
         """Tell the event stream when what a tray shows of a child changed, so trays wait for
         events instead of polling the status (issue 15); on the stream only, not in the ledger.
         """
@@ -420,7 +416,6 @@ class Agent:
                 first = status.name not in self._shown
                 self._shown[status.name] = shown
                 if not first:
-                    day = day_of(now, self.config.settings.day_starts)
                     cue = Event(EventKind.STATUS, now, day, status.name, None, {}, "agent")
                     self.bus.publish({**cue.as_json(), "id": None})
 
@@ -568,9 +563,11 @@ class Agent:
         now = self.clock.now()
         none: tuple[int, ...] = ()
         running = {s.name: dict.fromkeys(s.running, none) for s in self.statuses}
-        self.statuses = decisions.decide(
-            self.config, self.state, running, now, screen=self._screen_now
-        )
+        # Whether each child is at the computer now: as the last tick saw it.
+        screen = {
+            s.name: any(r.kind == "screen" and r.active for r in s.limits) for s in self.statuses
+        }
+        self.statuses = decisions.decide(self.config, self.state, running, now, screen=screen)
 
     def grant(self, child: str, target: str, minutes: int, actor: str) -> None:
         """Bonus minutes for today on a limit key, or "*" for every limit."""
