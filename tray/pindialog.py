@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import ttk
 
 from agent.i18n import _
@@ -36,6 +37,20 @@ def run_modal(win: tk.Toplevel, focus: tk.Widget) -> None:
     win.wait_window()
 
 
+def _buttons(
+    win: tk.Toplevel, frame: ttk.Frame, accept_text: str, accept: Callable[[], None]
+) -> None:
+    """Cancel and the accepting button at the bottom right; Enter accepts, Escape cancels."""
+    buttons = ttk.Frame(frame)
+    buttons.pack(anchor="e")
+    ttk.Button(buttons, text=_("Cancel"), command=win.destroy).pack(side="right")
+    ttk.Button(buttons, text=accept_text, command=accept).pack(side="right", padx=(0, 6))
+    for key in ("<Return>", "<KP_Enter>"):
+        win.bind(key, lambda _event: accept())
+    win.bind("<Escape>", lambda _event: win.destroy())
+    win.protocol("WM_DELETE_WINDOW", win.destroy)
+
+
 def ask_pin(root: tk.Misc) -> str | None:
     """Ask for the parent PIN in a window titled "Parent PIN"; None when cancelled."""
     result: list[str] = []
@@ -49,23 +64,13 @@ def ask_pin(root: tk.Misc) -> str | None:
     value = tk.StringVar(win)
     entry = ttk.Entry(frame, textvariable=value, show="•", width=18)
     entry.pack(fill="x", pady=(8, 10))
-    buttons = ttk.Frame(frame)
-    buttons.pack(anchor="e")
 
-    def ok(_event: object = None) -> None:
+    def ok() -> None:
         if value.get():
             result.append(value.get())
             win.destroy()
 
-    def cancel(_event: object = None) -> None:
-        win.destroy()
-
-    ttk.Button(buttons, text=_("Cancel"), command=cancel).pack(side="right")
-    ttk.Button(buttons, text=_("OK"), command=ok).pack(side="right", padx=(0, 6))
-    win.bind("<Return>", ok)
-    win.bind("<KP_Enter>", ok)
-    win.bind("<Escape>", cancel)
-    win.protocol("WM_DELETE_WINDOW", cancel)
+    _buttons(win, frame, _("OK"), ok)
     run_modal(win, entry)
     return result[0] if result else None
 
@@ -91,20 +96,11 @@ def ask_more(root: tk.Misc) -> tuple[int, str] | None:
     message = tk.StringVar(win)
     entry = ttk.Entry(frame, textvariable=message, width=36)
     entry.pack(fill="x", pady=(4, 10))
-    buttons = ttk.Frame(frame)
-    buttons.pack(anchor="e")
 
-    def send(_event: object = None) -> None:
+    def send() -> None:
         result.append((minutes.get(), message.get().strip()[:300]))
         win.destroy()
 
-    def cancel(_event: object = None) -> None:
-        win.destroy()
-
-    ttk.Button(buttons, text=_("Cancel"), command=cancel).pack(side="right")
-    ttk.Button(buttons, text=_("Send"), command=send).pack(side="right", padx=(0, 6))
-    win.bind("<Return>", send)
-    win.bind("<Escape>", cancel)
-    win.protocol("WM_DELETE_WINDOW", cancel)
+    _buttons(win, frame, _("Send"), send)
     run_modal(win, entry)
     return result[0] if result else None
