@@ -138,12 +138,16 @@ def decide(
 def _warnings(
     config: Config, state: DayState, statuses: Iterable[ChildStatus]
 ) -> tuple[list[LimitWarning], set[tuple[str, str, int]]]:
-    """Warnings due now: the smallest threshold newly crossed, once per limit per day."""
+    """Warnings due now: the smallest threshold newly crossed, once per limit per day, and
+    once more after time was given back above a threshold (a grant, a longer limit)."""
     out: list[LimitWarning] = []
     warned = set(state.warned)
     thresholds = sorted(set(config.settings.warn_minutes))
     for status in statuses:
         for row in status.limits:
+            if row.left_seconds is not None:
+                left = row.left_seconds
+                warned -= {(status.name, row.id, m) for m in thresholds if left > m * 60}
             if not row.active or row.state != "warning" or row.left_seconds is None:
                 continue
             crossed = [m for m in thresholds if row.left_seconds <= m * 60]

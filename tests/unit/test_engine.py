@@ -371,6 +371,21 @@ def test_warned_state_is_kept_across_ticks() -> None:
     assert result.warnings == ()
 
 
+def test_time_given_back_warns_again_before_it_runs_out() -> None:
+    """After a grant lifts the time left above a threshold, crossing it again warns again."""
+    config = make(TOTAL_30)
+    now = at(2026, 11, 23, 10)
+    state = state_at(now, config, total__total=29 * 60 + 30)  # 30 s left: 1 minute warned
+    result, state = tick(config, state, MC, now, 1.0)
+    assert [w.minutes for w in result.warnings] == [1]
+    state.bonus[("An", "total")] = 120.0  # the parent grants 2 minutes
+    result, state = tick(config, state, MC, now + dt.timedelta(seconds=1), 1.0)
+    assert result.warnings == () and ("An", "total", 1) not in state.warned
+    later = now + dt.timedelta(seconds=91)
+    result, state = tick(config, state, MC, later, 90.0)
+    assert [w.minutes for w in result.warnings] == [1]
+
+
 @pytest.mark.parametrize(
     ("running", "limits"),
     [
