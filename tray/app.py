@@ -196,7 +196,10 @@ class TrayApp:
             self.today = dt.date.fromisoformat(doc["day"])
             for child in doc.get("children") or []:
                 if child["name"] == self.child:
-                    self.actions.titles = {r["id"]: r["title"] for r in child["limits"]}
+                    self.actions.titles = {
+                        **{r["id"]: r["title"] for r in child["limits"]},
+                        **child.get("running_titles", {}),
+                    }
         return build_view(doc, child=self.child, parent=self.actions.parent_active)
 
     def _follow_language(self, doc: Mapping[str, Any]) -> None:

@@ -101,7 +101,7 @@ def notice_for(
             kind,
         )
     if kind == EventKind.CLOSE:
-        app = names.get(target or "", target or _("An app"))
+        app = detail.get("app_title") or names.get(target or "", target or _("An app"))
         limit = _limit_title(detail.get("limit") or target, None, names)
         if detail.get("reason") == "window":
             why = _("{limit} is not allowed at this time of day.").format(limit=limit)

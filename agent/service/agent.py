@@ -371,6 +371,8 @@ class Agent:
                     self._countdowns.add((day, status.name))
                     child = self.config.child(status.name)
                     action = child.screen_action if child else "lock"
+                    if self.screen_enforcer is None or self._sessions_error is not None:
+                        action = "notify"  # nothing here can lock or log out: promise neither
                     self._event(
                         EventKind.SCREEN_COUNTDOWN,
                         status.name,
@@ -499,7 +501,13 @@ class Agent:
                     EventKind.CLOSE,
                     close.child,
                     close.app,
-                    {"limit": close.limit, "reason": close.reason, "pids": new, "until": until},
+                    {
+                        "limit": close.limit,
+                        "reason": close.reason,
+                        "pids": new,
+                        "until": until,
+                        "app_title": app.title if (app := self.config.app(close.app)) else None,
+                    },
                 )
             self._log_kills(actions)
         self._log_kills(self.closer.step(self.steady()))
@@ -531,10 +539,9 @@ class Agent:
             state.day,
             statuses,
             running=True,
-            accounts={c.name: c.accounts for c in config.children},
+            config=config,
             config_error=self.source.error,
             extra={k: v for hook in self.status_hooks for k, v in hook().items()},
-            locale=config.settings.locale,
         )
 
     def blocks_any(self) -> bool:

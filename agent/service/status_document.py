@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rules.config import ConfigIssue
-from rules.model import ChildStatus
+from rules.model import ChildStatus, Config
 
 __all__ = ["VERSION", "status_document", "tightest"]
 
@@ -19,29 +19,43 @@ def status_document(
     statuses: Iterable[ChildStatus],
     *,
     running: bool,
+    config: Config,
     config_error: list[ConfigIssue] | None = None,
     extra: dict[str, Any] | None = None,
-    accounts: dict[str, tuple[str, ...]] | None = None,
-    locale: str | None = None,
 ) -> dict[str, Any]:
     """The design's status document; `extra` adds agent fields (mode, data dir, sync).
 
-    `locale` is the rules' `settings.locale` ("vi", "en" or "auto"): a tray started with
-    only the agent's address speaks the family's language from it.
+    From the rules it adds the `locale` ("vi", "en" or "auto": a tray started with only the
+    agent's address speaks the family's language from it), each child's accounts, and the
+    titles of the apps that run (a toast says "Minetest", not "minetest").
     """
     agent: dict[str, Any] = {
         "running": running,
         "version": VERSION,
         "config_error": "\n".join(str(i) for i in config_error) if config_error else None,
-        "locale": locale,
+        "locale": config.settings.locale,
     }
     agent.update(extra or {})
     return {
         "day": day.isoformat(),
         "agent": agent,
-        # Extension: each child's OS accounts, so a tray can find its own child.
-        "children": [{**s.as_json(), "accounts": list((accounts or {}).get(s.name, ()))}
-                     for s in statuses],
+        # Extensions: each child's OS accounts, so a tray can find its own child, and the
+        # titles of the apps running now.
+        "children": [_child(s, config) for s in statuses],
+    }
+
+
+
+def _child(status: ChildStatus, config: Config) -> dict[str, Any]:
+    kid = config.child(status.name)
+    titles = {}
+    for app_id in status.running:
+        app = config.app(app_id)
+        titles[app_id] = app.title if app is not None else app_id
+    return {
+        **status.as_json(),
+        "accounts": list(kid.accounts) if kid is not None else [],
+        "running_titles": titles,
     }
 
 

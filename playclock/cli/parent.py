@@ -14,6 +14,7 @@ from agent.api_client import AgentClient, AgentUnavailable, ApiRefused, base_url
 from agent.exit_codes import ExitCode
 from agent.i18n import _
 from agent.i18n.limit_text import capped_note
+from agent.i18n.titles import limit_title
 from agent.ledger.sqlite import SqliteLedger
 from agent.ledger.store import Event
 from agent.platform import paths
@@ -200,24 +201,33 @@ def _parent_call(
     return ExitCode.OK
 
 
+def _grant_target(child: dict[str, Any] | None, target: str) -> str:
+    """What a grant went to, as people read it ("Trò chơi", not "games")."""
+    if target == "*":
+        return _("every limit")
+    row = next((r for r in (child or {}).get("limits", []) if r["id"] == target), None)
+    return limit_title(row["kind"], row["id"], row["title"]) if row else target
+
+
 def cmd_grant(args: argparse.Namespace) -> int:
     """Bonus minutes for today, through the agent."""
     target = "*" if args.target == "all" else args.target
 
     def call(client: AgentClient, child: str, pin: str) -> None:
         client.grant(child, target, args.minutes, pin=pin)
-        print(
-            _("{child}: {minutes} min added to {target} for today.").format(
-                child=child, minutes=args.minutes, target=args.target
-            )
-        )
-        # Another limit may keep the time from being usable: say so (the child sees it too).
+        found, note = None, None
         with contextlib.suppress(AgentUnavailable, ApiRefused):
             doc = client.status()
             found = next((c for c in doc["children"] if c["name"] == child), None)
+            # Another limit may keep the time from being usable: say so.
             note = found and capped_note(found, target, dt.date.fromisoformat(doc["day"]))
-            if note:
-                print(note)
+        print(
+            _("{child}: {minutes} min added to {target} for today.").format(
+                child=child, minutes=args.minutes, target=_grant_target(found, target)
+            )
+        )
+        if note:
+            print(note)
 
     return _parent_call(args, call)
 

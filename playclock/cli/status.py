@@ -61,10 +61,9 @@ def _offline_status(source: ConfigSource, data: Path) -> dict[str, Any]:
         day,
         statuses,
         running=running,
+        config=config,
         config_error=source.error,
         extra=extra,
-        accounts={c.name: c.accounts for c in config.children},
-        locale=config.settings.locale,
     )
 
 
@@ -82,9 +81,16 @@ def print_status(doc: dict[str, Any]) -> None:
     if doc["agent"].get("config_error"):
         print(_("Rules file has errors; the last good rules are in force:"))
         print(doc["agent"]["config_error"])
+    width = max(
+        (len(limit_title(r["kind"], r["id"], r["title"])) for c in doc["children"]
+         for r in c["limits"]),
+        default=0,
+    )
     for child in doc["children"]:
         print()
-        head = child["name"] + (f"  ▶ {', '.join(child['running'])}" if child["running"] else "")
+        titles = child.get("running_titles") or {}
+        running = ", ".join(titles.get(app, app) for app in child["running"])
+        head = child["name"] + (f"  ▶ {running}" if running else "")
         print(head + (_("  (limits paused today)") if child.get("paused") else ""))
         for r in child["limits"]:
             used = duration(r["used_seconds"])
@@ -119,7 +125,7 @@ def print_status(doc: dict[str, Any]) -> None:
                 else "—"
             )
             title = limit_title(r["kind"], r["id"], r["title"])
-            print(f"  {title:<22} {used:>14} / {limit:<14} {state}")
+            print(f"  {title:<{width}} {used:>14} / {limit:<14} {state}")
 
 
 def _broken_listen(source: ConfigSource) -> str:

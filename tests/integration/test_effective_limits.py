@@ -101,7 +101,7 @@ def test_a_blocked_total_blocks_everything_and_the_grant_says_so(agent: AgentPro
     granted = run(agent, "grant", "minetest", "5", stdin=f"{PIN}\n")
     assert granted.returncode == 0, granted.stderr
     lines = granted.stdout.strip().splitlines()
-    assert lines[0] == "An: 5 min added to minetest for today."
+    assert lines[0] == "An: 5 min added to Minetest for today."
     assert lines[1].startswith("Note: Total screen time is blocked until ")
     assert lines[1].endswith(", so Minetest stays blocked until then.")
 

@@ -88,6 +88,16 @@ def test_os_idle_hint_and_a_running_game(tmp_path: Path) -> None:
     assert used(h) == 10
 
 
+def test_without_a_session_source_the_countdown_promises_no_lock(tmp_path: Path) -> None:
+    """The family test: with no logind the toast said the screen would lock, and nothing did."""
+    h = Harness(tmp_path, SCREEN_RULES.format(daily=2, action="lock"), sessions=None)
+    h.agent.start()
+    h.procs.add(game(100))  # with no sessions, computer time counts while a tracked app runs
+    h.run(61)
+    (countdown,) = h.events("screen_countdown")
+    assert countdown.detail["action"] == "notify"
+
+
 def test_warnings_countdown_then_lock_every_poll_and_events(tmp_path: Path) -> None:
     h, fake = make(tmp_path, daily=2)
     h.run(61)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 
 from agent.i18n import set_language
+from agent.service.status_document import status_document
 from playclock.cli.status import print_status
+from rules.config import load_text
+from rules.model import ChildStatus
 
 DOC = {
     "day": "2026-12-02",
@@ -65,3 +69,37 @@ def test_status_lists_computer_time(capsys: pytest.CaptureFixture[str]) -> None:
     set_language("vi", thread_only=True)
     print_status(DOC)
     assert "Thời gian dùng máy tính" in capsys.readouterr().out
+
+
+def test_running_apps_by_title_and_columns_that_fit_vietnamese(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The family test: "▶ minetest" showed the id, and "Thời gian dùng máy tính" (23 letters)
+    pushed its row out of the 22-letter column."""
+    doc = {
+        **DOC,
+        "children": [
+            {**DOC["children"][0], "running": ["minetest"],  # type: ignore[dict-item]
+             "running_titles": {"minetest": "Minetest"}}
+        ],
+    }
+    set_language("vi", thread_only=True)
+    print_status(doc)
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("An  ▶ Minetest") for line in lines)
+    rows = [line for line in lines if line.startswith("  ")]
+    slashes = {line.index(" / ") for line in rows}
+    assert len(slashes) == 1, rows  # every row's numbers line up
+
+
+def test_the_status_document_carries_the_titles_of_running_apps() -> None:
+    config = load_text(
+        'version = 1\n[apps.minetest]\ntitle = "Minetest"\nnames = ["minetest"]\n'
+        '[[child]]\nname = "An"\naccounts = ["an"]\n'
+    )
+    doc = status_document(
+        dt.date(2026, 12, 2), [ChildStatus("An", ("minetest",), ())], running=True, config=config
+    )
+    (child,) = doc["children"]
+    assert child["running_titles"] == {"minetest": "Minetest"} and child["accounts"] == ["an"]
+    assert doc["agent"]["locale"] == "auto"

@@ -57,6 +57,17 @@ def test_close_outside_allowed_hours_says_why_and_when_it_opens() -> None:
     assert notice.text == ("Games is not allowed at this time of day. It opens again at 08:00.")
 
 
+def test_close_names_an_app_by_its_title_even_without_a_limit_of_its_own() -> None:
+    """The family test: "minetest was closed" showed the app's id; the event carries its title."""
+    notice = notice_for(
+        event("close", target="minetest", limit="games", reason="budget", app_title="Minetest"),
+        "An",
+        TITLES,
+        TODAY,
+    )
+    assert notice is not None and notice.title == "Minetest was closed"
+
+
 def test_close_over_budget_without_until_stays_closed_today() -> None:
     notice = notice_for(
         event("close", target="minecraft", limit="minecraft", reason="budget", until=None),
