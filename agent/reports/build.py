@@ -157,6 +157,7 @@ def _child(
     recorded: DayLimits,
     counts: Mapping[dt.date, Counter[str]],
     moments: Sequence[Happening],
+    through: dt.date | None = None,
 ) -> ChildReport:
     name = child.name
     limits: dict[Key, Limit] = {(m.kind, m.usage_id): m for m in child_limits(config, child)}
@@ -197,6 +198,7 @@ def _child(
                 tuple(r.key for r in rows if r.days[i].is_over),
                 dict(counts.get(day, {})),
                 tuple((t, round(s)) for t, s in granted),
+                ahead=through is not None and day > through,
             )
         )
     timeline = tuple(sorted(moments, key=lambda m: m.ts.astimezone(dt.UTC)))
@@ -225,19 +227,23 @@ def build_report(
     since, until = bounds[0][0], bounds[-1][1]
     events = fetch_events(ledger, since, until + GAP_LOOKAHEAD)
     per_child = events_by_child((e for e in events if e.ts < until), days, starts, tz)
-    children = tuple(
-        _child(config, kid, days, usage, states, recorded, *per_child.get(kid.name, ({}, [])))
-        for kid in kids
-    )
     generated = (now or dt.datetime.now(tz)).astimezone(tz)
     today = day_of(generated, starts)
+    through = today if days[0] <= today <= days[-1] else None
+    children = tuple(
+        _child(
+            config, kid, days, usage, states, recorded, *per_child.get(kid.name, ({}, [])),
+            through=through,
+        )
+        for kid in kids
+    )
     return Report(
         week=week,
         days=days,
         day_seconds=tuple(round((b - a).total_seconds()) for a, b in bounds),
         timezone=timezone_name(tz),
         generated=generated,
-        through=today if days[0] <= today <= days[-1] else None,
+        through=through,
         previous_week=earlier,
         children=children,
         computer=computer_summary(ledger, events, days, starts, tz),

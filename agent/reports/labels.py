@@ -48,6 +48,7 @@ def status_label(status: DayStatus) -> str:
         "over": _("Over a limit"),
         "paused": _("Limits paused"),
         "no_limits": _("No limits"),
+        "ahead": _("Still to come"),
     }[status]
 
 

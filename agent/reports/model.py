@@ -49,7 +49,7 @@ EVENT_KINDS = (
     EventKind.REQUEST_ANSWERED,
 )
 
-DayStatus = Literal["within", "over", "paused", "no_limits"]
+DayStatus = Literal["within", "over", "paused", "no_limits", "ahead"]
 GapCause = Literal["stopped", "unexpected", "asleep"]
 
 
@@ -167,10 +167,13 @@ class DaySummary:
     over: tuple[str, ...]  # keys ("kind:id") of the limits exceeded
     events: Mapping[str, int] = field(default_factory=dict)
     grants: tuple[tuple[str, int], ...] = ()  # (limit key or "*", seconds): each grant's limit
+    ahead: bool = False  # a day of this week still to come (a report made mid-week)
 
     @property
     def status(self) -> DayStatus:
-        """ "paused", "over", "within" or "no_limits"."""
+        """ "ahead", "paused", "over", "within" or "no_limits"."""
+        if self.ahead:
+            return "ahead"
         if self.paused:
             return "paused"
         if self.over:
@@ -242,6 +245,11 @@ class ChildReport:
     def days_over(self) -> int:
         """Days on which some limit was exceeded."""
         return sum(1 for d in self.days if d.status == "over")
+
+    @property
+    def days_so_far(self) -> int:
+        """Days of the week that have begun (all seven once the week is over)."""
+        return sum(1 for d in self.days if not d.ahead)
 
     @property
     def days_within(self) -> int:

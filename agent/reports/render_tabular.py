@@ -95,7 +95,7 @@ def _child(c: ChildReport) -> dict[str, Any]:
         "previous_week_seconds": total.previous,
         "change_seconds": total.change,
         "change_percent": percent_change(total.week, total.previous),
-        "daily_average_seconds": round(total.week / len(total.days)),
+        "daily_average_seconds": round(total.week / max(1, c.days_so_far)),
         "days_over": c.days_over,
         "days_within": c.days_within,
         "bonus_seconds": c.bonus,

@@ -163,7 +163,7 @@ def _target(target: str | None, titles: dict[str, str]) -> str:
 
 def _cards(child: ChildReport) -> tuple[tuple[str, str, str], ...]:
     total = child.total
-    days = len(total.days)
+    days = max(1, child.days_so_far)
     grants = child.event_count("grant")
     answers = [h for h in child.timeline if h.kind == EventKind.REQUEST_ANSWERED]
     approved = sum(1 for h in answers if h.approved)

@@ -94,6 +94,19 @@ def test_an_empty_ledger_gives_zero_rows_with_limits() -> None:
     assert bao["days"][0]["allowed_seconds"] is None and bao["days"][0]["left_seconds"] is None
 
 
+def test_a_report_made_mid_week_counts_only_the_days_so_far() -> None:
+    """The family test: on a Wednesday the report said "7 days within limits" for a week with
+    four days still to come; those days are `ahead`, and the average is over the days so far."""
+    ledger = MemoryLedger()
+    use(ledger, 0, "An", minecraft=30 * 60)
+    use(ledger, 2, "An", minecraft=60 * 60)
+    doc = to_json(build_report(ledger, load_text(RULES), WEEK, "An", HCM, now=at(2, 20)))
+    an = child(doc, "An")
+    assert [d["status"] for d in an["days"]] == ["within"] * 3 + ["ahead"] * 4
+    assert (an["days_within"], an["days_over"]) == (3, 0)
+    assert an["daily_average_seconds"] == 30 * 60  # 90 minutes over 3 days
+
+
 def test_weekend_limits_bonus_for_all_and_negative_grants() -> None:
     """Weekend budgets; "*" bonus adds to every limit; a negative grant lowers, never below 0."""
     ledger = MemoryLedger()
