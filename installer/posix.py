@@ -5,13 +5,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from agent.i18n import _
 from installer.base import Installer
 
-__all__ = ["PosixInstaller", "tamper_risk"]
+__all__ = ["PosixInstaller", "closed_to_others", "tamper_risk"]
 
 
 def tamper_risk(path: Path) -> Path | None:
@@ -29,6 +30,22 @@ def tamper_risk(path: Path) -> Path | None:
         sticky_dir = stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX
         if st.st_uid != 0 or (st.st_mode & 0o022 and not sticky_dir):
             return p
+    return None
+
+
+def closed_to_others(path: Path) -> Path | None:
+    """The first of the path (links followed) and its parents other accounts cannot pass
+    through or run, or None: every child's tray runs this program in the child's account."""
+    try:
+        path = path.resolve()
+    except OSError:
+        return None
+    for p in (path, *path.parents):
+        try:
+            if not p.stat().st_mode & stat.S_IXOTH:
+                return p
+        except OSError:
+            return None
     return None
 
 
@@ -53,4 +70,12 @@ class PosixInstaller(Installer):
                     "warning: {path} can be changed by an account other than root, so the "
                     "agent's own code is not protected; install PlayClock system-wide as root"
                 ).format(path=risky))
+        for program_file in {Path(sys.executable), *candidates[:1]}:
+            closed = closed_to_others(program_file)
+            if closed is not None:
+                warnings.append(_(
+                    "warning: other accounts cannot open {path}, so the children's trays will "
+                    "not start; install PlayClock where every account can run it (for example "
+                    "a virtual environment under /opt made with /usr/bin/python3)"
+                ).format(path=closed))
         return warnings

@@ -284,3 +284,23 @@ def test_quoting_helpers_escape_what_each_format_treats_specially() -> None:
     assert desktop_exec(["/usr/bin/playclock", "tray"]) == "/usr/bin/playclock tray"
     assert desktop_exec(["/a b/x$y", "tray"]) == '"/a b/x\\\\$y" tray'
     assert windows_args(["-m", "playclock", "a b"]) == '-m playclock "a b"'
+
+
+def test_a_program_other_accounts_cannot_reach_is_found(tmp_path: Path) -> None:
+    """The family test: a venv made with root's own Python (/root is 0700) could not be run by
+    the child, so the child's tray never started; install warns about it."""
+    from installer.posix import closed_to_others
+
+    home = tmp_path / "home"
+    python = home / "bin" / "python3"
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    python.chmod(0o755)
+    link = tmp_path / "venv-python"
+    link.symlink_to(python)
+    for p in (tmp_path, home, python.parent):
+        p.chmod(0o755)
+    assert closed_to_others(link) is None or closed_to_others(link) in tmp_path.parents
+    home.chmod(0o700)
+    assert closed_to_others(link) == home
+    home.chmod(0o755)
