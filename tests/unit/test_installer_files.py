@@ -7,7 +7,7 @@ import plistlib
 import shlex
 import tomllib
 import xml.etree.ElementTree as ET
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 
