@@ -371,12 +371,17 @@ class TrayApp:
 
     def _report_idle(self) -> None:
         """Send this desktop's input idle time to the agent, for `screen` (where it can be
-        read: X11). Without reports the agent counts the session as in use."""
+        read: X11, GNOME on Wayland, Windows). Without reports the agent counts the session
+        as in use."""
         from tray.idle import IdleReporter, idle_reader
 
-        reader = idle_reader()
-        if reader is None or not isinstance(self.client, AgentClient):
+        if not isinstance(self.client, AgentClient):
             return
+        reader = idle_reader()
+        if reader is None:
+            log.info("no idle source on this desktop: the session counts as in use")
+            return
+        log.info("idle time from %s", reader.kind)
         IdleReporter(reader, AgentClient(self.url).report_idle, stop=self.stop).start()
 
     def shutdown(self, thread: threading.Thread | None = None) -> None:
