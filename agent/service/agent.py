@@ -361,6 +361,9 @@ class Agent:
                     continue
                 if row.state == "blocked":
                     blocked[status.name] = row.reason or "budget"
+                elif row.left_seconds is not None and row.left_seconds > COUNTDOWN_SECONDS:
+                    # Time given back (a grant, new rules): a later last minute counts down again.
+                    self._countdowns.discard((day, status.name))
                 elif (
                     row.active
                     and row.left_seconds is not None
