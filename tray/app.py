@@ -10,6 +10,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from agent.api_client import AgentClient, AgentUnavailable, ApiRefused
@@ -70,6 +71,12 @@ def _native_icon_class(base: Any) -> Any:
     return base
 
 
+def _log_failure(future: Future[Any]) -> None:
+    """Log what a Tk job raised (nobody waits for its result)."""
+    if not future.cancelled() and future.exception() is not None:
+        log.error("Tk job failed", exc_info=future.exception())
+
+
 class _Worker(threading.Thread):
     """Runs actions one at a time off the UI threads (a daemon: a stuck one never blocks exit)."""
 
@@ -126,7 +133,7 @@ class TrayApp:
 
     def _tk(self, fn: Callable[[], Any]) -> None:
         if self.host is not None:
-            self.host.submit(fn)
+            self.host.submit(fn).add_done_callback(_log_failure)
 
     def ask_pin(self) -> str | None:
         """The PIN from the "Parent PIN" dialog."""
