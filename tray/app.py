@@ -226,16 +226,29 @@ class TrayApp:
     def update(self) -> None:
         """Fetch the status and show it when anything changed."""
         doc = self.fetch()
-        countdown = self.countdown
-        if countdown is not None and countdown.running:
-            child = self.child
-            self._tk(lambda: countdown.follow(doc, child))
         view = self.compute(doc)
+        self._follow_countdown(doc)
         if view == self.view:
             return
         # Stored only once shown: a view that failed to apply is tried again next round.
         if self._apply(view):
             self.view = view
+
+    def _follow_countdown(self, doc: dict[str, Any] | None) -> None:
+        """Keep the countdown window on the agent's time, or open it when the last minute
+        runs and its event came before this tray did."""
+        countdown, child = self.countdown, self.child
+        if countdown is None:
+            return
+        if countdown.running:
+            self._tk(lambda: countdown.follow(doc, child))
+            return
+        from tray.countdown import due
+
+        last_minute = due(doc, child)
+        if last_minute is not None:
+            countdown.starting = True
+            self._tk(lambda: countdown.start(*last_minute))
 
     def _image(self, view: TrayView) -> Any:
         xorg = self.icon is not None and not self.icon.HAS_MENU

@@ -18,7 +18,7 @@ from typing import Any
 
 from rules.model import SCREEN
 
-__all__ = ["COUNTDOWN_SECONDS", "MORE_TIME_SECONDS", "Countdown", "clock_text"]
+__all__ = ["COUNTDOWN_SECONDS", "MORE_TIME_SECONDS", "Countdown", "clock_text", "due"]
 
 COUNTDOWN_SECONDS = 60  # the agent's last minute (agent/service/agent.py)
 # More than this left (a poll late, rounded) means time was given back: the lock is not near.
@@ -29,6 +29,25 @@ def clock_text(seconds: float) -> str:
     """Seconds left as a clock, "0:59" (rounded up: "0:00" only when it is over)."""
     whole = max(0, math.ceil(seconds))
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def due(doc: Mapping[str, Any] | None, child: str | None) -> tuple[str, float] | None:
+    """(action, seconds left) when a status document says the child's last minute runs now,
+    for a tray that missed the agent's countdown event (started in the last minute)."""
+    if doc is None:
+        return None
+    kid = next((c for c in doc.get("children") or [] if c.get("name") == child), None)
+    if kid is None or kid.get("paused"):
+        return None
+    row = next((r for r in kid.get("limits") or [] if r.get("id") == SCREEN), None)
+    if row is None or row.get("state") == "blocked" or not row.get("active"):
+        return None
+    left = row.get("left_seconds")
+    if left is None or not 0 < float(left) <= COUNTDOWN_SECONDS:
+        return None
+    enforced = (doc.get("agent") or {}).get("screen_enforced", True)
+    action = str(kid.get("screen_action") or "lock") if enforced else "notify"
+    return action, float(left)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The last minute of computer time on a desktop: the real agent (logind mocked on a private
 D-Bus bus) and the real tray under Xvfb. The countdown window appears, found by its title;
 the number in it goes down; hiding it does not stop the lock, and the lock removes it; a
-grant closes it by itself (English and Vietnamese). Screenshots go to artifacts/."""
+grant closes it by itself; a tray started within the last minute shows it from the status
+(English and Vietnamese). Screenshots go to artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -41,7 +42,6 @@ if _reason:
     pytest.skip(_reason, allow_module_level=True)
 
 DAILY_MINUTES = 2
-LEFT_AT_START = 80  # the countdown starts 20 s after the agent: time for the tray to come up
 TITLES = {"en": "Computer time ends in", "vi": "Hết giờ dùng máy tính sau"}
 
 RULES = """\
@@ -113,7 +113,7 @@ def logind() -> Iterator[MockLogind]:
         yield bus
 
 
-def _start(tmp_path: Path, logind: MockLogind, lang: str) -> Iterator[Setup]:
+def _start(tmp_path: Path, logind: MockLogind, lang: str, left: int) -> Iterator[Setup]:
     from agent.ledger.sqlite import SqliteLedger
 
     port = free_port()
@@ -123,8 +123,8 @@ def _start(tmp_path: Path, logind: MockLogind, lang: str) -> Iterator[Setup]:
     data = tmp_path / "data"
     data.mkdir()
     ledger = SqliteLedger(data / "ledger.sqlite")
-    try:  # used earlier today: LEFT_AT_START seconds of computer time left
-        used = DAILY_MINUTES * 60 - LEFT_AT_START
+    try:  # used earlier today: `left` seconds of computer time left
+        used = DAILY_MINUTES * 60 - left
         ledger.add_usage({(today(), "An", "screen", "screen"): float(used)})
     finally:
         ledger.close()
@@ -160,12 +160,14 @@ def _start(tmp_path: Path, logind: MockLogind, lang: str) -> Iterator[Setup]:
 
 @pytest.fixture
 def english(tmp_path: Path, logind: MockLogind) -> Iterator[Setup]:
-    yield from _start(tmp_path, logind, "en")
+    # The last minute starts 20 s after the agent: the tray is up for the agent's event.
+    yield from _start(tmp_path, logind, "en", left=80)
 
 
 @pytest.fixture
 def vietnamese(tmp_path: Path, logind: MockLogind) -> Iterator[Setup]:
-    yield from _start(tmp_path, logind, "vi")
+    # Already in the last minute: a tray that comes now has missed the agent's event.
+    yield from _start(tmp_path, logind, "vi", left=55)
 
 
 def _tray(desk: XDesktop, setup: Setup) -> subprocess.Popen[bytes]:
@@ -201,6 +203,21 @@ def _find(desk: XDesktop, lang: str, *, visible: bool = True) -> list[int]:
     return [w for w in found if _title(desk, w).startswith(TITLES[lang] + " ")]
 
 
+def _takes_no_focus(desk: XDesktop, window: int) -> bool:
+    """Override-redirect (no window manager hands it the focus) and not focused now."""
+    from Xlib.display import Display
+
+    conn = Display(desk.display)
+    try:
+        win = conn.create_resource_object("window", window)
+        focus = conn.get_input_focus().focus
+        focused = getattr(focus, "id", focus)
+        tree = {window, *(int(c.id) for c in win.query_tree().children)}
+        return bool(win.get_attributes().override_redirect) and focused not in tree
+    finally:
+        conn.close()
+
+
 def _seconds(title: str, lang: str) -> int:
     match = re.fullmatch(re.escape(TITLES[lang]) + r" (\d+):(\d\d)", title)
     assert match, title
@@ -218,6 +235,7 @@ def _countdown(desk: XDesktop, tray: subprocess.Popen[bytes], setup: Setup, lang
     window = wait_until(shown, 60, 0.2, "the countdown window")
     if lang == "en":  # xdotool finds it by its (ASCII) title too
         assert window in desk.windows("--onlyvisible", "--name", f"^{TITLES[lang]} [0-9]")
+    assert _takes_no_focus(desk, window)
     first = _seconds(_title(desk, window), lang)
     assert 0 < first <= 60
     wait_until(lambda: _seconds(_title(desk, window), lang) <= first - 2, 10, 0.1, "counts down")
@@ -250,7 +268,10 @@ def test_the_countdown_counts_down_and_hiding_it_does_not_stop_the_lock(
             _stop(tray)
 
 
-def test_a_grant_closes_the_vietnamese_countdown_by_itself(vietnamese: Setup) -> None:
+def test_a_tray_started_in_the_last_minute_counts_down_and_a_grant_closes_it_vi(
+    vietnamese: Setup,
+) -> None:
+    wait_until(lambda: vietnamese.screen()["left_seconds"] <= 54, 10, 0.1, "the last minute")
     with xdesktop() as desk:
         tray = _tray(desk, vietnamese)
         try:

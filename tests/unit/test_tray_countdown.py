@@ -110,3 +110,25 @@ def test_texts_promise_only_what_the_agent_does(lang: str) -> None:
         assert "màn hình sẽ khóa" in lock[1] and "đăng xuất" in logout[1]
         assert "không bị khóa" in notify[1] and "màn hình sẽ khóa" not in notify[1]
         assert not any(word in " ".join(lock + logout + notify) for word in ("Computer", "Save"))
+
+
+def test_a_tray_that_missed_the_event_opens_the_countdown_from_the_status() -> None:
+    from tray.countdown import due
+
+    status = doc(42)
+    status["children"][0]["screen_action"] = "logout"
+    status["agent"] = {"screen_enforced": True}
+    assert due(status, "An") == ("logout", 42.0)
+    status["agent"] = {"screen_enforced": False}  # nothing can lock here: promise nothing
+    assert due(status, "An") == ("notify", 42.0)
+    assert due(doc(42), "Binh") is None
+    for not_now in (
+        doc(61),
+        doc(0),
+        doc(42, active=False),
+        doc(42, paused=True),
+        doc(0, state="blocked"),
+        doc(None),
+        None,
+    ):
+        assert due(not_now, "An") is None
