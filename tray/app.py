@@ -71,12 +71,6 @@ def _native_icon_class(base: Any) -> Any:
     return base
 
 
-def _log_failure(future: Future[Any]) -> None:
-    """Log what a Tk job raised (nobody waits for its result)."""
-    if not future.cancelled() and future.exception() is not None:
-        log.error("Tk job failed", exc_info=future.exception())
-
-
 class _Worker(threading.Thread):
     """Runs actions one at a time off the UI threads (a daemon: a stuck one never blocks exit)."""
 
@@ -133,7 +127,15 @@ class TrayApp:
 
     def _tk(self, fn: Callable[[], Any]) -> None:
         if self.host is not None:
-            self.host.submit(fn).add_done_callback(_log_failure)
+            self.host.submit(fn).add_done_callback(self._log_failure)
+
+    def _log_failure(self, future: Future[Any]) -> None:
+        """Log what a Tk job raised (nobody waits for its result), unless shutting down."""
+        if future.cancelled() or self.stop.is_set():
+            return
+        error = future.exception()
+        if error is not None:
+            log.error("Tk job failed", exc_info=error)
 
     def ask_pin(self) -> str | None:
         """The PIN from the "Parent PIN" dialog."""

@@ -164,3 +164,15 @@ def test_without_a_reachable_bus_there_are_no_signals_and_polling_stays(
     with pytest.raises(PlatformError, match="cannot hear logind's signals"):
         LogindChanges()
     assert session_changes(LogindSessions()) is None
+
+
+def test_a_lost_bus_counts_as_a_change_and_closing_still_works() -> None:
+    with mock_logind() as bus:
+        changes = LogindChanges(bus=bus.address)
+        assert not changes.wait(0.3)
+    try:
+        start = time.monotonic()
+        assert changes.wait(10)  # the bus is gone: look now (and poll until it is back)
+        assert time.monotonic() - start < 5
+    finally:
+        changes.close()
