@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from agent.api.app import ApiExtension, ApiServer, split_listen
 from agent.api.context import ApiContext
 from agent.ledger.sqlite import SqliteLedger
 from agent.platform.probe import PsutilSource
-from agent.platform.sessions import session_source
+from agent.platform.sessions import SessionChanges, session_changes, session_source
 from agent.platform.timezone import local_timezone, resolve_timezone
 from agent.security.pin.lockout import FileLockoutStore
 from agent.security.pin.manager import PinManager, keyring_store
@@ -59,6 +60,7 @@ class Runtime:
     api: ApiServer | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
     exec_watch: ExecWatch | None = None
+    session_changes: SessionChanges | None = None
     _pins: PinManager | None = None
     _ctx: ApiContext | None = None
 
@@ -100,9 +102,12 @@ class Runtime:
         )
         self.scheduler.start()
         if self.exec_watch is not None:
-            threading.Thread(
-                target=self._prompt_ticks, name="playclock-prompt", daemon=True
-            ).start()
+            # A blocked game started: closed within a fraction of a second, not at the next poll.
+            self._tick_on(self.exec_watch.wait, self.agent.blocks_any, "playclock-prompt")
+        self.session_changes = session_changes(self.agent.sessions)
+        if self.session_changes is not None:
+            # A session locked, unlocked, went idle or came: counted and enforced at once.
+            self._tick_on(self.session_changes.wait, lambda: True, "playclock-session-ticks")
         if serve_api:
             _host, port = split_listen(settings.listen)
             self._ctx = ApiContext(self.agent, self.pins, port)
@@ -134,14 +139,17 @@ class Runtime:
                     self.api.stop()  # stopped meanwhile
                 return
 
-    def _prompt_ticks(self) -> None:
-        """Tick at once when a watched account starts a program while something is blocked:
-        a blocked game is closed within a fraction of a second, not at the next poll."""
-        watch = self.exec_watch
-        assert watch is not None
-        while not self.stopped.is_set():
-            if watch.wait(1.0) and self.agent.blocks_any():
-                self.agent.tick()
+    def _tick_on(
+        self, wait: Callable[[float], object], when: Callable[[], bool], name: str
+    ) -> None:
+        """Tick at once each time `wait` reports something and `when` holds (a daemon thread)."""
+
+        def loop() -> None:
+            while not self.stopped.is_set():
+                if wait(1.0) and when():
+                    self.agent.tick()
+
+        threading.Thread(target=loop, name=name, daemon=True).start()
 
     def _rollover(self) -> None:
         """At `day_starts`: tick at once so the new day's budgets apply without waiting."""
@@ -186,6 +194,8 @@ class Runtime:
         self.scheduler.shutdown(wait=True)
         if self.exec_watch is not None:
             self.exec_watch.close()
+        if self.session_changes is not None:
+            self.session_changes.close()
         if self._pins is not None:
             self._pins.flush()  # the current lockout episode's refused tries, as one event
         self.agent.stop()

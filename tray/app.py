@@ -10,10 +10,12 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from agent.api_client import AgentClient, AgentUnavailable, ApiRefused
 from agent.i18n import _, current, resolve, set_language
+from agent.ledger.store import EventKind
 from tray.actions import Actions
 from tray.icon import draw_icon
 from tray.model import MenuEntry, TrayView, build_view, pick_child
@@ -33,6 +35,10 @@ READY_SECONDS = 15.0
 # this is only a backstop for an agent that went away without a word (issue 15).
 REFRESH_SECONDS = 60.0
 DOCK_RETRY_SECONDS = 4.0
+# While the last minute of computer time counts down, the status is fetched this often, so
+# the window follows the agent (a grant, a pause, an idle session) rather than a guess.
+COUNTDOWN_REFRESH_SECONDS = 1.0
+_SCREEN_ENDED = (EventKind.SCREEN_LOCK, EventKind.SCREEN_LOGOUT, EventKind.SCREEN_BLOCKED)
 
 
 def to_pystray(entries: Sequence[MenuEntry], run: Callable[[str], None]) -> Any:
@@ -108,6 +114,7 @@ class TrayApp:
         self.host: Any = None  # TkHost when Tk works
         self.panel: Any = None
         self.toasts: Any = None
+        self.countdown: Any = None  # CountdownWindow when Tk works
         self.icon: Any = None
         self._wake = threading.Event()
         self._dock_asked: float | None = None
@@ -120,7 +127,15 @@ class TrayApp:
 
     def _tk(self, fn: Callable[[], Any]) -> None:
         if self.host is not None:
-            self.host.submit(fn)
+            self.host.submit(fn).add_done_callback(self._log_failure)
+
+    def _log_failure(self, future: Future[Any]) -> None:
+        """Log what a Tk job raised (nobody waits for its result), unless shutting down."""
+        if future.cancelled() or self.stop.is_set():
+            return
+        error = future.exception()
+        if error is not None:
+            log.error("Tk job failed", exc_info=error)
 
     def ask_pin(self) -> str | None:
         """The PIN from the "Parent PIN" dialog."""
@@ -212,12 +227,30 @@ class TrayApp:
 
     def update(self) -> None:
         """Fetch the status and show it when anything changed."""
-        view = self.compute(self.fetch())
+        doc = self.fetch()
+        view = self.compute(doc)
+        self._follow_countdown(doc)
         if view == self.view:
             return
         # Stored only once shown: a view that failed to apply is tried again next round.
         if self._apply(view):
             self.view = view
+
+    def _follow_countdown(self, doc: dict[str, Any] | None) -> None:
+        """Keep the countdown window on the agent's time, or open it when the last minute
+        runs and its event came before this tray did."""
+        countdown, child = self.countdown, self.child
+        if countdown is None:
+            return
+        if countdown.running:
+            self._tk(lambda: countdown.follow(doc, child))
+            return
+        from tray.countdown import due
+
+        last_minute = due(doc, child)
+        if last_minute is not None:
+            countdown.starting = True
+            self._tk(lambda: countdown.start(*last_minute))
 
     def _image(self, view: TrayView) -> Any:
         xorg = self.icon is not None and not self.icon.HAS_MENU
@@ -265,6 +298,8 @@ class TrayApp:
                 log.exception("refresh failed")
             # Sooner while the tray host has not taken the icon in (it is asked again).
             wait = self.refresh_seconds
+            if self.countdown is not None and self.countdown.running:
+                wait = min(wait, COUNTDOWN_REFRESH_SECONDS)
             if self._dock_asked is not None:
                 wait = min(wait, self._dock_retry)
             self._wake.wait(wait)
@@ -289,10 +324,31 @@ class TrayApp:
 
     def on_event(self, event: dict[str, Any]) -> None:
         """An agent event: a notification when it deserves one, and a refresh."""
+        if self._countdown_event(event):
+            self.refresh()
+            return
         notice = notice_for(event, self.child, self.actions.titles, self.today)
         if notice is not None:
             self.notify(notice.title, notice.text)
         self.refresh()
+
+    def _countdown_event(self, event: Mapping[str, Any]) -> bool:
+        """Open the countdown window on the last minute, close it on the lock; True when the
+        window shows the event instead of a notification."""
+        countdown = self.countdown
+        if countdown is None or event.get("child") != self.child or self.child is None:
+            return False
+        kind = event.get("kind")
+        if kind == EventKind.SCREEN_COUNTDOWN:
+            detail = event.get("detail") or {}
+            action = str(detail.get("action") or "lock")
+            left = float(detail.get("left_seconds", 60))
+            countdown.starting = True  # the refresher follows it from now on
+            self._tk(lambda: countdown.start(action, left))
+            return True
+        if kind in _SCREEN_ENDED:
+            self._tk(countdown.close)
+        return False
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -309,7 +365,7 @@ class TrayApp:
     def _start_tk(self) -> None:
         try:
             from tray.panel import Panel
-            from tray.tk_windows import Toasts
+            from tray.tk_windows import CountdownWindow, Toasts
             from tray.tkhost import TkHost
 
             self.host = TkHost()
@@ -318,6 +374,7 @@ class TrayApp:
             return
         self.panel = Panel(self.host.root, self.dispatch)
         self.toasts = Toasts(self.host.root)
+        self.countdown = CountdownWindow(self.host.root)
 
     def _setup(self, icon: Any) -> None:
         try:
@@ -371,12 +428,17 @@ class TrayApp:
 
     def _report_idle(self) -> None:
         """Send this desktop's input idle time to the agent, for `screen` (where it can be
-        read: X11). Without reports the agent counts the session as in use."""
+        read: X11, GNOME on Wayland, Windows). Without reports the agent counts the session
+        as in use."""
         from tray.idle import IdleReporter, idle_reader
 
-        reader = idle_reader()
-        if reader is None or not isinstance(self.client, AgentClient):
+        if not isinstance(self.client, AgentClient):
             return
+        reader = idle_reader()
+        if reader is None:
+            log.info("no idle source on this desktop: the session counts as in use")
+            return
+        log.info("idle time from %s", reader.kind)
         IdleReporter(reader, AgentClient(self.url).report_idle, stop=self.stop).start()
 
     def shutdown(self, thread: threading.Thread | None = None) -> None:

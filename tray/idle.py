@@ -1,27 +1,34 @@
 """Input idle time of this desktop, as the tray measures it for the agent.
 
-X11: the MIT-SCREEN-SAVER extension (XScreenSaverQueryInfo) through python-xlib; Windows:
-GetLastInputInfo. Where no reader works (Wayland without a supported monitor, no display),
-`idle_reader()` returns None and the tray reports nothing: the agent then counts the
-session as in use. (macOS: the agent reads HIDIdleTime itself.)
+One idle source per kind of desktop: X11, the MIT-SCREEN-SAVER extension
+(XScreenSaverQueryInfo) through python-xlib; GNOME on Wayland, Mutter's
+`org.gnome.Mutter.IdleMonitor` on the session bus (jeepney); Windows, GetLastInputInfo.
+Where none works (another Wayland desktop, no display), `idle_reader()` returns None and the
+tray reports nothing: the agent then counts the session as in use (fail closed). On Wayland
+the X server (Xwayland) sees only its own clients' input, so it is never asked there.
+(macOS: the agent reads HIDIdleTime itself.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from agent.platform import current
 
 __all__ = [
     "LASTINPUTINFO",
+    "MUTTER_IDLE",
     "REPORT_SECONDS",
     "IdleReader",
     "IdleReporter",
+    "IdleSource",
+    "MutterIdle",
     "WindowsIdle",
     "X11Idle",
     "idle_reader",
@@ -31,9 +38,26 @@ REPORT_SECONDS = 5.0  # the agent treats a report older than 30 s as "no report"
 
 IdleReader = Callable[[], float | None]
 
+# Mutter's idle monitor: GetIdletime() -> uint64 milliseconds since the last user input.
+MUTTER_IDLE = ("org.gnome.Mutter.IdleMonitor", "/org/gnome/Mutter/IdleMonitor/Core")
+
+
+class IdleSource(Protocol):
+    """Seconds since the last input (None: cannot tell now), and which kind of source."""
+
+    kind: str  # "xscreensaver", "mutter" or "windows"
+
+    def __call__(self) -> float | None: ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
 
 class X11Idle:
     """Seconds since the last keyboard/mouse input on an X display (one connection)."""
+
+    kind = "xscreensaver"
 
     def __init__(self, display: str | None = None) -> None:
         from Xlib.display import Display
@@ -59,6 +83,54 @@ class X11Idle:
             self._display.close()
 
 
+class MutterIdle:
+    """Seconds since the last input in a GNOME (Mutter) session, from its idle monitor on the
+    session bus; a lost connection is opened again at the next read."""
+
+    kind = "mutter"
+
+    def __init__(self, bus: str = "SESSION", timeout: float = 2.0) -> None:
+        self._bus = bus  # "SESSION" (DBUS_SESSION_BUS_ADDRESS) or an address
+        self._timeout = timeout
+        self._conn: Any = None
+        self._lock = threading.Lock()
+        if self() is None:
+            self.close()
+            raise RuntimeError("no org.gnome.Mutter.IdleMonitor on the session bus")
+
+    def __call__(self) -> float | None:
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
+        from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+
+        name, path = MUTTER_IDLE
+        msg = new_method_call(DBusAddress(path, name, name), "GetIdletime")
+        with self._lock:
+            try:
+                if self._conn is None:
+                    self._conn = open_dbus_connection(bus=self._bus)
+                reply = self._conn.send_and_get_reply(msg, timeout=self._timeout)
+            except (OSError, TimeoutError, ConnectionError, KeyError, ValueError):
+                self._drop()
+                return None
+        try:
+            (millis,) = unwrap_msg(reply)
+        except (DBusErrorResponse, ValueError, TypeError):  # Mutter gone, or not a uint64
+            return None
+        return float(millis) / 1000.0
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def close(self) -> None:
+        """Close the session bus connection."""
+        with self._lock:
+            self._drop()
+
+
 class LASTINPUTINFO(ctypes.Structure):
     _fields_ = [("cbSize", ctypes.c_uint32), ("dwTime", ctypes.c_uint32)]
 
@@ -66,6 +138,8 @@ class LASTINPUTINFO(ctypes.Structure):
 class WindowsIdle:
     """Seconds since the last input of this Windows session (GetLastInputInfo); `user32`
     and `kernel32` are injectable for tests."""
+
+    kind = "windows"
 
     def __init__(self, user32: Any = None, kernel32: Any = None) -> None:
         if user32 is None or kernel32 is None:
@@ -84,15 +158,24 @@ class WindowsIdle:
         now = int(self._kernel32.GetTickCount()) & 0xFFFFFFFF
         return ((now - int(info.dwTime)) & 0xFFFFFFFF) / 1000.0  # both wrap after 49.7 days
 
+    def close(self) -> None:
+        """Nothing to release."""
 
-def idle_reader(env: dict[str, str] | None = None) -> IdleReader | None:
-    """The best idle reader for this desktop, or None."""
+
+def idle_reader(env: dict[str, str] | None = None) -> IdleSource | None:
+    """The idle source of this desktop: Windows; on Wayland Mutter's monitor; on X11 the
+    XScreenSaver extension; else None (nothing is reported: the session counts as in use)."""
     if current().capabilities.os == "windows":
         try:
             return WindowsIdle()
         except (RuntimeError, OSError, AttributeError):
             return None
     env = dict(os.environ if env is None else env)
+    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE") == "wayland":
+        try:
+            return MutterIdle(env.get("DBUS_SESSION_BUS_ADDRESS") or "SESSION")
+        except RuntimeError:
+            return None
     display = env.get("DISPLAY")
     if display:
         try:

@@ -1,14 +1,21 @@
-"""Small Tk windows: a message with an OK button, and a toast that closes by itself."""
+"""Small Tk windows: a message with an OK button, a toast that closes by itself, and the
+last minute of computer time counting down."""
 
 from __future__ import annotations
 
+import time
 import tkinter as tk
+from collections.abc import Callable, Mapping
 from tkinter import ttk
+from typing import Any
 
 from agent.i18n import _
+from tray.countdown import Countdown, clock_text
 from tray.pindialog import centre
 
-__all__ = ["TOAST_SECONDS", "Toasts", "show_info"]
+__all__ = ["TICK_MS", "TOAST_SECONDS", "CountdownWindow", "Toasts", "countdown_texts", "show_info"]
+
+TICK_MS = 250  # how often the countdown is redrawn (its number changes once a second)
 
 TOAST_SECONDS = 10
 _WRAP = 380
@@ -94,3 +101,139 @@ class Toasts:
             x = self.root.winfo_screenwidth() - width - 16
             win.geometry(f"+{x}+{bottom - height}")
             bottom -= height + 8
+
+
+def countdown_texts(action: str, left: float) -> tuple[str, str]:
+    """The countdown's headline (also its window title) and what happens at the end.
+
+    Only what the agent will really do is promised: "notify" locks nothing.
+    """
+    headline = _("Computer time ends in {time}").format(time=clock_text(left))
+    if action == "logout":
+        detail = _("Then you will be signed out. Save your work now.")
+    elif action == "notify":
+        detail = _("Nothing will be locked; your parents will see the time you use after that.")
+    else:
+        detail = _("Then the screen locks. Save your work now.")
+    return headline, detail
+
+
+class CountdownWindow:
+    """A small always-on-top bar at the top of the screen counting down the last minute.
+
+    Borderless and never focused (a game keeps the keyboard); raised again each second so
+    other windows do not cover it. "Hide" only hides it: the agent locks on its own.
+    """
+
+    def __init__(
+        self,
+        root: tk.Misc,
+        steady: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.root = root
+        self.steady = steady
+        self.model = Countdown()
+        self.win: tk.Toplevel | None = None
+        self._headline: tk.Label | None = None
+        self._detail: tk.Label | None = None
+        self.hidden = False
+        self.starting = False  # asked from another thread, not started on the Tk thread yet
+
+    @property
+    def running(self) -> bool:
+        """Whether the countdown runs (shown or hidden), or is about to."""
+        return self.starting or self.model.running
+
+    def start(self, action: str, left_seconds: float) -> None:
+        """Begin (or restart) the countdown; a second event keeps one window."""
+        self.starting = False
+        self.model.start(action, left_seconds, self.steady())
+        self.hidden = False
+        if self.win is None:
+            self._build()
+            self._tick()
+        self._draw()
+
+    def follow(self, doc: Mapping[str, Any] | None, child: str | None) -> None:
+        """The agent's latest status: go on from it, or close when the lock no longer comes."""
+        if not self.model.follow(doc, child, self.steady()):
+            self.close()
+        else:
+            self._draw()
+
+    def close(self) -> None:
+        """End the countdown and remove the window (locked, granted, paused)."""
+        self.starting = False
+        self.model.stop()
+        if self.win is not None:
+            self.win.destroy()
+            self.win = self._headline = self._detail = None
+
+    def hide(self) -> None:
+        """The child's "Hide": out of sight; the countdown (and the lock) go on."""
+        self.hidden = True
+        if self.win is not None:
+            self.win.withdraw()
+
+    def _build(self) -> None:
+        win = tk.Toplevel(self.root, class_="PlayClockCountdown")
+        win.withdraw()
+        win.overrideredirect(True)  # no close box, and no focus taken from the game
+        win.attributes("-topmost", True)
+        frame = tk.Frame(win, background="#202124", padx=18, pady=10)
+        frame.pack(fill="both", expand=True)
+        self._headline = tk.Label(
+            frame,
+            background="#202124",
+            foreground="#ffffff",
+            font=("DejaVu Sans", 15, "bold"),
+            anchor="w",
+        )
+        self._headline.grid(row=0, column=0, sticky="w")
+        self._detail = tk.Label(
+            frame,
+            background="#202124",
+            foreground="#e8eaed",
+            anchor="w",
+            justify="left",
+            wraplength=420,
+        )
+        self._detail.grid(row=1, column=0, sticky="w", pady=(2, 0))
+        hide = tk.Button(
+            frame,
+            text=_("Hide"),
+            command=self.hide,
+            takefocus=False,
+            relief="flat",
+            background="#3c4043",
+            foreground="#ffffff",
+            activebackground="#5f6368",
+            activeforeground="#ffffff",
+            highlightthickness=0,
+        )
+        hide.grid(row=0, column=1, rowspan=2, padx=(16, 0))
+        self.win = win
+
+    def _draw(self) -> None:
+        win = self.win
+        if win is None or self._headline is None or self._detail is None:
+            return
+        headline, detail = countdown_texts(self.model.action, self.model.left_at(self.steady()))
+        if self._headline.cget("text") != headline:
+            self._headline.configure(text=headline)
+            self._detail.configure(text=detail)
+            win.title(headline)  # the number in the title too: what a taskbar or a test reads
+        if self.hidden:
+            return
+        win.update_idletasks()
+        x = max(0, (win.winfo_screenwidth() - win.winfo_reqwidth()) // 2)
+        win.geometry(f"+{x}+24")
+        if win.state() == "withdrawn":
+            win.deiconify()
+        win.lift()
+
+    def _tick(self) -> None:
+        if self.win is None:
+            return
+        self._draw()
+        self.win.after(TICK_MS, self._tick)

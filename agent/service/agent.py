@@ -361,6 +361,9 @@ class Agent:
                     continue
                 if row.state == "blocked":
                     blocked[status.name] = row.reason or "budget"
+                elif row.left_seconds is not None and row.left_seconds > COUNTDOWN_SECONDS:
+                    # Time given back (a grant, new rules): a later last minute counts down again.
+                    self._countdowns.discard((day, status.name))
                 elif (
                     row.active
                     and row.left_seconds is not None
@@ -371,7 +374,7 @@ class Agent:
                     self._countdowns.add((day, status.name))
                     child = self.config.child(status.name)
                     action = child.screen_action if child else "lock"
-                    if self.screen_enforcer is None or self._sessions_error is not None:
+                    if not self._screen_enforced():
                         action = "notify"  # nothing here can lock or log out: promise neither
                     self._event(
                         EventKind.SCREEN_COUNTDOWN,
@@ -535,14 +538,20 @@ class Agent:
         state, the config), so a request never waits for a tick in progress (issue 15).
         """
         config, state, statuses = self.config, self.state, self.statuses
+        extra = {k: v for hook in self.status_hooks for k, v in hook().items()}
+        extra["screen_enforced"] = self._screen_enforced()
         return status_document(
             state.day,
             statuses,
             running=True,
             config=config,
             config_error=self.source.error,
-            extra={k: v for hook in self.status_hooks for k, v in hook().items()},
+            extra=extra,
         )
+
+    def _screen_enforced(self) -> bool:
+        """Whether a blocked `screen` can lock or log out here (sessions are reachable)."""
+        return self.screen_enforcer is not None and self._sessions_error is None
 
     def blocks_any(self) -> bool:
         """Whether some limit of some child is blocked now (so a start would be closed)."""

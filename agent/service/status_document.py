@@ -56,6 +56,8 @@ def _child(status: ChildStatus, config: Config) -> dict[str, Any]:
         **status.as_json(),
         "accounts": list(kid.accounts) if kid is not None else [],
         "running_titles": titles,
+        # What a blocked `screen` does (the agent's `screen_enforced` false: nothing can).
+        "screen_action": kid.screen_action if kid is not None else "lock",
     }
 
 

@@ -1,7 +1,7 @@
 """`screen` on a desktop: the real agent (`playclock agent`, logind mocked on a private D-Bus
 bus) and the real tray under Xvfb. The tray reports idle from the XScreenSaver extension;
 xdotool input makes the session active again; a killed tray leaves the session counted as
-in use (fail closed)."""
+in use (fail closed). On GNOME Wayland it reports Mutter's idle monitor (dbusmock) instead."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import pytest
 from agent.service.screen import REPORT_STALE_SECONDS
 from tests.support.hubserver import free_port
 from tests.support.logind import MockLogind, mock_logind, mock_logind_unavailable
+from tests.support.mutter import mock_mutter, mock_mutter_unavailable
 from tests.support.waiting import wait_until
 from tests.support.xdesktop import xdesktop, xdesktop_unavailable
 
@@ -178,5 +179,56 @@ def test_tray_reports_idle_input_resumes_and_a_killed_tray_means_in_use(
                 "a killed tray counts as in use",
             )
             wait_until(lambda: agent.screen()["used_seconds"] >= used + 2, 15, 0.2, "counts")
+        finally:
+            _stop(tray)
+
+
+@pytest.mark.skipif(mock_mutter_unavailable() is not None, reason=str(mock_mutter_unavailable()))
+def test_on_gnome_wayland_the_tray_reports_mutters_idle_time(
+    tmp_path: Path, env: dict[str, str], agent: Agent
+) -> None:
+    # A GNOME Wayland session: WAYLAND_DISPLAY set, Xwayland's DISPLAY (Xvfb here) beside it,
+    # and Mutter's idle monitor on the session bus (dbusmock). The X server's idle time only
+    # grows here (no input at all): the tray must not believe it.
+    with xdesktop() as desk, mock_mutter(idle_seconds=0.0) as mutter:
+        log_path = tmp_path / "tray.log"
+        tray_env = {
+            **env,
+            **desk.env,
+            **mutter.env,
+            "WAYLAND_DISPLAY": "wayland-0",
+            "XDG_SESSION_TYPE": "wayland",
+            "PYSTRAY_BACKEND": "xorg",
+        }
+        with log_path.open("wb") as log:
+            tray = subprocess.Popen(
+                [str(PLAYCLOCK), "tray", "--url", agent.url],
+                env=tray_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+
+            def tray_alive() -> None:
+                assert tray.poll() is None, log_path.read_text(errors="replace")
+
+            wait_until(lambda: tray_alive() or mutter.calls() >= 2, 30, 0.2, "tray asks Mutter")
+            # Past idle_minutes (6 s) without X input, Mutter says 0: still in use.
+            wait_until(lambda: agent.screen()["used_seconds"] >= 10, 40, 0.2, "counting")
+            assert agent.screen()["active"]
+            # Mutter says 10 minutes without input: the agent stops counting.
+            mutter.set_idle(600.0)
+            wait_until(
+                lambda: tray_alive() or not agent.screen()["active"], 20, 0.2, "idle stops it"
+            )
+            used = agent.screen()["used_seconds"]
+            ticks = agent.ticks()
+            wait_until(lambda: agent.ticks() >= ticks + 3, 20, 0.1, "three more ticks")
+            assert agent.screen()["used_seconds"] <= used + 1
+            # Input again (Mutter's idle time drops): active again, with no X input at all.
+            mutter.set_idle(0.5)
+            wait_until(lambda: agent.screen()["active"], 15, 0.1, "input makes it active")
+            wait_until(lambda: agent.screen()["used_seconds"] >= used + 2, 15, 0.2, "counts")
+            tray_alive()
         finally:
             _stop(tray)

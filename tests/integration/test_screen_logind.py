@@ -1,7 +1,7 @@
 """The agent against a real D-Bus daemon with python-dbusmock's logind template: it sees the
 child's session, counts active time, stops on IdleHint / LockedHint, calls Lock when the
 budget runs out and again after an unlock, and TerminateSession then KillSession for
-"logout"."""
+"logout". logind's change signals wake a waiter at once; without a bus there are none."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.platform.sessions.linux import LogindSessions
+from agent.platform.base import PlatformError
+from agent.platform.sessions import session_changes
+from agent.platform.sessions.linux import LogindChanges, LogindSessions
 from tests.support.logind import MockLogind, mock_logind, mock_logind_unavailable
 from tests.unit.test_service import Harness
 
@@ -131,3 +133,46 @@ def test_an_idle_inhibitor_keeps_an_idle_session_counting(
         assert used(h) == 4
     finally:
         os.close(fd)
+
+
+def test_change_signals_wake_a_waiter_at_once(logind: MockLogind) -> None:
+    changes = LogindChanges()
+    try:
+        assert not changes.wait(0.3)  # nothing changed since the subscription
+        for change in (
+            lambda: logind.set_session("c2", LockedHint=True),
+            lambda: logind.set_session("c2", IdleHint=True),
+            lambda: logind.set_session("c2", Active=False),
+            lambda: logind.add_session("c5", "seat0", 1001, "an", True),
+            lambda: logind.remove_session("c5"),
+        ):
+            change()
+            start = time.monotonic()
+            assert changes.wait(10)
+            assert time.monotonic() - start < 5
+            assert not changes.wait(0.2)  # taken: one change wakes once
+        logind.set_session("c2", Type="wayland")  # nothing `screen` looks at
+        assert not changes.wait(1.0)
+    finally:
+        changes.close()
+
+
+def test_without_a_reachable_bus_there_are_no_signals_and_polling_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path / 'no-bus'}")
+    with pytest.raises(PlatformError, match="cannot hear logind's signals"):
+        LogindChanges()
+    assert session_changes(LogindSessions()) is None
+
+
+def test_a_lost_bus_counts_as_a_change_and_closing_still_works() -> None:
+    with mock_logind() as bus:
+        changes = LogindChanges(bus=bus.address)
+        assert not changes.wait(0.3)
+    try:
+        start = time.monotonic()
+        assert changes.wait(10)  # the bus is gone: look now (and poll until it is back)
+        assert time.monotonic() - start < 5
+    finally:
+        changes.close()

@@ -94,11 +94,25 @@ class MockLogind:
     def add_session(
         self, session_id: str, seat: str, uid: int, user: str, active: bool = True
     ) -> str:
-        """A new session (its seat and user too); returns its object path."""
+        """A new session (its seat and user too); returns its object path. Like logind, the
+        manager then signals SessionNew (the template does not)."""
         (path,) = self._call(
             MANAGER_PATH, MOCK_IFACE, "AddSession", "ssusb", session_id, seat, uid, user, active
         )
+        self._manager_signal("SessionNew", session_id, str(path))
         return str(path)
+
+    def _manager_signal(self, name: str, session_id: str, path: str) -> None:
+        self._call(
+            MANAGER_PATH,
+            MOCK_IFACE,
+            "EmitSignal",
+            "sssav",
+            "org.freedesktop.login1.Manager",
+            name,
+            "so",
+            [("s", session_id), ("o", path)],
+        )
 
     def set_session(self, session_id: str, **props: Any) -> None:
         """Change session properties (emits PropertiesChanged like logind)."""
@@ -122,7 +136,9 @@ class MockLogind:
         return int(fd.to_raw_fd())
 
     def remove_session(self, session_id: str) -> None:
-        self._call(MANAGER_PATH, MOCK_IFACE, "RemoveObject", "o", self.session_path(session_id))
+        path = self.session_path(session_id)
+        self._call(MANAGER_PATH, MOCK_IFACE, "RemoveObject", "o", path)
+        self._manager_signal("SessionRemoved", session_id, path)
 
     def calls(self, session_id: str | None, method: str) -> list[tuple[Any, ...]]:
         """Arguments of each recorded call of method on a session (None: the manager)."""

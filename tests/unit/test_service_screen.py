@@ -120,6 +120,24 @@ def test_warnings_countdown_then_lock_every_poll_and_events(tmp_path: Path) -> N
     assert h.closer.closed == []  # no app is closed for `screen`
 
 
+def test_after_a_grant_in_the_last_minute_the_next_last_minute_counts_down_again(
+    tmp_path: Path,
+) -> None:
+    h, fake = make(tmp_path, daily=2)
+    h.run(70)
+    assert len(h.events("screen_countdown")) == 1
+    h.agent.grant("An", "screen", 1, "parent")  # 50 s + 60 s left: no lock near
+    h.run(40)
+    assert len(h.events("screen_countdown")) == 1  # 70 s left: not the last minute yet
+    h.run(11)
+    (_first, second) = h.events("screen_countdown")
+    assert second.detail["left_seconds"] == 60 and fake.calls == []
+    h.run(55)
+    assert fake.calls == []
+    h.run(5)
+    assert fake.calls == [("lock", "c1")]
+
+
 def test_grant_reopens_and_pause_stops_the_lock(tmp_path: Path) -> None:
     h, fake = make(tmp_path, daily=1)
     h.run(61)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,22 @@ def test_the_status_document_carries_the_titles_of_running_apps() -> None:
     (child,) = doc["children"]
     assert child["running_titles"] == {"minetest": "Minetest"} and child["accounts"] == ["an"]
     assert doc["agent"]["locale"] == "auto"
+
+
+def test_the_status_says_what_a_blocked_screen_does_and_whether_it_can(tmp_path: Path) -> None:
+    from agent.testing import FakeSessions
+    from tests.unit.test_service import Harness
+
+    rules = 'version = 1\n[[child]]\nname = "An"\naccounts = ["an"]\nscreen_action = "logout"\n'
+    config = load_text(rules)
+    day = dt.date(2026, 12, 2)
+    doc = status_document(day, [ChildStatus("An", (), ())], running=True, config=config)
+    assert doc["children"][0]["screen_action"] == "logout"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with_sessions = Harness(tmp_path / "a", rules, sessions=FakeSessions([]))
+    with_sessions.agent.start()
+    assert with_sessions.agent.status()["agent"]["screen_enforced"] is True
+    without = Harness(tmp_path / "b", rules, sessions=None)
+    without.agent.start()
+    assert without.agent.status()["agent"]["screen_enforced"] is False

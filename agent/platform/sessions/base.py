@@ -11,6 +11,7 @@ from agent.platform.base import PlatformError
 
 __all__ = [
     "SessionCapabilities",
+    "SessionChanges",
     "SessionGone",
     "SessionInfo",
     "SessionSource",
@@ -58,6 +59,18 @@ class SessionCapabilities:
     reports_locked: bool  # SessionInfo.locked is filled in
     reports_idle: bool  # SessionInfo.idle_seconds is filled in (when the desktop sets it)
     signals: bool = False  # can wake a waiter on changes instead of polling
+
+
+class SessionChanges(Protocol):
+    """Hears the OS say that a session changed (lock, idle, foreground, a new or ended one)."""
+
+    def wait(self, timeout: float) -> bool:
+        """True as soon as something changed since the last call; False after `timeout`."""
+        ...
+
+    def close(self) -> None:
+        """Stop listening."""
+        ...
 
 
 class SessionSource(Protocol):

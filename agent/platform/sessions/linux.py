@@ -4,12 +4,17 @@
 LockedHint, IdleHint, IdleSinceHint, Type, Class, User, Seat), Session.Lock,
 Manager.TerminateSession and Manager.KillSession. DBUS_SYSTEM_BUS_ADDRESS picks the bus
 (tests point it at a private bus with python-dbusmock's logind template).
+
+`LogindChanges` hears logind's signals (a session's PropertiesChanged, Manager.SessionNew and
+SessionRemoved) on a connection of its own, so that the agent looks at once instead of at its
+next poll; polling stays the fallback when they cannot be subscribed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import signal
 import threading
 import time
@@ -19,7 +24,9 @@ from typing import Any
 from agent.platform.base import NotPermitted, PlatformError
 from agent.platform.sessions.base import SessionCapabilities, SessionGone, SessionInfo
 
-__all__ = ["LOGIND", "LogindSessions"]
+__all__ = ["LOGIND", "LogindChanges", "LogindSessions"]
+
+log = logging.getLogger("playclock.sessions")
 
 LOGIND = "org.freedesktop.login1"
 MANAGER_PATH = "/org/freedesktop/login1"
@@ -54,7 +61,7 @@ class LogindSessions:
         force_logout=True,
         reports_locked=True,
         reports_idle=True,
-        signals=False,
+        signals=True,
     )
 
     def __init__(
@@ -198,3 +205,132 @@ class LogindSessions:
         self._call(
             MANAGER_PATH, MANAGER, "KillSession", "ssi", session_id, "all", int(signal.SIGKILL)
         )
+
+
+SESSIONS_PATH = "/org/freedesktop/login1/session"
+PROPERTIES = "org.freedesktop.DBus.Properties"
+# The session properties that change what `screen` counts or does.
+_WATCHED = frozenset(
+    {"Active", "LockedHint", "IdleHint", "IdleSinceHint", "IdleSinceHintMonotonic", "State"}
+)
+RESUBSCRIBE_SECONDS = 5.0
+
+
+def _rules() -> list[Any]:
+    from jeepney.bus_messages import MatchRule
+
+    return [
+        MatchRule(
+            type="signal",
+            sender=LOGIND,
+            interface=PROPERTIES,
+            member="PropertiesChanged",
+            path_namespace=SESSIONS_PATH,
+        ),
+        MatchRule(type="signal", sender=LOGIND, interface=MANAGER, member="SessionNew"),
+        MatchRule(type="signal", sender=LOGIND, interface=MANAGER, member="SessionRemoved"),
+    ]
+
+
+def _relevant(msg: Any) -> bool:
+    """A new or ended session, or a change of a watched property of one."""
+    from jeepney.low_level import HeaderFields, MessageType
+
+    header = msg.header
+    if header.message_type != MessageType.signal:
+        return False
+    member = header.fields.get(HeaderFields.member)
+    if member in ("SessionNew", "SessionRemoved"):
+        return True
+    if member != "PropertiesChanged" or len(msg.body) < 3:
+        return False
+    interface, changed, invalidated = msg.body[:3]
+    return interface == SESSION and bool(_WATCHED & (set(changed) | set(invalidated)))
+
+
+class LogindChanges:
+    """logind's change signals on a system-bus connection of its own, heard by a daemon
+    thread; `wait` returns as soon as one came. Raises PlatformError when they cannot be
+    subscribed (the caller then polls only); a connection lost later is subscribed again
+    every RESUBSCRIBE_SECONDS, and its loss counts as a change (nothing was heard meanwhile).
+    """
+
+    def __init__(self, bus: str = "SYSTEM", retry: float = RESUBSCRIBE_SECONDS) -> None:
+        self._bus = bus
+        self._retry = retry
+        self._cond = threading.Condition()
+        self._changed = False
+        self._stopped = threading.Event()
+        self._conn: Any = self._subscribe()
+        self._thread = threading.Thread(
+            target=self._run, name="playclock-logind-signals", daemon=True
+        )
+        self._thread.start()
+
+    def _subscribe(self) -> Any:
+        from jeepney.bus_messages import message_bus
+        from jeepney.io.blocking import open_dbus_connection
+        from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+
+        conn: Any = None
+        try:
+            conn = open_dbus_connection(bus=self._bus)
+            for rule in _rules():
+                unwrap_msg(conn.send_and_get_reply(message_bus.AddMatch(rule), timeout=5))
+        except (OSError, TimeoutError, ValueError, KeyError, DBusErrorResponse) as exc:
+            if conn is not None:
+                with contextlib.suppress(OSError):
+                    conn.close()
+            raise PlatformError(f"cannot hear logind's signals: {exc}") from exc
+        return conn
+
+    def _changed_now(self) -> None:
+        with self._cond:
+            self._changed = True
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            if self._conn is None:
+                if self._stopped.wait(self._retry):
+                    return
+                try:
+                    self._conn = self._subscribe()
+                except PlatformError:
+                    continue
+                log.info("logind's signals are heard again")
+                self._changed_now()
+                continue
+            try:
+                msg = self._conn.receive(timeout=1.0)
+            except TimeoutError:
+                continue
+            except (OSError, ConnectionError, ValueError) as exc:
+                if self._stopped.is_set():
+                    return
+                log.warning("logind's signals lost (%s); polling until they are back", exc)
+                with contextlib.suppress(OSError):
+                    self._conn.close()
+                self._conn = None
+                self._changed_now()
+                continue
+            if _relevant(msg):
+                self._changed_now()
+
+    def wait(self, timeout: float) -> bool:
+        """True as soon as a session changed since the last call; False after `timeout`."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._changed or self._stopped.is_set(), timeout)
+            changed, self._changed = self._changed, False
+            return changed
+
+    def close(self) -> None:
+        """Stop listening and close the connection."""
+        self._stopped.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.close()
