@@ -139,8 +139,8 @@ def cmd_pair(args: argparse.Namespace) -> int:
     now = dt.datetime.now().astimezone()
     parent = (args.parent_name or "").strip()
     agreed = list(args.child_consent or [])
-    words = list(args.share_messages or [])
-    child_words = list(args.child_shares_messages or [])
+    words = list(getattr(args, "share_messages", None) or [])
+    child_words = list(getattr(args, "child_shares_messages", None) or [])
     if tty:
         print(_what_is_shared())
         if not parent:
@@ -326,7 +326,8 @@ def _record_child(args: argparse.Namespace, store: SyncStore, ledger: SqliteLedg
     now = dt.datetime.now(resolve_timezone(source.config.settings.timezone))  # as the agent
     parent = (args.parent_name or "").strip()
     agrees = bool(args.child_agrees)
-    words, child_words = bool(args.share_messages), bool(args.child_shares_messages)
+    words = bool(getattr(args, "share_messages", False))
+    child_words = bool(getattr(args, "child_shares_messages", False))
     if sys.stdin.isatty():
         print(_what_is_shared())
         if not parent:
