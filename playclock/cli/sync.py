@@ -151,9 +151,10 @@ def cmd_pair(args: argparse.Namespace) -> int:
             needed = needs_child_consent(kid.birth_year, now) and kid.name.casefold() not in asked
             if needed and _yes(question):
                 agreed.append(kid.name)
-            if kid.name.casefold() not in {w.casefold() for w in words}:
-                yes_parent, yes_child = _ask_messages(
-                    kid, now, kid.name.casefold() in {a.casefold() for a in agreed})
+            agrees = kid.name.casefold() in {a.casefold() for a in agreed}
+            asked_words = kid.name.casefold() in {w.casefold() for w in words}
+            if not asked_words and (agrees or not needs_child_consent(kid.birth_year, now)):
+                yes_parent, yes_child = _ask_messages(kid, now, agrees)
                 words += [kid.name] if yes_parent else []
                 child_words += [kid.name] if yes_child else []
     if not parent:

@@ -208,6 +208,11 @@ def test_request_words_are_kept_only_under_the_messages_share_and_shown_as_text(
                 ] == [(None, False), (None, False)]
     html = parent.get("/requests").text
     assert html.count("(message not shared)") == 2 and "xin 5 phút" not in html
+    assert "the words of requests for more time" not in parent.get("/consents").text
+    hub.api.put(f"/v1/devices/me/consents/{consent}",
+                json=hub.consent_body(consent, shares=("total", "messages")),
+                headers={"Authorization": f"Bearer {token}"})
+    assert "the words of requests for more time" in parent.get("/consents").text
 
 
 def test_withdrawing_a_consent_deletes_that_childs_data_on_the_hub(hub: WebHub) -> None:
