@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -45,7 +46,7 @@ def _old_database(url: str, version: int) -> None:
             body = "\n".join(x for x in statement.splitlines() if not x.startswith("--"))
             if body.strip():
                 conn.exec_driver_sql(body)
-        rows = [
+        rows: list[tuple[str, dict[str, Any]]] = [
             ("INSERT INTO hub_meta (key, value) VALUES ('schema_version', :v)",
              {"v": str(version)}),
             ("INSERT INTO families (id, name, created_at) VALUES (1, 'Gia đình Nguyễn', :t)",
