@@ -13,7 +13,7 @@ import requests
 from agent.ledger.store import Event, EventKind, Ledger
 from rules.timeutil import day_of
 from sync.consent_flow import finish_child_withdrawals, pending_withdrawals
-from sync.consent_records import consent_still_valid
+from sync.consent_records import MESSAGES, consent_still_valid, message_text
 from sync.pairing import Secrets, finish_withdrawal
 from sync.remote_commands import AgentActions, apply_command
 from sync.state import TOKEN_NAME, ChildConsent, SyncState, SyncStore, child_key, day_key
@@ -449,9 +449,13 @@ class SyncClient:
             if req.id in sent or c is None or req.ts < c.consented_at:
                 continue
             client_id = f"r{req.id}-{int(req.ts.timestamp())}"
-            # The child's message stays on this computer: no consent share covers free text.
-            body = {"client_request_id": client_id, "child": c.child, "target": "total",
-                    "minutes": max(1, min(1440, req.minutes))}
+            body: dict[str, Any] = {"client_request_id": client_id, "child": c.child,
+                                    "target": "total", "minutes": max(1, min(1440, req.minutes))}
+            # The child's words leave this computer only under their own share (off unless
+            # the parent, and the child from 7, agreed to it).
+            words = message_text(req.message) if MESSAGES in c.shares else None
+            if words:
+                body["message"] = words
             try:
                 out = conn.json("POST", "/v1/devices/me/requests", json=body)
             except (Unauthorized, HubUnavailable):

@@ -140,9 +140,17 @@ def _token_missing(secrets: Secrets) -> bool:
 def child_consent(
     child: ChildInfo, parent_name: str, child_agrees: bool, when: dt.datetime,
     shares: tuple[str, ...] = SHARES_ALL,
+    *,
+    messages: bool = False,
+    child_messages: bool = False,
 ) -> ChildConsent:
-    """One child's consent record; ConsentMissing when the parent's or the child's is missing."""
-    made = make_consents([child], parent_name, [child.name] if child_agrees else [], when, shares)
+    """One child's consent record; ConsentMissing when the parent's or the child's is missing.
+
+    `messages`/`child_messages`: the parent's and the child's yes to sharing request words.
+    """
+    made = make_consents([child], parent_name, [child.name] if child_agrees else [], when,
+                         shares, [child.name] if messages else [],
+                         [child.name] if child_messages else [])
     return next(iter(made.values()))
 
 

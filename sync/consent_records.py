@@ -12,17 +12,24 @@ from sync.state import ChildConsent, child_key
 
 __all__ = [
     "CHILD_CONSENT_AGE",
+    "MESSAGES",
+    "MESSAGE_MAX",
     "SHARES_ALL",
     "ChildInfo",
     "ConsentMissing",
     "consent_still_valid",
     "make_consents",
+    "message_text",
     "needs_child_consent",
     "share_labels",
 ]
 
 CHILD_CONSENT_AGE = 7
 SHARES_ALL = ("total", "apps", "categories", "counts")
+# The words of a child's requests for more time: free text, so its own share, off unless the
+# parent (and the child from 7) agree to it in particular.
+MESSAGES = "messages"
+MESSAGE_MAX = 200
 
 
 class ConsentMissing(ValueError):
@@ -57,8 +64,15 @@ def make_consents(
     child_agreed: Iterable[str],
     when: dt.datetime,
     shares: Iterable[str] = SHARES_ALL,
+    messages: Iterable[str] = (),
+    child_messages: Iterable[str] = (),
 ) -> dict[str, ChildConsent]:
-    """One consent record per child; ConsentMissing naming those who still must agree."""
+    """One consent record per child; ConsentMissing naming those who still must agree.
+
+    `messages` names the children whose request messages the parent agrees to share and
+    `child_messages` those who agreed to it themselves: a child's messages are shared only
+    with the parent's yes and, from 7 (or of unknown age), the child's own yes too.
+    """
     parent = parent_name.strip()
     if not parent:
         raise ConsentMissing([], _("a parent or guardian must give consent: name them"))
@@ -87,9 +101,15 @@ def make_consents(
             ).format(names=", ".join(missing)),
         )
     stamp = when.isoformat(timespec="seconds")
+    parent_words = {child_key(n) for n in messages}
+    child_words = {child_key(n) for n in child_messages}
+    base = [s for s in dict.fromkeys(shares) if s != MESSAGES]
     out: dict[str, ChildConsent] = {}
     for c in kids:
-        agrees = child_key(c.name) in agreed
+        key = child_key(c.name)
+        agrees = key in agreed
+        words = key in parent_words and (
+            not needs_child_consent(c.birth_year, when) or (agrees and key in child_words))
         out[child_key(c.name)] = ChildConsent(
             consent_id=str(uuid.uuid4()),
             child=c.name,
@@ -98,7 +118,7 @@ def make_consents(
             parent_consented_at=stamp,
             child_consented=agrees,
             child_consented_at=stamp if agrees else None,
-            shares=list(dict.fromkeys(shares)),
+            shares=[*base, MESSAGES] if words else list(base),
         )
     return out
 
@@ -111,5 +131,12 @@ def share_labels(shares: Iterable[str]) -> list[str]:
         "categories": _("time per category per day"),
         "counts": _("how many warnings, closes, bonus grants and requests, and when "
                     "PlayClock was not running or the clock was changed"),
+        MESSAGES: _("the words of the child's requests for more time (at most 200 characters)"),
     }
     return [labels.get(s, s) for s in shares]
+
+
+def message_text(text: str) -> str | None:
+    """A request's words as they may leave the PC: one line, no control characters, capped."""
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return cleaned[:MESSAGE_MAX] or None

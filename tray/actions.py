@@ -102,7 +102,8 @@ def about_text() -> str:
             ),
             _(
                 "What is shared: nothing leaves this computer unless a parent turns on family "
-                "sync, which sends only daily totals and needs your agreement too."
+                "sync, which sends only daily totals and needs your agreement too. The words you "
+                "write when asking for more time are sent only if you agree to that as well."
             ),
             _("Questions? Talk to your parent. You can always see your time here."),
         )

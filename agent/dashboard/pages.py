@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from agent.api.context import COOKIE, set_session_cookie
 from agent.dashboard.language import LANG_COOKIE, _
-from agent.dashboard.views import child_views, sync_on
+from agent.dashboard.views import child_views, sync_on, words_shared
 from agent.dashboard.web import LOGIN_COOKIE, Call, Routes, Web, safe_next
 from agent.i18n import LANGUAGES
 from agent.security.api_sessions import SESSION_SECONDS
@@ -57,6 +57,7 @@ def about(web: Web, call: Call) -> Response:
         call,
         "about.html",
         sync=sync_on(status),
+        words_shared=words_shared(status),
         children=[c.name for c in ctx.agent.config.children],
         data_dir=status.get("agent", {}).get("data_dir", ""),
     )

@@ -24,6 +24,7 @@ __all__ = [
     "limit_title",
     "sync_on",
     "windows_text",
+    "words_shared",
 ]
 
 
@@ -45,6 +46,17 @@ def windows_text(windows: Iterable[Window]) -> str:
 
 def _has_windows(spec: LimitSpec) -> bool:
     return bool(spec.allowed or spec.allowed_weekend is not None or spec.allowed_days)
+
+
+def words_shared(status: Mapping[str, Any]) -> list[str]:
+    """The children whose request words sync sends (their consent's `messages` share)."""
+    sync = status.get("agent", {}).get("sync")
+    if not isinstance(sync, Mapping) or not sync.get("enabled"):
+        return []
+    shares = sync.get("shares")
+    if not isinstance(shares, Mapping):
+        return []
+    return [str(child) for child, kinds in shares.items() if "messages" in (kinds or ())]
 
 
 def sync_on(status: Mapping[str, Any]) -> bool:

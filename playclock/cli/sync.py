@@ -34,6 +34,7 @@ from sync.consent_flow import (
     withdrawals_waiting,
 )
 from sync.consent_records import (
+    MESSAGES,
     SHARES_ALL,
     ChildInfo,
     ConsentMissing,
@@ -82,9 +83,31 @@ def _ledger(args: argparse.Namespace) -> SqliteLedger:
 def _what_is_shared() -> str:
     lines = [_("Sharing sends these summaries, per child and day, to the family hub:")]
     lines += [f"  - {label}" for label in share_labels(SHARES_ALL)]
+    lines.append(_("Only when asked for in particular, and agreed by the parent and by the "
+                   "child from 7:"))
+    lines += [f"  - {label}" for label in share_labels([MESSAGES])]
     lines.append(_("Nothing else leaves this computer: no window titles, web addresses, "
                    "command lines or file paths."))
     return "\n".join(lines)
+
+
+def _ask_messages(kid: ChildInfo, now: dt.datetime, child_agrees: bool) -> tuple[bool, bool]:
+    """(the parent's yes, the child's yes) to sharing the words of the child's requests."""
+    parent = _yes(_("Share the words of {child}'s requests for more time too? [y/N] ").format(
+        child=kid.name))
+    if not parent or not needs_child_consent(kid.birth_year, now) or not child_agrees:
+        return parent, False
+    return parent, _yes(_("Does {child} agree to share the words of their requests too? "
+                          "[y/N] ").format(child=kid.name))
+
+
+def _words_not_shared(kids: list[ChildInfo], wanted: set[str], shares: dict[str, list[str]]
+                      ) -> None:
+    """Tell who the parent wanted the words of but did not agree (so they stay here)."""
+    for kid in kids:
+        if kid.name.casefold() in wanted and MESSAGES not in shares.get(kid.name, []):
+            print(_("The words of {child}'s requests stay on this computer: {child} did not "
+                    "agree to share them.").format(child=kid.name))
 
 
 def _yes(prompt: str) -> bool:
@@ -116,6 +139,8 @@ def cmd_pair(args: argparse.Namespace) -> int:
     now = dt.datetime.now().astimezone()
     parent = (args.parent_name or "").strip()
     agreed = list(args.child_consent or [])
+    words = list(getattr(args, "share_messages", None) or [])
+    child_words = list(getattr(args, "child_shares_messages", None) or [])
     if tty:
         print(_what_is_shared())
         if not parent:
@@ -126,14 +151,23 @@ def cmd_pair(args: argparse.Namespace) -> int:
             needed = needs_child_consent(kid.birth_year, now) and kid.name.casefold() not in asked
             if needed and _yes(question):
                 agreed.append(kid.name)
+            agrees = kid.name.casefold() in {a.casefold() for a in agreed}
+            asked_words = kid.name.casefold() in {w.casefold() for w in words}
+            if not asked_words and (agrees or not needs_child_consent(kid.birth_year, now)):
+                yes_parent, yes_child = _ask_messages(kid, now, agrees)
+                words += [kid.name] if yes_parent else []
+                child_words += [kid.name] if yes_child else []
     if not parent:
         error(_("a parent's or guardian's consent is needed: give --parent-name NAME"))
         return ExitCode.USAGE
     try:
-        consents = make_consents(kids, parent, agreed, now)
+        consents = make_consents(kids, parent, agreed, now, messages=words,
+                                 child_messages=child_words)
     except ConsentMissing as exc:
         error(str(exc))
         return ExitCode.USAGE
+    _words_not_shared(kids, {w.casefold() for w in words},
+                      {c.child: c.shares for c in consents.values()})
     secrets = open_secrets(_data(args))
     try:
         secrets.get(TOKEN_NAME)  # open the keyring now: pair only when the token can be kept
@@ -293,17 +327,22 @@ def _record_child(args: argparse.Namespace, store: SyncStore, ledger: SqliteLedg
     now = dt.datetime.now(resolve_timezone(source.config.settings.timezone))  # as the agent
     parent = (args.parent_name or "").strip()
     agrees = bool(args.child_agrees)
+    words = bool(getattr(args, "share_messages", False))
+    child_words = bool(getattr(args, "child_shares_messages", False))
     if sys.stdin.isatty():
         print(_what_is_shared())
         if not parent:
             parent = input(_("Name of the parent or guardian who agrees: ")).strip()
         if not agrees and needs_child_consent(kid.birth_year, now):
             agrees = _yes(_("Does {child} agree to share this? [y/N] ").format(child=kid.name))
+        if not words and (agrees or not needs_child_consent(kid.birth_year, now)):
+            words, child_words = _ask_messages(kid, now, agrees)
     if not parent:
         error(_("a parent's or guardian's consent is needed: give --parent-name NAME"))
         return ExitCode.USAGE
     try:
-        consent = child_consent(kid, parent, agrees, now)
+        consent = child_consent(kid, parent, agrees, now, messages=words,
+                                child_messages=child_words)
     except ConsentMissing:
         error(_("{child} must agree too (children aged 7 or more, or of unknown age): ask them, "
                "then give --child-agrees. Nothing was shared.").format(child=kid.name))
@@ -317,6 +356,8 @@ def _record_child(args: argparse.Namespace, store: SyncStore, ledger: SqliteLedg
         error(_("the hub refused the consent for {child}: {why}; nothing was changed").format(
             child=kid.name, why=str(exc) or error_text(exc.code)))
         return ExitCode.FAIL
+    _words_not_shared([kid], {kid.name.casefold()} if words else set(),
+                      {consent.child: consent.shares})
     if failure is not None:
         error(waiting_text(kid.name, failure, withdrawing=False))
         return ExitCode.FAIL
@@ -400,6 +441,21 @@ def register(sub: Subcommands) -> None:
         metavar="NAME",
         help=_("a child 7 or older who agreed (repeat for each)"),
     )
+    pair.add_argument(
+        "--share-messages",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=_("the parent agrees to share the words of this child's requests for more time "
+               "(off unless given; repeat for each)"),
+    )
+    pair.add_argument(
+        "--child-shares-messages",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=_("a child 7 or older who agreed to share the words of their requests too"),
+    )
     pair.add_argument("--ca-bundle", metavar="FILE")
     consent = sync.command(
         "consent", cmd_consent, _("record one child's consent to sync, or withdraw it")
@@ -410,6 +466,18 @@ def register(sub: Subcommands) -> None:
         "--child-agrees",
         action="store_true",
         help=_("the child agreed too (needed from age 7)"),
+    )
+    consent.add_argument(
+        "--share-messages",
+        action="store_true",
+        help=_("the parent agrees to share the words of the child's requests for more time "
+               "(off unless given: recording the consent again without it withdraws it and "
+               "deletes them on the hub)"),
+    )
+    consent.add_argument(
+        "--child-shares-messages",
+        action="store_true",
+        help=_("the child agreed to share the words of their requests too (needed from 7)"),
     )
     consent.add_argument(
         "--withdraw",

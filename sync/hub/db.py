@@ -30,9 +30,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from sync.hub.models import SCHEMA_VERSION, Base, DaySummary, Meta, RateLimit
+from sync.hub.models import SCHEMA_VERSION, Base, ChildRequest, DaySummary, Meta, RateLimit
 
 __all__ = [
+    "MIGRATIONS",
     "Database",
     "StoredDay",
     "default_data_dir",
@@ -195,15 +196,36 @@ class Database:
             self._autocommit.dispose()
 
 
-def _migrate(conn: Any, found: int) -> None:
-    """Bring an older schema up to SCHEMA_VERSION (new tables come from create_all)."""
-    inspector = inspect(conn)
-    requests = {c["name"] for c in inspector.get_columns("child_requests")}
-    days = {c["name"] for c in inspector.get_columns("day_summaries")}
-    if found < 2 and "message" not in requests:
+def _columns(conn: Connection, table: str) -> set[str]:
+    return {c["name"] for c in inspect(conn).get_columns(table)}
+
+
+def _to_v2(conn: Connection) -> None:
+    """2: a request's message, and the day's status (limits, apps running now)."""
+    if "message" not in _columns(conn, "child_requests"):
         conn.exec_driver_sql("ALTER TABLE child_requests ADD COLUMN message VARCHAR(200)")
-    if found < 2 and "status" not in days:
+    if "status" not in _columns(conn, "day_summaries"):
         conn.exec_driver_sql("ALTER TABLE day_summaries ADD COLUMN status JSON")
+
+
+def _to_v3(conn: Connection) -> None:
+    """3: whether a request's words were shared; words kept before the share are deleted."""
+    if "message_shared" not in _columns(conn, "child_requests"):
+        conn.exec_driver_sql("ALTER TABLE child_requests "
+                             "ADD COLUMN message_shared BOOLEAN NOT NULL DEFAULT false")
+    # No consent share covered free text before schema 3: nothing kept so far may stay.
+    conn.execute(update(ChildRequest).values(message=None, message_shared=False))
+
+
+# Each step brings a database from the version before it to its own; new tables come from
+# create_all. A step may find its column already there (a crash between ALTER and version).
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2, 3: _to_v3}
+
+
+def _migrate(conn: Connection, found: int) -> None:
+    """Bring an older schema up to SCHEMA_VERSION, one version at a time, in one transaction."""
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        MIGRATIONS[version](conn)
     conn.execute(update(Meta).where(Meta.key == "schema_version")
                  .values(value=str(SCHEMA_VERSION)))
 

@@ -32,7 +32,7 @@ __all__ = [
 MAX_APPS = 200
 MAX_CATEGORIES = 50
 MAX_CONSENTS = 20
-SHARE_KINDS = ("total", "apps", "categories", "counts")
+SHARE_KINDS = ("total", "apps", "categories", "counts", "messages")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -90,4 +90,4 @@ Email = Annotated[
 ]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 Id = Annotated[int, Strict(), Field(ge=1, le=2**62)]
-ShareKind = Literal["total", "apps", "categories", "counts"]
+ShareKind = Literal["total", "apps", "categories", "counts", "messages"]

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -44,7 +45,7 @@ __all__ = [
     "UTCDateTime",
 ]
 
-SCHEMA_VERSION = 2  # 2: child_requests.message, day_summaries.status
+SCHEMA_VERSION = 3  # 2: child_requests.message, day_summaries.status; 3: message_shared
 
 # SQLite's INTEGER PRIMARY KEY is the rowid alias (autoincrement); PostgreSQL gets BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -242,6 +243,10 @@ class ChildRequest(Base):
     answered_at: Mapped[datetime | None]
     answered_minutes: Mapped[int | None]
     message: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Whether the consent shared the child's words when the request came (the "messages"
+    # share): without it the page says the message was not shared, rather than show nothing.
+    message_shared: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
 
 
 class RateLimit(Base):

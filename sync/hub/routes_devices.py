@@ -196,16 +196,19 @@ def post_request(body: ChildRequestIn, response: Response, creds: DeviceAuth,
     with hub.db.begin() as s:
         device = hub.device(s, creds)
         key = child_key(body.child)
-        if s.execute(select(Consent.id).where(
-                Consent.device_id == device.id, Consent.child_key == key,
-                Consent.withdrawn_at.is_(None))).first() is None:
+        shares = s.execute(select(Consent.shares).where(
+            Consent.device_id == device.id, Consent.child_key == key,
+            Consent.withdrawn_at.is_(None))).scalar_one_or_none()
+        if shares is None:
             raise ApiError(403, "consent_required", f"no active consent for {body.child}")
+        words = "messages" in shares  # free text is kept only under its own share
         new = insert_ignore(s, ChildRequest, {
             "family_id": device.family_id, "device_id": device.id,
             "client_request_id": body.client_request_id, "child": body.child, "child_key": key,
             "target": body.target, "minutes": body.minutes, "requested_at": hub.now(),
             "status": "open", "answered_at": None, "answered_minutes": None,
-            "message": _clean_message(body.message),
+            "message": _clean_message(body.message) if words else None,
+            "message_shared": words,
         })
         row = s.execute(select(ChildRequest).where(
             ChildRequest.device_id == device.id,

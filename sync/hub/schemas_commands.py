@@ -162,6 +162,7 @@ class ChildRequestOut(BaseModel):
     answered_at: datetime | None
     answered_minutes: int | None
     message: str | None = None
+    message_shared: bool = False  # the consent shares the child's words ("messages")
 
 
 class RequestsOut(BaseModel):

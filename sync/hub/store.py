@@ -119,6 +119,10 @@ def _drop_unshared(session: Session, device_id: int, key: str, shares: set[str])
     if values:
         session.execute(update(DaySummary).where(
             DaySummary.device_id == device_id, DaySummary.child_key == key).values(**values))
+    if "messages" not in shares:  # the child's words, withdrawn: deleted, not only hidden
+        session.execute(update(ChildRequest).where(
+            ChildRequest.device_id == device_id, ChildRequest.child_key == key).values(
+                message=None, message_shared=False))
 
 
 def withdraw_consent(session: Session, device: Device, consent_id: str, now: datetime) -> None:
@@ -176,4 +180,5 @@ def request_out(row: ChildRequest) -> ChildRequestOut:
         child=row.child, target=row.target, minutes=row.minutes, requested_at=row.requested_at,
         status=row.status, answered_at=row.answered_at,  # type: ignore[arg-type]
         answered_minutes=row.answered_minutes, message=row.message,
+        message_shared=row.message_shared,
     )

@@ -45,10 +45,12 @@ PASSWORD = "mật khẩu 12345"
 
 TEXT = {
     "vi": {"welcome": "Chào mừng", "asks": "An xin 20 phút", "approved": "Đã đồng ý",
-           "granted": "Đã gửi", "today": "Hôm nay"},
+           "granted": "Đã gửi", "today": "Hôm nay", "not_shared": "(không chia sẻ lời nhắn)"},
     "en": {"welcome": "Welcome", "asks": "An asks for 20 minutes", "approved": "Approved",
-           "granted": "Sent", "today": "Today"},
+           "granted": "Sent", "today": "Today", "not_shared": "(message not shared)"},
 }
+# The child's words, with markup that must show as text and never run.
+WORDS = "Con làm bài xong rồi ạ <script>document.title='hacked'</script><b>!</b>"
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +79,11 @@ def _limit(agent_url: str, key: str) -> dict[str, Any]:
     return row
 
 
-def _pair(agent: AgentProcess, tmp_path: Path, url: str, code: str) -> None:
+def _pair(agent: AgentProcess, tmp_path: Path, url: str, code: str, *extra: str) -> None:
     done = subprocess.run(
         [*playclock_argv(), "--config", str(agent.rules), "--data-dir",
          str(agent.data_dir), "sync", "pair", url, code, "--parent-name", "Mẹ",
-         "--child-consent", "An"],
+         "--child-consent", "An", *extra],
         cwd=REPO_ROOT, env=agent_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -147,13 +149,19 @@ def test_parent_pairs_a_real_agent_and_approves_grants_and_limits_from_the_web_a
         assert driver.find_element(By.CSS_SELECTOR, "figure.qr svg").size["width"] >= 150
         _shot(driver, f"pair-{kind}-{lang}")
 
-        # The real agent pairs with the code shown, as a parent would type it.
-        _pair(agent, tmp_path, hub.url, code)
+        # The real agent pairs with the code shown, as a parent would type it; in two of the
+        # four runs the parent and An also agree to share An's words (with markup in them at
+        # desktop width; plain on the phone, whose screenshot the README shows).
+        words_shared = (kind, lang) in (("phone", "vi"), ("desktop", "en"))
+        message = WORDS if kind == "desktop" else "Con làm bài xong rồi ạ"
+        _pair(agent, tmp_path, hub.url, code,
+              *(("--share-messages", "An", "--child-shares-messages", "An")
+                if words_shared else ()))
         before = _limit(agent_url, "games")
 
         # The child asks through the agent's API; one sync takes it to the hub.
         asked = requests.post(f"{agent_url}/api/v1/requests", timeout=10, json={
-            "child": "An", "minutes": 20, "message": "Con làm bài xong rồi ạ"})
+            "child": "An", "minutes": 20, "message": message})
         assert asked.status_code in (200, 201), asked.text
         _sync_once(agent_url)  # (the agent's own 5-minute run may be the one that sent it)
         driver.get(f"{hub.url}/today")
@@ -164,6 +172,13 @@ def test_parent_pairs_a_real_agent_and_approves_grants_and_limits_from_the_web_a
         driver.get(f"{hub.url}/requests")
         card = driver.find_element(By.CSS_SELECTOR, "section.request")
         assert words["asks"] in card.text
+        if words_shared:  # shown as the child typed it: text, not markup
+            quote = card.find_element(By.CSS_SELECTOR, "blockquote.message")
+            assert quote.text == message
+            assert quote.find_elements(By.CSS_SELECTOR, "script, b") == []
+            assert driver.title != "hacked"
+        else:
+            assert words["not_shared"] in card.text and "Con làm bài" not in driver.page_source
         _shot(driver, f"requests-{kind}-{lang}")
         minutes = card.find_element(By.CSS_SELECTOR, "input.minutes")
         minutes.clear()

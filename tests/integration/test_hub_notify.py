@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import email
-import json
 import re
 from collections.abc import Iterator
 from email.message import Message
@@ -20,6 +18,7 @@ from tests.support.hubserver import free_port
 from tests.support.hubweb import WebBrowser, WebHub
 from tests.support.recording_server import RecordingServer
 from tests.support.waiting import wait_until
+from tests.support.webpush import PhoneKeys
 
 
 class Inbox:
@@ -69,30 +68,6 @@ def _subject(message: Message) -> str:
     return str(email.header.make_header(email.header.decode_header(message["Subject"])))
 
 
-class PhoneKeys:
-    """The browser's side of a push subscription: its P-256 key pair and auth secret."""
-
-    def __init__(self) -> None:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        point = self.key.public_key().public_bytes(serialization.Encoding.X962,
-                                                   serialization.PublicFormat.UncompressedPoint)
-        self.auth = b"0123456789abcdef"
-        self.p256dh = base64.urlsafe_b64encode(point).decode().rstrip("=")
-        self.auth_b64 = base64.urlsafe_b64encode(self.auth).decode().rstrip("=")
-
-    def decrypt(self, body: bytes) -> dict[str, Any]:
-        """What the push service would hand the phone, decrypted as the browser does."""
-        import http_ece
-
-        data = http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth,
-                                version="aes128gcm")
-        result: dict[str, Any] = json.loads(data)
-        return result
-
-
 def _subscribe(parent: WebBrowser, endpoint: str, keys: PhoneKeys) -> None:
     csrf = re.search(r'data-csrf="([^"]+)"', parent.get("/today").text)
     assert csrf, "the page offers push when the hub has VAPID keys"
@@ -117,7 +92,8 @@ def test_a_childs_request_reaches_every_parent_by_email_and_push(
     mum.signup("mum@example.test")
     phone = PhoneKeys()
     _subscribe(mum, f"{push_service.url}/push/mum-phone", phone)
-    token, _consent = hub.pair_device(mum, name="PC phòng khách")
+    token, _consent = hub.pair_device(mum, name="PC phòng khách",
+                                      shares=("total", "counts", "messages"))
     push_service.fail(1, 201, match="POST /push/mum-phone")
 
     hub.ask(token, minutes=20, message="Con làm bài xong rồi ạ")

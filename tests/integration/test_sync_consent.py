@@ -197,3 +197,31 @@ def test_withdraw_through_the_cli_when_the_hub_answers(
     assert api.call("GET", "/v1/devices", parent).json()["devices"] == []
     info = json.dumps(cli.sync_info(device.ledger))
     assert "pcd_" not in info and '"enabled": false' in info
+
+
+def test_on_a_terminal_pairing_asks_about_the_words_apart_from_the_summaries(
+        hub: HubServer, device: Device, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    api = HubApi(hub.url)
+    _, parent = api.family()
+    monkeypatch.setattr(cli, "pairing_session_factory", fast_session)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    # Mẹ; An agrees to the summaries, Mẹ shares An's words, An says no to that; Bình (under
+    # 7): Mẹ shares Bình's words.
+    answers = iter(["Mẹ", "y", "y", "n", "y"])
+    asked: list[str] = []
+
+    def answer(prompt: str = "") -> str:
+        asked.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr("builtins.input", answer)
+    assert cli.cmd_pair(_args(device, hub.url, api.pairing_code(parent))) == 0
+    assert [q.split(" ")[0] for q in asked] == ["Name", "Does", "Share", "Does", "Share"]
+    assert f"Does {AN} agree to share the words" in asked[3]
+    out = capsys.readouterr().out
+    assert "the words of the child's requests for more time" in out
+    assert f"The words of {AN}'s requests stay on this computer" in out
+    shares = {c["child"]: c["shares"] for c in api.call(
+        "GET", "/v1/consents", parent).json()["consents"]}
+    assert "messages" not in shares[AN] and "messages" in shares[BINH]

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from sync.consent_flow import child_consent, record_consent
+from sync.consent_records import ChildInfo
 from sync.state import TOKEN_NAME
 from tests.support.hubserver import HubApi, HubServer
 from tests.support.sync_devices import (
     AN,
     BASE,
     BINH,
+    YEAR,
     Device,
     at,
     expected_day,
@@ -161,4 +164,40 @@ def test_parent_commands_and_child_requests_round_trip(
     got = hub_day(api, parent, AN, today)
     assert got == expected_day(device.ledger, AN, today)
     assert got["counts"]["grants"] == 2 and got["counts"]["requests"] == 1
+    device.close()
+
+
+def test_a_childs_words_reach_the_hub_only_under_their_share_and_leave_with_it(
+        hub: HubServer, api: HubApi, tmp_path: Path) -> None:
+    _, parent = api.family()
+    device = Device(tmp_path, at(BASE + dt.timedelta(days=11), 9), with_agent=True)
+    agent = device.agent
+    assert agent is not None
+    device.pair(hub.url, api.pairing_code(parent), messages=(BINH,))  # Bình's, not An's
+    words = "Con làm bài xong rồi ạ <script>alert(1)</script>\u0007"
+    agent.ask(AN, 20, words)
+    agent.ask(BINH, 10, "Cho con xem nốt phim\n")
+    assert device.client().run_once().ok
+
+    def on_hub() -> dict[str, tuple[str | None, bool]]:
+        got = api.call("GET", "/v1/requests", parent).json()["requests"]
+        return {r["child"]: (r["message"], r["message_shared"]) for r in got}
+
+    assert on_hub() == {AN: (None, False), BINH: ("Cho con xem nốt phim", True)}
+    # An (11) and the parent agree to share An's words too: the next request carries them.
+    consent = child_consent(ChildInfo(AN, YEAR - 11), "Mẹ", True, device.now(),
+                            messages=True, child_messages=True)
+    assert record_consent(device.store, device.ledger, device.secrets, consent,
+                          clock=device.now) is None
+    agent.ask(AN, 15, words)
+    assert device.client().run_once().ok
+    got = api.call("GET", "/v1/requests", parent).json()["requests"]
+    assert sorted((r["minutes"], r["message"]) for r in got if r["child"] == AN) == [
+        (15, "Con làm bài xong rồi ạ <script>alert(1)</script>"), (20, None)]
+    # Taken back: recorded again without the share, the words are deleted on the hub.
+    narrower = child_consent(ChildInfo(AN, YEAR - 11), "Mẹ", True, device.now())
+    assert record_consent(device.store, device.ledger, device.secrets, narrower,
+                          clock=device.now) is None
+    assert on_hub()[AN] == (None, False)
+    assert on_hub()[BINH] == ("Cho con xem nốt phim", True)
     device.close()

@@ -122,17 +122,25 @@ class WebHub:
         """A new visitor."""
         return WebBrowser(self, lang)
 
-    def pair_device(self, parent: WebBrowser, child: str = "An", name: str = "PC"
+    def pair_device(self, parent: WebBrowser, child: str = "An", name: str = "PC",
+                    shares: tuple[str, ...] = ("total", "apps", "categories", "counts"),
                     ) -> tuple[str, str]:
         """Pair a device through the API (as the agent does): (device token, consent id)."""
-        consent = {"consent_id": str(uuid.uuid4()), "child": child, "child_birth_year": 2014,
-                   "parent_name": "Mẹ", "parent_consented_at": "2026-01-02T09:00:00+07:00",
-                   "child_consented": True, "child_consented_at": "2026-01-02T09:05:00+07:00",
-                   "shares": ["total", "apps", "categories", "counts"]}
+        consent = self.consent_body(str(uuid.uuid4()), child, shares)
         r = self.api.post("/v1/devices/pair", json={"code": parent.pairing_code(),
                                                     "device_name": name, "consents": [consent]})
         assert r.status_code == 201, r.text
         return str(r.json()["device_token"]), str(consent["consent_id"])
+
+    @staticmethod
+    def consent_body(consent_id: str, child: str = "An",
+                     shares: tuple[str, ...] = ("total", "apps", "categories", "counts"),
+                     ) -> dict[str, Any]:
+        """A consent record as the agent sends it (the child is 12 and agreed)."""
+        return {"consent_id": consent_id, "child": child, "child_birth_year": 2014,
+                "parent_name": "Mẹ", "parent_consented_at": "2026-01-02T09:00:00+07:00",
+                "child_consented": True, "child_consented_at": "2026-01-02T09:05:00+07:00",
+                "shares": list(shares)}
 
     def upload(self, token: str, consent_id: str, child: str = "An", day: str = "2026-01-05",
                revision: int = 1, total: int = 1800, **extra: Any) -> Any:

@@ -161,10 +161,12 @@ class Device:
         return SyncClient(self.store, self.ledger, self.secrets, self.agent,
                           kwargs.pop("session_factory", fast_session), self.now, **kwargs)
 
-    def pair(self, url: str, code: str, ca_bundle: str | None = None) -> PairResult:
-        """Both children, the parent's consent and An's."""
+    def pair(self, url: str, code: str, ca_bundle: str | None = None, *,
+             messages: tuple[str, ...] = ()) -> PairResult:
+        """Both children, the parent's consent and An's (and to share `messages`' words)."""
         kids = [ChildInfo(AN, YEAR - 11), ChildInfo(BINH, YEAR - 5)]
-        consents = make_consents(kids, "Mẹ", [AN], self.now())
+        consents = make_consents(kids, "Mẹ", [AN], self.now(), messages=messages,
+                                 child_messages=messages)
         return pair(self.store, self.ledger, self.secrets, url, code, consents,
                     device_name="PC phòng khách", ca_bundle=ca_bundle,
                     session_factory=fast_session, clock=self.now, timeout=FAST_TIMEOUT)

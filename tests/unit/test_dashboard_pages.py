@@ -574,3 +574,21 @@ def test_a_child_name_in_decomposed_unicode_is_the_same_child(dash: Dash) -> Non
     dash.client.post("/parent/grant", data={"csrf": csrf, "child": nfd, "minutes": "15"})
     assert "unknown child" not in dash.flash("/parent")
     assert dash.runtime.agent.ask(nfd, 15, "")["child"] == "Bình"
+
+
+def test_about_names_the_children_whose_request_words_are_shared(dash: Dash) -> None:
+    import datetime as dt
+
+    from sync.consent_records import ChildInfo, make_consents
+    from sync.state import SyncStore
+
+    assert 'id="words-shared"' not in dash.client.get("/about").text
+    with SyncStore(dash.runtime.ledger).locked() as state:
+        state.enabled, state.hub = True, "https://hub.example.vn"
+        state.consents = make_consents(
+            [ChildInfo("An", 2014), ChildInfo("Bình", 2014)], "Mẹ", ["An", "Bình"],
+            dt.datetime.now().astimezone(), messages=["An", "Bình"], child_messages=["An"])
+    html = dash.client.get("/about").text
+    assert "Sync is on" in html
+    words = re.search(r'<p id="words-shared">([^<]*)</p>', html)
+    assert words is not None and "for: An (agreed separately" in html_lib.unescape(words[1])

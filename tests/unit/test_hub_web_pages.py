@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import time
+from html import unescape
 
 import pytest
 from sqlalchemy import select
 
-from sync.hub.models import Command, Consent, DaySummary, PushSubscription
+from sync.hub.models import ChildRequest, Command, Consent, DaySummary, PushSubscription
 from tests.support.hubweb import PASSWORD, WebHub
 
 
@@ -99,7 +100,7 @@ def test_today_shows_each_child_across_computers_with_limits_running_and_tamper(
 def test_approving_a_request_queues_the_answer_for_the_device_that_asked(hub: WebHub) -> None:
     parent = hub.browser()
     parent.signup("req@example.test")
-    token, _ = hub.pair_device(parent)
+    token, _ = hub.pair_device(parent, shares=("total", "messages"))
     request_id = hub.ask(token, minutes=20, message="please, homework done\x07")
     html = parent.get("/requests").text
     assert "An asks for 20 minutes" in html and "please, homework done" in html
@@ -168,6 +169,50 @@ def test_weekly_report_sums_days_and_computers_with_charts(hub: WebHub) -> None:
     assert "minecraft" in html and "roblox" in html and "A: 1 h 30 min" in html
     prev = parent.get("/report?week=2026-W01").text
     assert "No usage reported for this week." in prev
+
+
+def test_request_words_are_kept_only_under_the_messages_share_and_shown_as_text(
+        hub: WebHub) -> None:
+    parent = hub.browser()
+    parent.signup("words@example.test")
+    quiet, _ = hub.pair_device(parent, child="Bình", name="PC 1")
+    # A client that sends words without the share: the hub keeps none, and says so.
+    hub.ask(quiet, child="Bình", minutes=10, message="bí mật")
+    token, consent = hub.pair_device(parent, name="PC 2", shares=("total", "counts", "messages"))
+    attack = "<script>alert('x')</script><img src=x onerror=alert(1)> xin 5 phút\x00\x1b[31m"
+    hub.ask(token, minutes=5, message=(attack + "!" * 300)[:200])
+    html = parent.get("/requests").text
+    assert "bí mật" not in html and html.count("(message not shared)") == 1
+    assert "<script>alert" not in html and "<img src=x" not in html
+    shown = re.search(r'<blockquote class="message">([^<]*)</blockquote>', html)
+    assert shown is not None
+    words = unescape(shown[1])
+    assert words.startswith("<script>alert('x')</script><img src=x onerror=alert(1)> xin 5 phút")
+    raw = len(attack) + 300 - 200  # the device sends 200 characters at most
+    assert words.endswith("phút [31m" + "!" * (300 - raw)) and len(words) < 200
+    assert "\x00" not in words and "\x1b" not in words
+    with hub.app.state.hub.db.begin() as s:
+        rows = {r.child: r for r in s.execute(select(ChildRequest)).scalars()}
+    assert rows["Bình"].message is None and not rows["Bình"].message_shared
+    assert rows["An"].message == words and rows["An"].message_shared
+    vi = hub.browser("vi")
+    vi.login("words@example.test", PASSWORD)
+    assert "(không chia sẻ lời nhắn)" in vi.get("/requests").text
+    # The parent or the child takes the share back: the words are deleted, not hidden.
+    r = hub.api.put(f"/v1/devices/me/consents/{consent}",
+                    json=hub.consent_body(consent, shares=("total", "counts")),
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    with hub.app.state.hub.db.begin() as s:
+        assert [(r.message, r.message_shared) for r in s.execute(select(ChildRequest)).scalars()
+                ] == [(None, False), (None, False)]
+    html = parent.get("/requests").text
+    assert html.count("(message not shared)") == 2 and "xin 5 phút" not in html
+    assert "the words of requests for more time" not in parent.get("/consents").text
+    hub.api.put(f"/v1/devices/me/consents/{consent}",
+                json=hub.consent_body(consent, shares=("total", "messages")),
+                headers={"Authorization": f"Bearer {token}"})
+    assert "the words of requests for more time" in parent.get("/consents").text
 
 
 def test_withdrawing_a_consent_deletes_that_childs_data_on_the_hub(hub: WebHub) -> None:

@@ -284,7 +284,7 @@ def test_requests_are_forwarded_once_and_answered_from_the_hub() -> None:
     assert first.forwarded == [req.id] and rig.client().run_once().forwarded == []
     (posted,) = [c["json"] for c in rig.hub.calls if c["url"].endswith("/requests")]
     assert posted == {"client_request_id": posted["client_request_id"], "child": "An",
-                      "target": "total", "minutes": 20}  # never the child's message
+                      "target": "total", "minutes": 20}  # no message without its own share
     rig.hub.commands = [{"id": 9, "type": "answer_request", "created_at": "2026-01-05T10:00:00Z",
                          "payload": {"request_id": 77,
                                      "client_request_id": posted["client_request_id"],
@@ -292,6 +292,32 @@ def test_requests_are_forwarded_once_and_answered_from_the_hub() -> None:
                                      "minutes": 15}}]
     assert rig.client().run_once().applied == [9]
     assert rig.ledger.requests()[0].state == "approved"
+
+
+@pytest.mark.parametrize(("parent", "child", "sent"), [
+    (True, True, True), (True, False, False), (False, True, False), (False, False, False)])
+def test_the_childs_words_go_only_with_the_parents_and_the_childs_consent_to_them(
+        parent: bool, child: bool, sent: bool) -> None:
+    rig = Rig(agent=True)
+    with rig.store.locked() as state:  # An (12) agreed to the summaries; the words apart
+        state.consents = make_consents(
+            [ChildInfo("An", 2014)], "Mẹ", ["An"], NOW - dt.timedelta(days=3),
+            messages=["An"] if parent else [], child_messages=["an"] if child else [])
+        for c in state.consents.values():
+            c.recorded = True
+    words = "Con làm bài xong rồi ạ\x07\n<b>cho con</b>\t" + "!" * 300
+    rig.ledger.add_request(NOW, "An", 20, words)
+    rig.ledger.add_request(NOW, "An", 5, " \x00 ")  # nothing left to say once cleaned
+    assert rig.client().run_once().ok
+    posted = [c["json"] for c in rig.hub.calls if c["url"].endswith("/requests")]
+    plain = {"client_request_id", "child", "target", "minutes"}
+    assert [set(p) for p in posted] == [plain | ({"message"} if sent else set()), plain]
+    if sent:  # only the words: one line, no control characters, 200 characters at most
+        message = posted[0]["message"]
+        assert message == ("Con làm bài xong rồi ạ <b>cho con</b> " + "!" * 300)[:200]
+    # Under 7, the parent's yes is enough.
+    young = make_consents([ChildInfo("Bé", 2021)], "Mẹ", [], NOW, messages=["Bé"])
+    assert "messages" in young["bé"].shares
 
 
 @pytest.mark.parametrize("when,expected", [(DAY, "applied"), (DAY - dt.timedelta(days=1),

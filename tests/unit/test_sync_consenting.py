@@ -455,7 +455,7 @@ def test_on_a_terminal_the_child_is_asked(
         capsys: pytest.CaptureFixture[str]) -> None:
     run = Cli(tmp_path, monkeypatch)
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
-    answers = iter(["Bố", "n", "Bố", "y"])
+    answers = iter(["Bố", "n", "Bố", "y", "y", "y"])
     asked: list[str] = []
 
     def answer(prompt: str = "") -> str:
@@ -469,3 +469,28 @@ def test_on_a_terminal_the_child_is_asked(
     out = capsys.readouterr().out
     assert "Nothing else leaves this computer" in out
     assert run.state().consents["chi"].child_consented
+    # The words of requests are asked apart, of the parent and then of the child.
+    assert "Share the words of Chi's requests" in asked[4] and "Does Chi agree" in asked[5]
+    assert "messages" in run.state().consents["chi"].shares
+
+
+def test_the_words_of_requests_are_shared_only_with_both_yeses_and_taken_back_by_omission(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    run = Cli(tmp_path, monkeypatch)
+    assert run("Chi", "--parent-name", "Bố", "--child-agrees", "--share-messages") == 0
+    assert "messages" not in run.state().consents["chi"].shares  # Chi (9) did not say yes
+    assert "The words of Chi's requests stay on this computer" in capsys.readouterr().out
+    assert run("Chi", "--parent-name", "Bố", "--child-agrees", "--share-messages",
+               "--child-shares-messages") == 0
+    first = run.state().consents["chi"]
+    assert first.shares == ["total", "apps", "categories", "counts", "messages"]
+    assert run("Dũng", "--parent-name", "Bố", "--share-messages") == 0  # 4: the parent's yes
+    assert "messages" in run.state().consents["dũng"].shares
+    # Recorded again without it: the same record, narrowed (the hub deletes the words).
+    assert run("Chi", "--parent-name", "Bố", "--child-agrees") == 0
+    again = run.state().consents["chi"]
+    assert again.consent_id == first.consent_id and "messages" not in again.shares
+    puts = [body for method, _path, body in run.hub.calls if method == "PUT"]
+    assert [("messages" in p["shares"]) for p in puts if p["child"] == "Chi"] == [
+        False, True, False]
