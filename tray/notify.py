@@ -77,6 +77,21 @@ def _limit_title(key: str | None, recorded: str | None, names: Mapping[str, str]
     return limit_title(kind, ident, title)
 
 
+def _usable(gave: str, detail: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """The grant's words, and what of it the child can really use when a limit caps it."""
+    by = detail.get("limited_by")
+    if not by or "usable_seconds" not in detail:
+        return gave
+    limit = _limit_title(by, None, names)
+    usable = int(detail["usable_seconds"])
+    if usable <= 0:
+        but = _("But {limit} does not allow it now, so you cannot use it yet.")
+        return f"{gave} {but.format(limit=limit)}"
+    but = _("But because of {limit} you can only use {time} of it today.")
+    left = duration(usable) if usable >= 60 else time_left(usable)
+    return f"{gave} {but.format(limit=limit, time=left)}"
+
+
 def notice_for(
     event: Mapping[str, Any],
     child: str | None,
@@ -134,11 +149,8 @@ def notice_for(
         minutes = int(detail.get("minutes") or 0)
         if minutes <= 0:
             return None
-        return Notice(
-            _("More time"),
-            _("A parent gave you {time} more today.").format(time=duration(minutes * 60)),
-            kind,
-        )
+        gave = _("A parent gave you {time} more today.").format(time=duration(minutes * 60))
+        return Notice(_("More time"), _usable(gave, detail, names), kind)
     if kind == EventKind.PAUSE and event.get("child") == child:
         return Notice(_("Limits paused"), _("A parent paused your limits for today."), kind)
     if kind == EventKind.RESUME and event.get("child") == child:
@@ -146,11 +158,8 @@ def notice_for(
     if kind == EventKind.REQUEST_ANSWERED and event.get("child") == child:
         if detail.get("approved"):
             minutes = int(detail.get("minutes") or 0)
-            return Notice(
-                _("Request approved"),
-                _("You got {time} more.").format(time=duration(minutes * 60)),
-                kind,
-            )
+            gave = _("You got {time} more.").format(time=duration(minutes * 60))
+            return Notice(_("Request approved"), _usable(gave, detail, names), kind)
         return Notice(_("Request answered"), _("A parent said no this time."), kind)
     return None
 

@@ -25,6 +25,7 @@ from agent.service.status_document import status_document
 from agent.service.tamper import DIGEST_KEY, tamper_findings, usage_digest
 from rules import decisions
 from rules.config import ConfigError
+from rules.effective import usable_grant
 from rules.limits import ALL, child_limits, day_budgets
 from rules.match import Matcher, Running
 from rules.model import (
@@ -35,6 +36,7 @@ from rules.model import (
     Config,
     DayState,
     LimitSpec,
+    LimitStatus,
     ProcessInfo,
 )
 from rules.screen import ScreenSession
@@ -566,8 +568,8 @@ class Agent:
             raise AgentError(_("unknown child {name!r}").format(name=name))
         return found
 
-    def _refresh(self) -> None:
-        now = self.clock.now()
+    def _refresh(self, now: dt.datetime | None = None) -> None:
+        now = self.clock.now() if now is None else now
         none: tuple[int, ...] = ()
         running = {s.name: dict.fromkeys(s.running, none) for s in self.statuses}
         # Whether each child is at the computer now: as the last tick saw it.
@@ -576,8 +578,11 @@ class Agent:
         }
         self.statuses = decisions.decide(self.config, self.state, running, now, screen=screen)
 
-    def grant(self, child: str, target: str, minutes: int, actor: str) -> None:
-        """Bonus minutes for today on a limit key, or "*" for every limit."""
+    def grant(self, child: str, target: str, minutes: int, actor: str) -> dict[str, Any]:
+        """Bonus minutes for today on a limit key, or "*" for every limit.
+
+        Returns the grant event's detail: the minutes, and what is really usable of them.
+        """
         with self.lock:
             name = self._child(child)
             if not -1440 <= minutes <= 1440 or minutes == 0:
@@ -586,10 +591,31 @@ class Agent:
             if target not in keys and target != ALL:
                 raise AgentError(_("{child} has no limit {key!r}").format(child=name, key=target))
             self.ledger.add_grant(self.state.day, name, target, minutes * 60)
-            key = (name, target)
-            self.state.bonus[key] = self.state.bonus.get(key, 0.0) + minutes * 60
-            self._event(EventKind.GRANT, name, target, {"minutes": minutes}, actor)
-            self._refresh()
+            detail = self._add_bonus(name, target, minutes)
+            self._event(EventKind.GRANT, name, target, detail, actor)
+            return detail
+
+    def _add_bonus(self, name: str, target: str, minutes: int) -> dict[str, Any]:
+        """Add bonus time, refresh, and say what the child really gets of it.
+
+        {"minutes": N}, plus `usable_seconds` and `limited_by` (a limit key) when another
+        limit, or the limit's own hours, keeps part of it from being usable today.
+        """
+        now = self.clock.now()
+        self._refresh(now)
+        before = self._rows(name)
+        key = (name, target)
+        self.state.bonus[key] = self.state.bonus.get(key, 0.0) + minutes * 60
+        self._refresh(now)
+        detail: dict[str, Any] = {"minutes": minutes}
+        if minutes > 0:
+            usable, by = usable_grant(before, self._rows(name), target, minutes * 60)
+            if by is not None:
+                detail.update(usable_seconds=usable, limited_by=by)
+        return detail
+
+    def _rows(self, name: str) -> tuple[LimitStatus, ...]:
+        return next((s.limits for s in self.statuses if s.name == name), ())
 
     def pause(self, child: str, paused: bool, actor: str) -> None:
         """Pause (or resume) a child's limits for the rest of today."""
@@ -632,16 +658,17 @@ class Agent:
                 raise AgentError(
                     _("no pending request {id}").format(id=request_id)
                 ) from None
+            usable: dict[str, Any] = {}
             if approve:
                 granted = minutes or req.minutes
                 self.ledger.add_grant(self.state.day, req.child, ALL, granted * 60)
-                key = (req.child, ALL)
-                self.state.bonus[key] = self.state.bonus.get(key, 0.0) + granted * 60
+                usable = self._add_bonus(req.child, ALL, granted)
+                usable.pop("minutes")
             self._event(
                 EventKind.REQUEST_ANSWERED,
                 req.child,
                 None,
-                {"id": request_id, "approved": approve, "minutes": req.answered_minutes},
+                {"id": request_id, "approved": approve, "minutes": req.answered_minutes, **usable},
                 actor,
             )
             self._refresh()
