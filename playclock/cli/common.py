@@ -9,15 +9,24 @@ import sys
 import tomllib
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from agent.exit_codes import ExitCode
-from agent.i18n import _, resolve
+from agent.i18n import _, resolve, set_language
 from agent.platform import paths
 from agent.service.rules_file import ConfigSource
 from rules.checker import N_
 
-__all__ = ["Handler", "Parser", "Subcommands", "error", "load_source", "report_issues"]
+__all__ = [
+    "Handler",
+    "Parser",
+    "Subcommands",
+    "error",
+    "file_language",
+    "load_source",
+    "report_issues",
+]
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -66,6 +75,16 @@ def cli_language(config: str | None, data: str | None, *fallbacks: str | None) -
         if setting and setting != "auto":
             return resolve(setting)
     return resolve(None)
+
+
+def file_language(file: Path, args: argparse.Namespace) -> None:
+    """Speak the language of a rules file a command works on (`rules check FILE`).
+
+    The one rule, with that file as "the rules": $PLAYCLOCK_LANG, the file's
+    `settings.locale`, then the rules the command would otherwise use, then the OS.
+    """
+    usual = rules_locale(args.config, args.data_dir)
+    set_language(cli_language(str(file), args.data_dir, usual))
 
 
 def report_issues(source: ConfigSource) -> int:

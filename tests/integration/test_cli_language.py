@@ -99,3 +99,36 @@ def test_argparse_speaks_vietnamese_too(tmp_path: Path) -> None:
     assert "tùy chọn:" in help_text and "hiện trợ giúp này rồi thoát" in help_text, help_text
     bad = subprocess.run([*base, "frob"], env=env, capture_output=True, text=True, timeout=60)
     assert "lựa chọn không hợp lệ: 'frob'" in bad.stderr, bad.stderr
+
+
+def test_rules_check_speaks_the_language_of_the_file_it_checks(tmp_path: Path) -> None:
+    """`rules check FILE`: FILE's `settings.locale` is "the rules" of the one language rule."""
+    english = tmp_path / "rules-en.toml"  # what --config names: English
+    english.write_text(RULES.format(locale="en", port=free_port()), encoding="utf-8")
+    draft = tmp_path / "draft.toml"
+    draft.write_text(
+        RULES.format(locale="vi", port=free_port()).replace("= 60", "= 60\ndaily_x = 5"),
+        encoding="utf-8",
+    )
+    good = tmp_path / "good.toml"
+    good.write_text(RULES.format(locale="vi", port=free_port()), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLAYCLOCK_")}
+    env.update(LANGUAGE="en", LC_ALL="C.UTF-8")
+
+    def check(path: Path, lang: str | None = None) -> subprocess.CompletedProcess[str]:
+        argv = [*playclock_argv(), "--config", str(english), "rules", "check", str(path)]
+        extra = {"PLAYCLOCK_LANG": lang} if lang else {}
+        return subprocess.run(
+            argv, env={**env, **extra}, capture_output=True, text=True, timeout=60
+        )
+
+    broken = check(draft)
+    assert broken.returncode == 2
+    assert "daily_x" in broken.stderr and "unknown" not in broken.stderr, broken.stderr
+    assert "daily_x: tên trường không xác định" in broken.stderr, broken.stderr
+    fine = check(good)
+    assert fine.returncode == 0 and ": OK:" not in fine.stdout, fine.stdout
+    assert "trẻ" in fine.stdout, fine.stdout
+    # $PLAYCLOCK_LANG still wins over the file.
+    assert "unknown" in check(draft, lang="en").stderr.casefold()
+    assert ": OK:" in check(good, lang="en").stdout
