@@ -84,6 +84,9 @@ class Toasts:
         self.seconds = seconds
         self.avoid = avoid
         self.open: list[tk.Toplevel] = []
+        # Each toast's timer, cancelled when it closes sooner: a timer left behind would call
+        # a Tcl command name that a later toast's callback may reuse (a TypeError in the log).
+        self._timers: dict[tk.Toplevel, str] = {}
 
     def show(self, title: str, text: str) -> tk.Toplevel:
         """Show a toast in place of any other; it closes after a while or when clicked."""
@@ -122,10 +125,13 @@ class Toasts:
         self.open.append(win)
         self.place()
         win.deiconify()
-        win.after(self.seconds * 1000, lambda: self._close(win))
+        self._timers[win] = self.root.after(self.seconds * 1000, lambda: self._close(win))
         return win
 
     def _close(self, win: tk.Toplevel) -> None:
+        timer = self._timers.pop(win, None)
+        if timer is not None:
+            self.root.after_cancel(timer)
         if win in self.open:
             self.open.remove(win)
             win.destroy()

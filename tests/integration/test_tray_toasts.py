@@ -52,12 +52,54 @@ def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
 def test_one_toast_at_a_time_and_never_over_the_panel(desk: XDesktop) -> None:
     """Tk runs in a process of its own: Tk keeps its X connection for the life of the
     process, and the next test's Xvfb may take the same display number."""
+    in_child(scenario, desk)
+
+
+def in_child(target: Any, desk: XDesktop) -> None:
+    """Run `target(desk)` in a process of its own; fail when it fails."""
     import multiprocessing
 
-    child = multiprocessing.get_context("spawn").Process(target=scenario, args=(desk,))
+    child = multiprocessing.get_context("spawn").Process(target=target, args=(desk,))
     child.start()
     child.join(120)
     assert child.exitcode == 0, "the scenario failed (its traceback is above)"
+
+
+def test_a_replaced_toast_leaves_no_timer_behind(desk: XDesktop) -> None:
+    """Family test: "TypeError: Toasts.show.<locals>.<lambda>() missing 1 required positional
+    argument: '_e'" in the tray's log. A toast closed early (clicked, or replaced) left its
+    timer, which then called a Tcl command name reused by a newer toast's click handler."""
+    in_child(replaced_toasts, desk)
+
+
+def replaced_toasts(desk: XDesktop) -> None:
+    import os
+    import time
+    import tkinter as tk
+
+    from tray.tk_windows import Toasts
+
+    os.environ.update(desk.env)
+    root = tk.Tk(className="PlayClock")
+    root.withdraw()
+    errors: list[BaseException] = []
+    root.report_callback_exception = lambda _t, exc, _tb: errors.append(exc)  # type: ignore[method-assign]
+    try:
+        toasts = Toasts(root, seconds=1)
+        for n in range(20):  # many short-lived toasts: command names get reused
+            toasts.show(f"Toast {n}", "text")
+            root.update()
+        assert len(toasts.open) == 1
+        assert len(root.tk.splitlist(root.tk.call("after", "info"))) == 1
+        deadline = time.monotonic() + 5
+        while toasts.open and time.monotonic() < deadline:
+            root.update()
+            time.sleep(0.02)
+        assert toasts.open == [], "the last toast closes after its own time"
+        assert root.tk.call("after", "info") == ""
+        assert errors == []
+    finally:
+        root.destroy()
 
 
 def scenario(desk: XDesktop) -> None:
