@@ -59,7 +59,11 @@ def toast_position(size: tuple[int, int], screen: tuple[int, int], avoid: Rect |
         ax, ay, aw, ah = avoid
         y = min(max(top, ay + ah - height), max(top, bottom))
         places += [(ax - width - _GAP, y), (ax + aw + _GAP, y), (right, ay - height - _GAP)]
-    places = [(max(0, x), max(0, y)) for x, y in places]
+    # On the screen, always: a toast put beside a wide panel must not land off its edge.
+    places = [
+        (min(max(0, x), max(0, sw - width)), min(max(0, y), max(0, sh - height)))
+        for x, y in places
+    ]
     rects = [(x, y, width, height) for x, y in places]
     if avoid is None:
         return rects[0]
