@@ -15,7 +15,7 @@ from agent.i18n.formatting import date_short, duration, time_left, time_short
 from agent.i18n.titles import limit_title
 from agent.ledger.store import EventKind
 from rules.catalog import BUILTIN_CATEGORIES
-from rules.model import TOTAL
+from rules.model import SCREEN, TOTAL
 
 __all__ = [
     "REMINDER_EN",
@@ -120,6 +120,8 @@ def notice_for(
         limit = _limit_title(detail.get("limit") or target, None, names)
         if detail.get("reason") == "window":
             why = _("{limit} is not allowed at this time of day.").format(limit=limit)
+        elif (detail.get("limit") or target) == SCREEN:
+            why = _("Your computer time for today is used up.")
         else:
             why = _("Today's time for {limit} is used up.").format(limit=limit)
         return Notice(

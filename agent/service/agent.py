@@ -326,7 +326,7 @@ class Agent:
             )
         for r in result.reminders:
             self._event(EventKind.REMINDER, r.child, r.limit, {"minutes": r.minutes})
-        self._enforce(result.closes, processes)
+        self._enforce(result.closes + self._screen_closes(running, result.closes), processes)
         self._enforce_screen(day, sessions)
         steady = self.steady()
         if steady - self._last_flush >= FLUSH_SECONDS:
@@ -353,6 +353,25 @@ class Agent:
             log.info("sessions: reachable again")
             self._sessions_error = None
         return observe_sessions(infos, self.matcher.child_of, self.idle_reports, self.steady())
+
+    def _screen_closes(self, running: Running, closing: Iterable[Close]) -> tuple[Close, ...]:
+        """Without sessions to lock (no session source, or it is unreachable), a blocked
+        `screen` closes the child's tracked apps, as the blocked total would: it counts
+        like the total there, and it must not be a limit that nothing enforces."""
+        if self.screen_enforcer is not None and self._sessions_error is None:
+            return ()
+        out: list[Close] = []
+        already = {(c.child, c.app) for c in closing}
+        for status in self.statuses:
+            row = next((r for r in status.limits if r.kind == "screen"), None)
+            if status.paused or row is None or row.state != "blocked":
+                continue
+            for app_id, pids in sorted(running.get(status.name, {}).items()):
+                if (status.name, app_id) not in already:
+                    out.append(
+                        Close(status.name, app_id, row.id, row.reason or "budget", pids, row.until)
+                    )
+        return tuple(out)
 
     def _enforce_screen(self, day: dt.date, sessions: dict[str, list[SessionInfo]]) -> None:
         """The last-minute countdown, then lock / log out / notify while `screen` is blocked."""

@@ -98,6 +98,45 @@ def test_without_a_session_source_the_countdown_promises_no_lock(tmp_path: Path)
     assert countdown.detail["action"] == "notify"
 
 
+@pytest.mark.parametrize("source", ["none", "unreachable"])
+def test_without_sessions_to_lock_a_blocked_screen_closes_the_games(
+    tmp_path: Path, source: str
+) -> None:
+    """Family test: with no logind, computer time ran out and the child played on: nothing
+    could lock, and nothing closed the game (the agent counted on past the budget)."""
+    fake = FakeSessions([])
+    if source == "unreachable":
+        fake.broken = PlatformError("the system D-Bus is not reachable")
+    rules = SCREEN_RULES.format(daily=2, action="lock")
+    h = Harness(tmp_path, rules, sessions=None if source == "none" else fake)
+    h.agent.start()
+    h.procs.add(game(100))
+    h.run(119)
+    assert h.closer.closed == []
+    h.run(1)
+    assert h.limit("screen")["state"] == "blocked"
+    assert h.closer.pids == [100]
+    (close,) = h.events("close")
+    assert (close.target, close.detail["limit"], close.detail["reason"]) == (
+        "fakegame",
+        "screen",
+        "budget",
+    )
+    from tray.notify import notice_for
+
+    notice = notice_for(close.as_json(), "An")
+    assert notice is not None and notice.text.startswith(
+        "Your computer time for today is used up."
+    )
+    h.procs.set([game(101)])  # started again: closed again
+    h.run(1)
+    assert h.closer.pids == [100, 101]
+    h.agent.grant("An", "screen", 5, "parent")  # a grant opens it again
+    h.procs.set([game(102)])
+    h.run(1)
+    assert 102 not in h.closer.pids
+
+
 def test_warnings_countdown_then_lock_every_poll_and_events(tmp_path: Path) -> None:
     h, fake = make(tmp_path, daily=2)
     h.run(61)
