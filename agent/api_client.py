@@ -168,13 +168,13 @@ class AgentClient:
         """The status document."""
         return dict(self._call("GET", "/status"))
 
-    def events(self, after: int, wait: float = 0) -> dict[str, Any]:
-        """New events after an id (long polling when `wait` > 0)."""
-        return dict(
-            self._call(
-                "GET", "/events", params={"after": after, "wait": wait}, timeout=wait + self.timeout
-            )
-        )
+    def events(self, after: int, wait: float = 0, run: str | None = None) -> dict[str, Any]:
+        """New events after an id (long polling when `wait` > 0); `run`: the agent's run the
+        id came from (a restarted agent then answers with all of its events)."""
+        params: dict[str, Any] = {"after": after, "wait": wait}
+        if run is not None:
+            params["run"] = run
+        return dict(self._call("GET", "/events", params=params, timeout=wait + self.timeout))
 
     def login(self, pin: str) -> None:
         """Trade the PIN for a 15-minute session token."""

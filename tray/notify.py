@@ -169,7 +169,7 @@ def notice_for(
 class EventSource(Protocol):
     """The part of the agent client the poller uses."""
 
-    def events(self, after: int, wait: float = 0) -> dict[str, Any]: ...
+    def events(self, after: int, wait: float = 0, run: str | None = None) -> dict[str, Any]: ...
 
 
 class EventPoller(threading.Thread):
@@ -190,21 +190,27 @@ class EventPoller(threading.Thread):
         self.wait = wait
         self.retry = retry
         self.after: int | None = None  # None: start from now, skipping the history
+        self.agent_run: str | None = None  # the agent's run `after` belongs to
 
     def poll_once(self) -> None:
         """One round: fetch what is new and hand it on; errors wait `retry` seconds."""
         try:
             if self.after is None:
-                self.after = int(self.client.events(0)["last"])
+                first = self.client.events(0)
+                self.after, self.agent_run = int(first["last"]), first.get("run")
                 return
-            answer = self.client.events(self.after, wait=self.wait)
+            answer = self.client.events(self.after, wait=self.wait, run=self.agent_run)
         except (AgentUnavailable, ApiRefused, KeyError, ValueError) as exc:
             log.debug("events: %s", exc)
             self.stop.wait(self.retry)
             return
         last = int(answer.get("last", self.after))
+        run = answer.get("run")
+        # A restarted agent: every event of its run is new here (a game it closed at once).
+        restarted = run is not None and self.agent_run is not None and run != self.agent_run
+        self.agent_run = run if run is not None else self.agent_run
         for event in answer.get("events", []):
-            if int(event.get("seq", 0)) > self.after:
+            if restarted or int(event.get("seq", 0)) > self.after:
                 try:
                     self.on_event(event)
                 except Exception:  # one bad event must not end the notifications

@@ -472,6 +472,28 @@ def test_event_stream_returns_when_a_grant_happens(
     assert resp.json()["last"] >= events[0]["seq"] > after
 
 
+def test_a_tray_polling_a_restarted_agent_gets_its_events_at_once(
+    shared: tuple[Runtime, str], shared_token: str
+) -> None:
+    """Family test: the agent restarted and closed a game over budget at once; the tray,
+    still holding the old run's event id, waited 25 s and then skipped that close."""
+    from tray.notify import EventPoller
+
+    runtime, url = shared
+    granted = Api(url)(
+        "POST", "/grants", token=shared_token, json={"child": "An", "target": "total", "minutes": 1}
+    )
+    assert granted.status_code == 200
+    got: list[dict[str, Any]] = []
+    poller = EventPoller(AgentClient(url), got.append, threading.Event(), wait=25)
+    poller.after, poller.agent_run = runtime.agent.bus.last_id + 1000, "an-earlier-run"
+    start = time.monotonic()
+    poller.poll_once()
+    assert time.monotonic() - start < 5, "answered at once, not after the long poll"
+    assert ("grant", "An") in [(e["kind"], e.get("child")) for e in got]
+    assert poller.agent_run == runtime.agent.bus.run and poller.after == runtime.agent.bus.last_id
+
+
 def test_event_stream_without_news_waits_then_returns_nothing(shared: tuple[Runtime, str]) -> None:
     """A short wait with nothing new returns an empty list after about that long."""
     runtime, url = shared
