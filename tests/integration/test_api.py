@@ -494,6 +494,31 @@ def test_a_tray_polling_a_restarted_agent_gets_its_events_at_once(
     assert poller.agent_run == runtime.agent.bus.run and poller.after == runtime.agent.bus.last_id
 
 
+def test_a_post_after_the_agent_closed_the_idle_connection_goes_through(
+    shared: tuple[Runtime, str],
+) -> None:
+    """Family test: the child's "Ask for more time" said "the PlayClock service is not
+    running": the tray's connection had idled past the agent's keep-alive, and the POST on
+    it failed with a broken pipe (a POST is not sent twice). It opens a new one first now."""
+    import select
+
+    from tests.support.waiting import wait_until
+
+    _runtime, url = shared
+    client = AgentClient(url)
+    client.status()
+    conn = client._http.conn
+    assert conn is not None and conn.sock is not None
+
+    def closed_by_agent() -> bool:
+        return bool(select.select([conn.sock], [], [], 0)[0])
+
+    wait_until(closed_by_agent, 30, 0.1, message="the agent closing the idle connection")
+    client.login(PIN)  # a POST
+    assert client.token
+    client.logout()
+
+
 def test_event_stream_without_news_waits_then_returns_nothing(shared: tuple[Runtime, str]) -> None:
     """A short wait with nothing new returns an empty list after about that long."""
     runtime, url = shared
