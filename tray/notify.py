@@ -88,7 +88,7 @@ def _usable(gave: str, detail: Mapping[str, Any], names: Mapping[str, str]) -> s
         but = _("But {limit} does not allow it now, so you cannot use it yet.")
         return f"{gave} {but.format(limit=limit)}"
     but = _("But because of {limit} you can only use {time} of it today.")
-    left = duration(usable) if usable >= 60 else time_left(usable)
+    left = time_left(usable)  # rounded up, as the tray's ring shows time left
     return f"{gave} {but.format(limit=limit, time=left)}"
 
 

@@ -132,6 +132,11 @@ def answer(web: Web, call: Call) -> Response:
         msg = _("Approved: {child} got {minutes} more minutes.").format(
             child=done["child"], minutes=done.get("answered_minutes") or done["minutes"]
         )
+        status = agent.status()
+        found = next((c for c in status["children"] if c["name"] == done["child"]), None)
+        note = found and grant_note(found, done.get("granted"))
+        if note:
+            msg = f"{msg} {note}"
     else:
         msg = _("Request from {child} denied.").format(child=done["child"])
     return web.redirect("/parent#requests", msg)

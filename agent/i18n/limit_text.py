@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.i18n import _
-from agent.i18n.formatting import date_short, duration, time_left, time_short
+from agent.i18n.formatting import date_short, time_left, time_short
 from agent.i18n.titles import limit_title
 
 __all__ = ["Effective", "capped_note", "effective", "grant_note", "row_title"]
@@ -115,5 +115,5 @@ def grant_note(child: Row, detail: Mapping[str, Any] | None) -> str | None:
     return _("Note: because of {limit}, {child} can only use {time} of it today.").format(
         limit=limit,
         child=child["name"],
-        time=duration(usable) if usable >= 60 else time_left(usable),
+        time=time_left(usable),  # rounded up, as the tray's ring shows time left
     )

@@ -691,7 +691,10 @@ class Agent:
                 actor,
             )
             self._refresh()
-            return req.as_json()
+            answer = req.as_json()
+            if usable:  # what of the approved time the child can really use (see `grant`)
+                answer["granted"] = {"minutes": req.answered_minutes, **usable}
+            return answer
 
     def report_idle(self, user: str, idle_seconds: float) -> None:
         """A tray's idle report for its OS account (the API checked who sent it)."""
