@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
 import threading
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -79,6 +80,10 @@ class _Connection:
         if not self.valid:
             raise ConnectionError("not an http://HOST:PORT address")
         with self.lock:
+            if self._closed_by_agent():
+                # The agent ends idle keep-alive connections after a few seconds: a POST sent
+                # on one fails (and is not sent again), so start a new one first.
+                self.close()
             reused = self.conn is not None
             try:
                 return self._exchange(method, target, headers, body, timeout)
@@ -95,6 +100,17 @@ class _Connection:
             except BaseException:
                 self.close()
                 raise
+
+    def _closed_by_agent(self) -> bool:
+        """Whether the idle connection was closed by the agent (readable while idle: EOF)."""
+        sock = self.conn.sock if self.conn is not None else None
+        if sock is None:
+            return False
+        try:
+            readable, _w, _x = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
 
     def _exchange(
         self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: float
@@ -168,13 +184,13 @@ class AgentClient:
         """The status document."""
         return dict(self._call("GET", "/status"))
 
-    def events(self, after: int, wait: float = 0) -> dict[str, Any]:
-        """New events after an id (long polling when `wait` > 0)."""
-        return dict(
-            self._call(
-                "GET", "/events", params={"after": after, "wait": wait}, timeout=wait + self.timeout
-            )
-        )
+    def events(self, after: int, wait: float = 0, run: str | None = None) -> dict[str, Any]:
+        """New events after an id (long polling when `wait` > 0); `run`: the agent's run the
+        id came from (a restarted agent then answers with all of its events)."""
+        params: dict[str, Any] = {"after": after, "wait": wait}
+        if run is not None:
+            params["run"] = run
+        return dict(self._call("GET", "/events", params=params, timeout=wait + self.timeout))
 
     def login(self, pin: str) -> None:
         """Trade the PIN for a 15-minute session token."""

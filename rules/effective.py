@@ -14,7 +14,7 @@ from dataclasses import replace
 from rules.limits import Limit
 from rules.model import Config, LimitStatus
 
-__all__ = ["SESSION_KINDS", "apps_of", "caps", "effective"]
+__all__ = ["SESSION_KINDS", "apps_of", "caps", "effective", "usable_grant"]
 
 # Limits on the whole session (it is locked when they run out): they cap every other limit,
 # and only each other.
@@ -105,3 +105,42 @@ def _latest(blocked: Sequence[LimitStatus]) -> LimitStatus:
     return max(
         blocked, key=lambda r: (r.until is None, r.until or dt.datetime.min.replace(tzinfo=dt.UTC))
     )
+
+
+def _gain(before: LimitStatus | None, after: LimitStatus, seconds: int) -> int:
+    """How much more of a row can really be used after a grant of `seconds`."""
+    if after.effective_left_seconds is None or before is None:
+        return seconds
+    if before.effective_left_seconds is None:
+        return seconds
+    return max(0, min(seconds, after.effective_left_seconds - before.effective_left_seconds))
+
+
+def _decider(row: LimitStatus) -> str:
+    """The limit that decides a row's time: another that caps it, or its own (its hours)."""
+    return row.limited_by or row.id
+
+
+def usable_grant(
+    before: Sequence[LimitStatus], after: Sequence[LimitStatus], target: str, seconds: int
+) -> tuple[int, str | None]:
+    """What a child really gets of a grant: the usable seconds, and the limit that caps them.
+
+    `before` and `after` are the child's rows at one moment without and with the grant;
+    `target` is the granted limit's key, or "*" for every limit. For "*", what runs now
+    decides (the least gain among the active rows); with nothing running, the most any row
+    gains. The limit is None when the whole grant is usable (to within a minute).
+    """
+    old = {r.id: r for r in before}
+    if target != "*":
+        rows = [r for r in after if r.id == target]
+    else:
+        rows = [r for r in after if r.active] or list(after)
+    if not rows:
+        return seconds, None
+    gains = [(_gain(old.get(r.id), r, seconds), r) for r in rows]
+    gain, row = (min if target != "*" or any(r.active for r in after) else max)(
+        gains, key=lambda g: (g[0], g[1].id)
+    )
+    # Seconds already overrun before the grant (a tick's worth) are not worth a word.
+    return (seconds, None) if gain > seconds - 60 else (gain, _decider(row))

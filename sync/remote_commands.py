@@ -21,7 +21,7 @@ class AgentActions(Protocol):
 
     config: Config
 
-    def grant(self, child: str, target: str, minutes: int, actor: str) -> None:
+    def grant(self, child: str, target: str, minutes: int, actor: str) -> object:
         """Bonus minutes for today on a limit key."""
 
     def set_limit(self, child: str, key: str, spec: LimitSpec | None, actor: str) -> None:

@@ -372,8 +372,10 @@ class TrayApp:
         except Exception as exc:  # no Tk, or no display for it
             log.warning("no Tk windows: %s", exc)
             return
-        self.panel = Panel(self.host.root, self.dispatch)
-        self.toasts = Toasts(self.host.root)
+        panel = Panel(self.host.root, self.dispatch)
+        toasts = Toasts(self.host.root, avoid=panel.rect)
+        panel.on_moved = toasts.place
+        self.panel, self.toasts = panel, toasts
         self.countdown = CountdownWindow(self.host.root)
 
     def _setup(self, icon: Any) -> None:

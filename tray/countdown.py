@@ -46,7 +46,9 @@ def due(doc: Mapping[str, Any] | None, child: str | None) -> tuple[str, float] |
     if left is None or not 0 < float(left) <= COUNTDOWN_SECONDS:
         return None
     enforced = (doc.get("agent") or {}).get("screen_enforced", True)
-    action = str(kid.get("screen_action") or "lock") if enforced else "notify"
+    action = str(kid.get("screen_action") or "lock")
+    if not enforced and action != "notify":
+        action = "close"  # no session to lock there: the agent closes the tracked apps
     return action, float(left)
 
 

@@ -15,7 +15,7 @@ from agent.i18n.formatting import date_short, duration, time_left, time_short
 from agent.i18n.titles import limit_title
 from agent.ledger.store import EventKind
 from rules.catalog import BUILTIN_CATEGORIES
-from rules.model import TOTAL
+from rules.model import SCREEN, TOTAL
 
 __all__ = [
     "REMINDER_EN",
@@ -77,6 +77,21 @@ def _limit_title(key: str | None, recorded: str | None, names: Mapping[str, str]
     return limit_title(kind, ident, title)
 
 
+def _usable(gave: str, detail: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """The grant's words, and what of it the child can really use when a limit caps it."""
+    by = detail.get("limited_by")
+    if not by or "usable_seconds" not in detail:
+        return gave
+    limit = _limit_title(by, None, names)
+    usable = int(detail["usable_seconds"])
+    if usable <= 0:
+        but = _("But {limit} does not allow it now, so you cannot use it yet.")
+        return f"{gave} {but.format(limit=limit)}"
+    but = _("But because of {limit} you can only use {time} of it today.")
+    left = time_left(usable)  # rounded up, as the tray's ring shows time left
+    return f"{gave} {but.format(limit=limit, time=left)}"
+
+
 def notice_for(
     event: Mapping[str, Any],
     child: str | None,
@@ -105,6 +120,8 @@ def notice_for(
         limit = _limit_title(detail.get("limit") or target, None, names)
         if detail.get("reason") == "window":
             why = _("{limit} is not allowed at this time of day.").format(limit=limit)
+        elif (detail.get("limit") or target) == SCREEN:
+            why = _("Your computer time for today is used up.")
         else:
             why = _("Today's time for {limit} is used up.").format(limit=limit)
         return Notice(
@@ -119,6 +136,8 @@ def notice_for(
             text = _("You will be signed out in {seconds} s. Save your work now.")
         elif action == "notify":
             text = _("Computer time runs out in {seconds} s.")
+        elif action == "close":
+            text = _("Your games and apps close in {seconds} s. Save your work now.")
         else:
             text = _("The screen locks in {seconds} s. Save your work now.")
         return Notice(_("Computer time is almost up"), text.format(seconds=seconds), kind)
@@ -134,11 +153,8 @@ def notice_for(
         minutes = int(detail.get("minutes") or 0)
         if minutes <= 0:
             return None
-        return Notice(
-            _("More time"),
-            _("A parent gave you {time} more today.").format(time=duration(minutes * 60)),
-            kind,
-        )
+        gave = _("A parent gave you {time} more today.").format(time=duration(minutes * 60))
+        return Notice(_("More time"), _usable(gave, detail, names), kind)
     if kind == EventKind.PAUSE and event.get("child") == child:
         return Notice(_("Limits paused"), _("A parent paused your limits for today."), kind)
     if kind == EventKind.RESUME and event.get("child") == child:
@@ -146,11 +162,8 @@ def notice_for(
     if kind == EventKind.REQUEST_ANSWERED and event.get("child") == child:
         if detail.get("approved"):
             minutes = int(detail.get("minutes") or 0)
-            return Notice(
-                _("Request approved"),
-                _("You got {time} more.").format(time=duration(minutes * 60)),
-                kind,
-            )
+            gave = _("You got {time} more.").format(time=duration(minutes * 60))
+            return Notice(_("Request approved"), _usable(gave, detail, names), kind)
         return Notice(_("Request answered"), _("A parent said no this time."), kind)
     return None
 
@@ -158,7 +171,7 @@ def notice_for(
 class EventSource(Protocol):
     """The part of the agent client the poller uses."""
 
-    def events(self, after: int, wait: float = 0) -> dict[str, Any]: ...
+    def events(self, after: int, wait: float = 0, run: str | None = None) -> dict[str, Any]: ...
 
 
 class EventPoller(threading.Thread):
@@ -179,21 +192,27 @@ class EventPoller(threading.Thread):
         self.wait = wait
         self.retry = retry
         self.after: int | None = None  # None: start from now, skipping the history
+        self.agent_run: str | None = None  # the agent's run `after` belongs to
 
     def poll_once(self) -> None:
         """One round: fetch what is new and hand it on; errors wait `retry` seconds."""
         try:
             if self.after is None:
-                self.after = int(self.client.events(0)["last"])
+                first = self.client.events(0)
+                self.after, self.agent_run = int(first["last"]), first.get("run")
                 return
-            answer = self.client.events(self.after, wait=self.wait)
+            answer = self.client.events(self.after, wait=self.wait, run=self.agent_run)
         except (AgentUnavailable, ApiRefused, KeyError, ValueError) as exc:
             log.debug("events: %s", exc)
             self.stop.wait(self.retry)
             return
         last = int(answer.get("last", self.after))
+        run = answer.get("run")
+        # A restarted agent: every event of its run is new here (a game it closed at once).
+        restarted = run is not None and self.agent_run is not None and run != self.agent_run
+        self.agent_run = run if run is not None else self.agent_run
         for event in answer.get("events", []):
-            if int(event.get("seq", 0)) > self.after:
+            if restarted or int(event.get("seq", 0)) > self.after:
                 try:
                     self.on_event(event)
                 except Exception:  # one bad event must not end the notifications

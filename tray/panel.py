@@ -94,15 +94,30 @@ def focus_order(rows: Sequence[Row]) -> list[str]:
 class Panel:
     """A small window with the same content and actions as the menu (Tk thread only)."""
 
-    def __init__(self, root: tk.Misc, on_action: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        root: tk.Misc,
+        on_action: Callable[[str], None],
+        on_moved: Callable[[], None] = lambda: None,
+    ) -> None:
         self.root = root
         self.on_action = on_action
+        self.on_moved = on_moved  # the panel opened, moved, grew or closed (toasts move away)
         self.win: tk.Toplevel | None = None
         self._rows: tuple[Row, ...] | None = None
         self._state: str | None = None
         self._image: tk.PhotoImage | None = None  # kept: Tk forgets images nobody holds
         self.buttons: dict[str, ttk.Button] = {}
         self._anchor: tuple[int, int, bool] | None = None  # x, edge y, grows upwards
+        self._placed = (0, 0)  # where the panel was put last
+
+    def rect(self) -> tuple[int, int, int, int] | None:
+        """Where the panel is on the screen (x, y, width, height), None when it is closed."""
+        if self.win is None or self._anchor is None:
+            return None
+        self.win.update_idletasks()
+        x, y = self._placed
+        return (x, y, self.win.winfo_reqwidth(), self.win.winfo_reqheight())
 
     @property
     def visible(self) -> bool:
@@ -143,6 +158,7 @@ class Panel:
             self.win.destroy()
             self.win = None
             self._anchor = None
+            self.on_moved()
 
     def update(self, view: TrayView) -> None:
         """Show a new view (rebuilt only when its content changed)."""
@@ -299,6 +315,8 @@ class Panel:
         y = edge - height if above else edge
         y = min(max(0, y), max(0, self.win.winfo_screenheight() - height))
         self.win.geometry(f"+{x}+{y}")
+        self._placed = (x, y)
+        self.on_moved()
 
 
 def _frame_style(parent: tk.Misc) -> str:

@@ -18,9 +18,9 @@ router = APIRouter(prefix=API_PREFIX)
 
 @router.post("/grants")
 def grant(ctx: Ctx, body: GrantBody, actor: Parent) -> dict[str, Any]:
-    """Bonus time for today."""
-    agent_call(lambda: ctx.agent.grant(body.child, body.target, body.minutes, actor))
-    return ctx.agent.status()
+    """Bonus time for today: the status, and under "granted" what is really usable of it."""
+    granted = agent_call(lambda: ctx.agent.grant(body.child, body.target, body.minutes, actor))
+    return {**ctx.agent.status(), "granted": granted}
 
 
 @router.post("/pause")

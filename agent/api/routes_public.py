@@ -7,9 +7,9 @@ the calling account's child's own (the tray needs no more), nothing of other chi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 
 from agent.api.context import API_PREFIX, Caller, CallerAccount, Ctx, agent_call
 from agent.api.models import AskBody, IdleBody
@@ -33,10 +33,22 @@ def status(ctx: Ctx) -> dict[str, Any]:
 
 
 @router.get("/events")
-def events(ctx: Ctx, viewer: Caller, after: int = 0, wait: float = 0) -> dict[str, Any]:
-    """New events after an id; waits up to `wait` seconds (long polling)."""
+def events(
+    ctx: Ctx,
+    viewer: Caller,
+    after: int = 0,
+    wait: float = 0,
+    run: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """New events after an id; waits up to `wait` seconds (long polling).
+
+    `run` is the run of the agent the caller's `after` came from: when the agent has been
+    restarted since, every event of this run is new to the caller, and is answered at once.
+    """
     bus = ctx.agent.bus
     wait = max(0.0, min(wait, 30.0))
+    if run is not None and run != bus.run:
+        after, wait = 0, 0.0
     # A few long polls at a time (the trays); more answer at once, so no local
     # program can tie up every worker thread of the API.
     if wait and ctx.pollers.acquire(blocking=False):
@@ -46,7 +58,11 @@ def events(ctx: Ctx, viewer: Caller, after: int = 0, wait: float = 0) -> dict[st
             ctx.pollers.release()
     else:
         items = bus.since(after)
-    return {"last": bus.last_id, "events": [e for e in items if viewer.sees(e.get("child"))]}
+    return {
+        "last": bus.last_id,
+        "run": bus.run,
+        "events": [e for e in items if viewer.sees(e.get("child"))],
+    }
 
 
 @router.get("/log")

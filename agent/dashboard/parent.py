@@ -11,7 +11,7 @@ from agent.dashboard.language import _
 from agent.dashboard.views import child_views, limit_title
 from agent.dashboard.web import Call, Routes, Web
 from agent.i18n import formatting as fmt
-from agent.i18n.limit_text import capped_note
+from agent.i18n.limit_text import capped_note, grant_note
 from agent.service.agent import AgentError
 from rules.limits import child_limits
 
@@ -85,7 +85,7 @@ def grant(web: Web, call: Call) -> Response:
     if not minutes:
         return web.redirect("/parent", _("Choose how many minutes to give."), error=True)
     try:
-        agent.grant(child, target, minutes, ACTOR)
+        granted = agent.grant(child, target, minutes, ACTOR)
     except AgentError as exc:
         return web.redirect("/parent", str(exc), error=True)
     msg = _("{child} got {minutes} minutes of bonus time for today.").format(
@@ -93,7 +93,10 @@ def grant(web: Web, call: Call) -> Response:
     )
     status = agent.status()
     found = next((c for c in status["children"] if c["name"] == child), None)
-    note = found and capped_note(found, target, dt.date.fromisoformat(status["day"]))
+    note = found and (
+        capped_note(found, target, dt.date.fromisoformat(status["day"]))
+        or grant_note(found, granted)
+    )
     return web.redirect("/parent", f"{msg} {note}" if note else msg)
 
 
@@ -129,6 +132,11 @@ def answer(web: Web, call: Call) -> Response:
         msg = _("Approved: {child} got {minutes} more minutes.").format(
             child=done["child"], minutes=done.get("answered_minutes") or done["minutes"]
         )
+        status = agent.status()
+        found = next((c for c in status["children"] if c["name"] == done["child"]), None)
+        note = found and grant_note(found, done.get("granted"))
+        if note:
+            msg = f"{msg} {note}"
     else:
         msg = _("Request from {child} denied.").format(child=done["child"])
     return web.redirect("/parent#requests", msg)

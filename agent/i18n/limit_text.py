@@ -17,7 +17,7 @@ from agent.i18n import _
 from agent.i18n.formatting import date_short, time_left, time_short
 from agent.i18n.titles import limit_title
 
-__all__ = ["Effective", "capped_note", "effective", "row_title"]
+__all__ = ["Effective", "capped_note", "effective", "grant_note", "row_title"]
 
 Row = Mapping[str, Any]
 
@@ -94,3 +94,26 @@ def capped_note(child: Row, target: str, today: dt.date | None = None) -> str | 
     return _(
         "Note: {limit} has {left} left, so {title} can only be used for {left} more today."
     ).format(limit=limit, left=time_left(real.left), title=title)
+
+
+def grant_note(child: Row, detail: Mapping[str, Any] | None) -> str | None:
+    """For the parent: how much of a grant the child can really use, when a limit caps it.
+
+    `detail` is the grant's answer from the agent (`usable_seconds`, `limited_by`); None
+    when the whole grant is usable.
+    """
+    by = (detail or {}).get("limited_by")
+    if not by or detail is None or "usable_seconds" not in detail:
+        return None
+    row = next((r for r in child.get("limits", ()) if r["id"] == by), None)
+    limit = row_title(row) if row is not None else str(by)
+    usable = int(detail["usable_seconds"])
+    if usable <= 0:
+        return _("Note: because of {limit}, {child} cannot use this time now.").format(
+            limit=limit, child=child["name"]
+        )
+    return _("Note: because of {limit}, {child} can only use {time} of it today.").format(
+        limit=limit,
+        child=child["name"],
+        time=time_left(usable),  # rounded up, as the tray's ring shows time left
+    )

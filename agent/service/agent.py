@@ -25,6 +25,7 @@ from agent.service.status_document import status_document
 from agent.service.tamper import DIGEST_KEY, tamper_findings, usage_digest
 from rules import decisions
 from rules.config import ConfigError
+from rules.effective import usable_grant
 from rules.limits import ALL, child_limits, day_budgets
 from rules.match import Matcher, Running
 from rules.model import (
@@ -35,6 +36,7 @@ from rules.model import (
     Config,
     DayState,
     LimitSpec,
+    LimitStatus,
     ProcessInfo,
 )
 from rules.screen import ScreenSession
@@ -324,7 +326,7 @@ class Agent:
             )
         for r in result.reminders:
             self._event(EventKind.REMINDER, r.child, r.limit, {"minutes": r.minutes})
-        self._enforce(result.closes, processes)
+        self._enforce(result.closes + self._screen_closes(running, result.closes), processes)
         self._enforce_screen(day, sessions)
         steady = self.steady()
         if steady - self._last_flush >= FLUSH_SECONDS:
@@ -352,6 +354,28 @@ class Agent:
             self._sessions_error = None
         return observe_sessions(infos, self.matcher.child_of, self.idle_reports, self.steady())
 
+    def _screen_closes(self, running: Running, closing: Iterable[Close]) -> tuple[Close, ...]:
+        """Without sessions to lock (no session source, or it is unreachable), a blocked
+        `screen` closes the child's tracked apps, as the blocked total would: it counts
+        like the total there, and it must not be a limit that nothing enforces."""
+        if self.screen_enforcer is not None and self._sessions_error is None:
+            return ()
+        out: list[Close] = []
+        already = {(c.child, c.app) for c in closing}
+        for status in self.statuses:
+            row = next((r for r in status.limits if r.kind == "screen"), None)
+            if status.paused or row is None or row.state != "blocked":
+                continue
+            child = self.config.child(status.name)
+            if child is not None and child.screen_action == "notify":
+                continue  # the parent asked for counting only
+            for app_id, pids in sorted(running.get(status.name, {}).items()):
+                if (status.name, app_id) not in already:
+                    out.append(
+                        Close(status.name, app_id, row.id, row.reason or "budget", pids, row.until)
+                    )
+        return tuple(out)
+
     def _enforce_screen(self, day: dt.date, sessions: dict[str, list[SessionInfo]]) -> None:
         """The last-minute countdown, then lock / log out / notify while `screen` is blocked."""
         blocked: dict[str, str] = {}
@@ -373,9 +397,9 @@ class Agent:
                 ):
                     self._countdowns.add((day, status.name))
                     child = self.config.child(status.name)
-                    action = child.screen_action if child else "lock"
-                    if not self._screen_enforced():
-                        action = "notify"  # nothing here can lock or log out: promise neither
+                    action: str = child.screen_action if child else "lock"
+                    if not self._screen_enforced() and action != "notify":
+                        action = "close"  # no session to lock here: the tracked apps close
                     self._event(
                         EventKind.SCREEN_COUNTDOWN,
                         status.name,
@@ -575,8 +599,8 @@ class Agent:
             raise AgentError(_("unknown child {name!r}").format(name=name))
         return found
 
-    def _refresh(self) -> None:
-        now = self.clock.now()
+    def _refresh(self, now: dt.datetime | None = None) -> None:
+        now = self.clock.now() if now is None else now
         none: tuple[int, ...] = ()
         running = {s.name: dict.fromkeys(s.running, none) for s in self.statuses}
         # Whether each child is at the computer now: as the last tick saw it.
@@ -585,8 +609,11 @@ class Agent:
         }
         self.statuses = decisions.decide(self.config, self.state, running, now, screen=screen)
 
-    def grant(self, child: str, target: str, minutes: int, actor: str) -> None:
-        """Bonus minutes for today on a limit key, or "*" for every limit."""
+    def grant(self, child: str, target: str, minutes: int, actor: str) -> dict[str, Any]:
+        """Bonus minutes for today on a limit key, or "*" for every limit.
+
+        Returns the grant event's detail: the minutes, and what is really usable of them.
+        """
         with self.lock:
             name = self._child(child)
             if not -1440 <= minutes <= 1440 or minutes == 0:
@@ -595,10 +622,31 @@ class Agent:
             if target not in keys and target != ALL:
                 raise AgentError(_("{child} has no limit {key!r}").format(child=name, key=target))
             self.ledger.add_grant(self.state.day, name, target, minutes * 60)
-            key = (name, target)
-            self.state.bonus[key] = self.state.bonus.get(key, 0.0) + minutes * 60
-            self._event(EventKind.GRANT, name, target, {"minutes": minutes}, actor)
-            self._refresh()
+            detail = self._add_bonus(name, target, minutes)
+            self._event(EventKind.GRANT, name, target, detail, actor)
+            return detail
+
+    def _add_bonus(self, name: str, target: str, minutes: int) -> dict[str, Any]:
+        """Add bonus time, refresh, and say what the child really gets of it.
+
+        {"minutes": N}, plus `usable_seconds` and `limited_by` (a limit key) when another
+        limit, or the limit's own hours, keeps part of it from being usable today.
+        """
+        now = self.clock.now()
+        self._refresh(now)
+        before = self._rows(name)
+        key = (name, target)
+        self.state.bonus[key] = self.state.bonus.get(key, 0.0) + minutes * 60
+        self._refresh(now)
+        detail: dict[str, Any] = {"minutes": minutes}
+        if minutes > 0:
+            usable, by = usable_grant(before, self._rows(name), target, minutes * 60)
+            if by is not None:
+                detail.update(usable_seconds=usable, limited_by=by)
+        return detail
+
+    def _rows(self, name: str) -> tuple[LimitStatus, ...]:
+        return next((s.limits for s in self.statuses if s.name == name), ())
 
     def pause(self, child: str, paused: bool, actor: str) -> None:
         """Pause (or resume) a child's limits for the rest of today."""
@@ -641,20 +689,24 @@ class Agent:
                 raise AgentError(
                     _("no pending request {id}").format(id=request_id)
                 ) from None
+            usable: dict[str, Any] = {}
             if approve:
                 granted = minutes or req.minutes
                 self.ledger.add_grant(self.state.day, req.child, ALL, granted * 60)
-                key = (req.child, ALL)
-                self.state.bonus[key] = self.state.bonus.get(key, 0.0) + granted * 60
+                usable = self._add_bonus(req.child, ALL, granted)
+                usable.pop("minutes")
             self._event(
                 EventKind.REQUEST_ANSWERED,
                 req.child,
                 None,
-                {"id": request_id, "approved": approve, "minutes": req.answered_minutes},
+                {"id": request_id, "approved": approve, "minutes": req.answered_minutes, **usable},
                 actor,
             )
             self._refresh()
-            return req.as_json()
+            answer = req.as_json()
+            if usable:  # what of the approved time the child can really use (see `grant`)
+                answer["granted"] = {"minutes": req.answered_minutes, **usable}
+            return answer
 
     def report_idle(self, user: str, idle_seconds: float) -> None:
         """A tray's idle report for its OS account (the API checked who sent it)."""

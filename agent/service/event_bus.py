@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import deque
 from typing import Any
 
@@ -17,6 +18,8 @@ class EventBus:
         self._seq = 0
         self._cond = threading.Condition()
         self._closed = False
+        # Which run of the agent this is: a client's ids from an earlier run mean nothing here.
+        self.run = uuid.uuid4().hex[:12]
 
     @property
     def last_id(self) -> int:

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 from agent.exit_codes import ExitCode
-from agent.i18n import _, resolve
+from agent.i18n import _, resolve, set_language
 from agent.platform import paths
 from agent.service.rules_file import ConfigSource
+from rules.checker import N_
 
-__all__ = ["Handler", "Parser", "Subcommands", "error", "load_source", "report_issues"]
+__all__ = [
+    "Handler",
+    "Parser",
+    "Subcommands",
+    "error",
+    "file_language",
+    "load_source",
+    "report_issues",
+]
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -64,6 +77,16 @@ def cli_language(config: str | None, data: str | None, *fallbacks: str | None) -
     return resolve(None)
 
 
+def file_language(file: Path, args: argparse.Namespace) -> None:
+    """Speak the language of a rules file a command works on (`rules check FILE`).
+
+    The one rule, with that file as "the rules": $PLAYCLOCK_LANG, the file's
+    `settings.locale`, then the rules the command would otherwise use, then the OS.
+    """
+    usual = rules_locale(args.config, args.data_dir)
+    set_language(cli_language(str(file), args.data_dir, usual))
+
+
 def report_issues(source: ConfigSource) -> int:
     """Print every problem of broken rules; the usage exit code."""
     for issue in source.error or []:
@@ -71,12 +94,94 @@ def report_issues(source: ConfigSource) -> int:
     return ExitCode.USAGE
 
 
+# argparse's own words (Python 3.11-3.13) are looked up in the standard library's gettext
+# domain, which PlayClock does not use: it would follow the OS locale, not the family's
+# language, and would need compiled catalogs on disk. Their msgids are marked here so that
+# tools/i18n.py keeps them in our one catalog; `Parser` and `Formatter` use them where
+# argparse writes its help, and `Parser.error` translates argparse's finished messages.
+_ARGPARSE_ERRORS = (
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("unrecognized arguments: %s"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("expected one argument"),
+    N_("expected at most one argument"),
+    N_("expected at least one argument"),
+    N_("expected %s argument"),
+    N_("expected %s arguments"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("not allowed with argument %s"),
+    N_("one of the arguments %s is required"),
+    N_("ignored explicit argument %r"),
+)
+_TYPE_NAMES = {"int": N_("whole number"), "float": N_("number")}
+_FIELD = re.compile(r"%\((\w+)\)[rs]|%[rs]")
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """A regular expression that matches what argparse made of `template`."""
+    parts: list[str] = []
+    pos = 0
+    for n, field in enumerate(_FIELD.finditer(template)):
+        parts.append(re.escape(template[pos : field.start()]))
+        parts.append(f"(?P<{field.group(1) or f'_{n}'}>.+?)")
+        pos = field.end()
+    parts.append(re.escape(template[pos:]))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def argparse_message(message: str) -> str:
+    """One of argparse's error messages in the current language (unknown ones unchanged)."""
+    for template in _ARGPARSE_ERRORS:
+        found = _pattern(template).fullmatch(message)
+        if found is None:
+            continue
+        values = found.groupdict()
+        if values.get("type") in _TYPE_NAMES:  # "invalid int value": the type for people
+            values["type"] = _(_TYPE_NAMES[values["type"]])
+        if "message" in values:  # "argument X: <another of argparse's messages>"
+            values["message"] = argparse_message(values["message"])
+        return _render(_(template), values)
+    return message
+
+
+def _render(template: str, values: dict[str, str]) -> str:
+    """`template` with argparse's values put back as they were written (%r already done)."""
+    positional = iter(v for k, v in values.items() if k.startswith("_"))
+
+    def value(field: re.Match[str]) -> str:
+        return values[field.group(1)] if field.group(1) else next(positional, "")
+
+    return _FIELD.sub(value, template)
+
+
+class Formatter(argparse.HelpFormatter):
+    """argparse's help, with "usage:" in the current language."""
+
+    def add_usage(
+        self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None
+    ) -> None:
+        super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with the design's exit code 2 and one clear line on bad usage."""
+    """argparse with the design's exit code 2, one clear line on bad usage, and its own
+    words (usage, options, help, errors) in the current language."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", Formatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = _("positional arguments")
+        self._optionals.title = _("options")
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = _("show this help message and exit")
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        print(f"playclock: {message}", file=sys.stderr)
+        print(f"playclock: {argparse_message(message)}", file=sys.stderr)
         raise SystemExit(ExitCode.USAGE)
 
 

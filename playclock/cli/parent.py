@@ -13,7 +13,7 @@ from typing import Any
 from agent.api_client import AgentClient, AgentUnavailable, ApiRefused, base_url
 from agent.exit_codes import ExitCode
 from agent.i18n import _
-from agent.i18n.limit_text import capped_note
+from agent.i18n.limit_text import capped_note, grant_note
 from agent.i18n.titles import limit_title
 from agent.ledger.sqlite import SqliteLedger
 from agent.ledger.store import Event
@@ -214,13 +214,17 @@ def cmd_grant(args: argparse.Namespace) -> int:
     target = "*" if args.target == "all" else args.target
 
     def call(client: AgentClient, child: str, pin: str) -> None:
-        client.grant(child, target, args.minutes, pin=pin)
+        answer = client.grant(child, target, args.minutes, pin=pin)
+        granted = answer.get("granted") if isinstance(answer, dict) else None
         found, note = None, None
         with contextlib.suppress(AgentUnavailable, ApiRefused):
             doc = client.status()
             found = next((c for c in doc["children"] if c["name"] == child), None)
             # Another limit may keep the time from being usable: say so.
-            note = found and capped_note(found, target, dt.date.fromisoformat(doc["day"]))
+            note = found and (
+                capped_note(found, target, dt.date.fromisoformat(doc["day"]))
+                or grant_note(found, granted)
+            )
         print(
             _("{child}: {minutes} min added to {target} for today.").format(
                 child=child, minutes=args.minutes, target=_grant_target(found, target)

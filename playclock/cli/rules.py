@@ -10,7 +10,7 @@ from agent.exit_codes import ExitCode
 from agent.i18n import _
 from agent.platform import paths
 from agent.platform.timezone import resolve_timezone
-from playclock.cli.common import Subcommands, error
+from playclock.cli.common import Subcommands, error, file_language
 from rules.catalog import BUILTIN_CATEGORIES, CATALOG
 from rules.config import ConfigError, load_text
 from rules.presets import example_toml, get, preset_names, preset_toml
@@ -31,6 +31,7 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     if target is None:
         error(_("no rules file found; name one, or see 'playclock rules example'"))
         return ExitCode.USAGE
+    file_language(target, args)
     try:
         text = target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

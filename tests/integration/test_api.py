@@ -472,6 +472,53 @@ def test_event_stream_returns_when_a_grant_happens(
     assert resp.json()["last"] >= events[0]["seq"] > after
 
 
+def test_a_tray_polling_a_restarted_agent_gets_its_events_at_once(
+    shared: tuple[Runtime, str], shared_token: str
+) -> None:
+    """Family test: the agent restarted and closed a game over budget at once; the tray,
+    still holding the old run's event id, waited 25 s and then skipped that close."""
+    from tray.notify import EventPoller
+
+    runtime, url = shared
+    granted = Api(url)(
+        "POST", "/grants", token=shared_token, json={"child": "An", "target": "total", "minutes": 1}
+    )
+    assert granted.status_code == 200
+    got: list[dict[str, Any]] = []
+    poller = EventPoller(AgentClient(url), got.append, threading.Event(), wait=25)
+    poller.after, poller.agent_run = runtime.agent.bus.last_id + 1000, "an-earlier-run"
+    start = time.monotonic()
+    poller.poll_once()
+    assert time.monotonic() - start < 5, "answered at once, not after the long poll"
+    assert ("grant", "An") in [(e["kind"], e.get("child")) for e in got]
+    assert poller.agent_run == runtime.agent.bus.run and poller.after == runtime.agent.bus.last_id
+
+
+def test_a_post_after_the_agent_closed_the_idle_connection_goes_through(
+    shared: tuple[Runtime, str],
+) -> None:
+    """Family test: the child's "Ask for more time" said "the PlayClock service is not
+    running": the tray's connection had idled past the agent's keep-alive, and the POST on
+    it failed with a broken pipe (a POST is not sent twice). It opens a new one first now."""
+    import select
+
+    from tests.support.waiting import wait_until
+
+    _runtime, url = shared
+    client = AgentClient(url)
+    client.status()
+    conn = client._http.conn
+    assert conn is not None and conn.sock is not None
+
+    def closed_by_agent() -> bool:
+        return bool(select.select([conn.sock], [], [], 0)[0])
+
+    wait_until(closed_by_agent, 30, 0.1, message="the agent closing the idle connection")
+    client.login(PIN)  # a POST
+    assert client.token
+    client.logout()
+
+
 def test_event_stream_without_news_waits_then_returns_nothing(shared: tuple[Runtime, str]) -> None:
     """A short wait with nothing new returns an empty list after about that long."""
     runtime, url = shared

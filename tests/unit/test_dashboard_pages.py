@@ -374,6 +374,28 @@ def test_grant_pause_and_answers(dash: Dash) -> None:
     assert "no pending request" in dash.flash("/parent")
 
 
+def test_an_approved_request_that_a_limit_caps_says_what_the_child_gets(dash: Dash) -> None:
+    """Family test: "Approved: the child got 15 more minutes" when the total left 13."""
+    import datetime as dt
+
+    agent = dash.runtime.agent
+    day = dt.date.fromisoformat(agent.status()["day"])
+    # The total ran 100 s over (a tick's worth and more): 15 minutes more leave 800 s of it.
+    dash.runtime.ledger.add_usage(
+        {(day, "An", "total", "total"): 7300.0, (day, "An", "category", "games"): 100.0}
+    )
+    agent.start()
+    csrf = dash.csrf()
+    asked = agent.ask("An", 15, "")
+    dash.client.post(
+        "/parent/answer", data={"csrf": csrf, "id": asked["id"], "approve": "1", "minutes": "15"}
+    )
+    assert dash.flash("/parent") == (
+        "Approved: An got 15 more minutes. "
+        "Note: because of Total screen time, An can only use 14 min of it today."
+    )
+
+
 def test_grant_to_an_unknown_child_shows_the_error(dash: Dash) -> None:
     csrf = dash.csrf()
     dash.client.post("/parent/grant", data={"csrf": csrf, "child": "Nobody", "minutes": "15"})

@@ -492,6 +492,46 @@ def test_grant_adds_time_and_is_logged(h: Harness) -> None:
     assert 101 not in h.closer.pids
 
 
+def test_a_capped_grant_tells_the_child_what_they_really_get(h: Harness) -> None:
+    """Issue: the toast said "30 min more" when the total left only 1 of them usable."""
+    from tray.notify import notice_for
+
+    h.ledger.add_usage({(DAY, "An", "category", "games"): 600, (DAY, "An", "total", "total"): 7140})
+    h.agent.start()
+    answer = h.agent.grant("An", "games", 30, "parent")
+    assert answer == {"minutes": 30, "usable_seconds": 60, "limited_by": "total"}
+    (grant,) = h.events("grant")
+    assert grant.detail == answer
+    notice = notice_for(grant.as_json(), "An", {"games": "Games"})
+    assert notice is not None
+    assert notice.text == (
+        "A parent gave you 30 min more today. "
+        "But because of Total screen time you can only use 1 min of it today."
+    )
+
+    h.run(61)  # the total is used up: another grant to games cannot be used at all
+    again = h.agent.grant("An", "games", 15, "parent")
+    assert again == {"minutes": 15, "usable_seconds": 0, "limited_by": "total"}
+    notice = notice_for(h.events("grant")[-1].as_json(), "An")
+    assert notice is not None and notice.text.endswith(
+        "But Total screen time does not allow it now, so you cannot use it yet."
+    )
+
+    from agent.i18n.limit_text import grant_note
+
+    assert grant_note(h.child(), again) == (
+        "Note: because of Total screen time, An cannot use this time now."
+    )
+    assert grant_note(h.child(), answer) == (
+        "Note: because of Total screen time, An can only use 1 min of it today."
+    )
+
+    # Given to everything, the grant is whole: nothing caps it, and the toast says just that.
+    assert h.agent.grant("An", "*", 10, "parent") == {"minutes": 10}
+    notice = notice_for(h.events("grant")[-1].as_json(), "An")
+    assert notice is not None and notice.text == "A parent gave you 10 min more today."
+
+
 @pytest.mark.parametrize(
     ("child", "target", "minutes"),
     [("Nobody", "games", 5), ("An", "chess", 5), ("An", "games", 0), ("An", "*", 1441)],

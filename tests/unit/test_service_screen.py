@@ -88,14 +88,68 @@ def test_os_idle_hint_and_a_running_game(tmp_path: Path) -> None:
     assert used(h) == 10
 
 
-def test_without_a_session_source_the_countdown_promises_no_lock(tmp_path: Path) -> None:
-    """The family test: with no logind the toast said the screen would lock, and nothing did."""
-    h = Harness(tmp_path, SCREEN_RULES.format(daily=2, action="lock"), sessions=None)
+@pytest.mark.parametrize(("action", "promised"), [("lock", "close"), ("notify", "notify")])
+def test_without_a_session_source_the_countdown_promises_no_lock(
+    tmp_path: Path, action: str, promised: str
+) -> None:
+    """The family test: with no logind the toast said the screen would lock, and nothing did;
+    the countdown promises what happens there: the tracked apps close (or, for "notify",
+    nothing)."""
+    h = Harness(tmp_path, SCREEN_RULES.format(daily=2, action=action), sessions=None)
     h.agent.start()
     h.procs.add(game(100))  # with no sessions, computer time counts while a tracked app runs
     h.run(61)
     (countdown,) = h.events("screen_countdown")
-    assert countdown.detail["action"] == "notify"
+    assert countdown.detail["action"] == promised
+
+
+def test_without_sessions_notify_closes_nothing(tmp_path: Path) -> None:
+    """`screen_action = "notify"` is counting only, with or without sessions to lock."""
+    h = Harness(tmp_path, SCREEN_RULES.format(daily=2, action="notify"), sessions=None)
+    h.agent.start()
+    h.procs.add(game(100))
+    h.run(125)
+    assert h.limit("screen")["state"] == "blocked"
+    assert h.closer.closed == [] and h.events("close") == []
+
+
+@pytest.mark.parametrize("source", ["none", "unreachable"])
+def test_without_sessions_to_lock_a_blocked_screen_closes_the_games(
+    tmp_path: Path, source: str
+) -> None:
+    """Family test: with no logind, computer time ran out and the child played on: nothing
+    could lock, and nothing closed the game (the agent counted on past the budget)."""
+    fake = FakeSessions([])
+    if source == "unreachable":
+        fake.broken = PlatformError("the system D-Bus is not reachable")
+    rules = SCREEN_RULES.format(daily=2, action="lock")
+    h = Harness(tmp_path, rules, sessions=None if source == "none" else fake)
+    h.agent.start()
+    h.procs.add(game(100))
+    h.run(119)
+    assert h.closer.closed == []
+    h.run(1)
+    assert h.limit("screen")["state"] == "blocked"
+    assert h.closer.pids == [100]
+    (close,) = h.events("close")
+    assert (close.target, close.detail["limit"], close.detail["reason"]) == (
+        "fakegame",
+        "screen",
+        "budget",
+    )
+    from tray.notify import notice_for
+
+    notice = notice_for(close.as_json(), "An")
+    assert notice is not None and notice.text.startswith(
+        "Your computer time for today is used up."
+    )
+    h.procs.set([game(101)])  # started again: closed again
+    h.run(1)
+    assert h.closer.pids == [100, 101]
+    h.agent.grant("An", "screen", 5, "parent")  # a grant opens it again
+    h.procs.set([game(102)])
+    h.run(1)
+    assert 102 not in h.closer.pids
 
 
 def test_warnings_countdown_then_lock_every_poll_and_events(tmp_path: Path) -> None:

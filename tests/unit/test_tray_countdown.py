@@ -100,16 +100,20 @@ def test_texts_promise_only_what_the_agent_does(lang: str) -> None:
     lock = countdown_texts("lock", 59.1)
     logout = countdown_texts("logout", 30)
     notify = countdown_texts("notify", 5)
+    close = countdown_texts("close", 10)
     assert lock[0].endswith("1:00") and logout[0].endswith("0:30") and notify[0].endswith("0:05")
     if lang == "en":
         assert lock == ("Computer time ends in 1:00", "Then the screen locks. Save your work now.")
         assert "signed out" in logout[1]
         assert "Nothing will be locked" in notify[1] and "locks" not in notify[1]
+        assert "apps will close" in close[1] and "locks" not in close[1]
     else:
         assert lock[0] == "Hết giờ dùng máy tính sau 1:00"
         assert "màn hình sẽ khóa" in lock[1] and "đăng xuất" in logout[1]
         assert "không bị khóa" in notify[1] and "màn hình sẽ khóa" not in notify[1]
-        assert not any(word in " ".join(lock + logout + notify) for word in ("Computer", "Save"))
+        assert "sẽ bị đóng" in close[1] and "màn hình sẽ khóa" not in close[1]
+        words = " ".join(lock + logout + notify + close)
+        assert not any(word in words for word in ("Computer", "Save", "apps"))
 
 
 def test_a_tray_that_missed_the_event_opens_the_countdown_from_the_status() -> None:
@@ -119,7 +123,9 @@ def test_a_tray_that_missed_the_event_opens_the_countdown_from_the_status() -> N
     status["children"][0]["screen_action"] = "logout"
     status["agent"] = {"screen_enforced": True}
     assert due(status, "An") == ("logout", 42.0)
-    status["agent"] = {"screen_enforced": False}  # nothing can lock here: promise nothing
+    status["agent"] = {"screen_enforced": False}  # nothing can lock here: the apps close
+    assert due(status, "An") == ("close", 42.0)
+    status["children"][0]["screen_action"] = "notify"
     assert due(status, "An") == ("notify", 42.0)
     assert due(doc(42), "Binh") is None
     for not_now in (

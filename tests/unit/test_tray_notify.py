@@ -129,9 +129,11 @@ class FakeEvents:
     def __init__(self, answers: list[Any]) -> None:
         self.answers = answers
         self.calls: list[tuple[int, float]] = []
+        self.runs: list[str | None] = []
 
-    def events(self, after: int, wait: float = 0) -> dict[str, Any]:
+    def events(self, after: int, wait: float = 0, run: str | None = None) -> dict[str, Any]:
         self.calls.append((after, wait))
+        self.runs.append(run)
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -175,6 +177,23 @@ def test_poller_follows_a_restarted_agent_and_survives_errors() -> None:
         poller.poll_once()
     assert got == ["warning"]
     assert [after for after, _w in source.calls] == [0, 50, 50, 2]
+
+
+def test_poller_hands_on_every_event_of_a_restarted_agent() -> None:
+    """A new run of the agent: its events are all new, even with ids under the old one's."""
+    source = FakeEvents(
+        [
+            {"last": 50, "run": "r1", "events": []},
+            {"last": 2, "run": "r2", "events": [{"seq": 1, "kind": "a"}, {"seq": 2, "kind": "b"}]},
+            {"last": 3, "run": "r2", "events": [{"seq": 3, "kind": "c"}]},
+        ]
+    )
+    got: list[str] = []
+    poller = EventPoller(source, lambda e: got.append(e["kind"]), threading.Event(), wait=1)
+    for _round in range(3):
+        poller.poll_once()
+    assert got == ["a", "b", "c"]
+    assert source.runs == [None, "r1", "r2"]
 
 
 def test_poller_thread_stops() -> None:
@@ -234,6 +253,9 @@ def test_screen_countdown_and_notify_notices() -> None:
     assert notice is not None and "59 s" in notice.text and "locks" in notice.text
     logout = {**event, "detail": {"left_seconds": 60, "action": "logout"}}
     assert "signed out" in notice_for(logout, "An").text  # type: ignore[union-attr]
+    close = {**event, "detail": {"left_seconds": 30, "action": "close"}}
+    text = notice_for(close, "An").text  # type: ignore[union-attr]
+    assert "apps close in 30 s" in text and "lock" not in text
     assert notice_for(event, "Binh") is None
     blocked = {"kind": "screen_blocked", "child": "An", "target": "screen", "detail": {}}
     assert notice_for(blocked, "An") is not None
