@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse
 
 from agent.api.context import API_PREFIX, Caller, CallerAccount, Ctx, agent_call
 from agent.api.models import AskBody, IdleBody
@@ -20,20 +21,25 @@ __all__ = ["router"]
 router = APIRouter(prefix=API_PREFIX)
 
 
-@router.get("/health")
-def health(ctx: Ctx) -> dict[str, Any]:
+# The documents below are JSON already: answered as they are, without FastAPI's walk over
+# every value (`jsonable_encoder`), ten times the cost of the encoding itself (issue 15).
+Json = dict[str, Any]
+
+
+@router.get("/health", response_model=Json)
+def health(ctx: Ctx) -> JSONResponse:
     """Whether the agent answers, and how many ticks it has run."""
-    return {"ok": True, "ticks": ctx.agent.ticks}
+    return JSONResponse({"ok": True, "ticks": ctx.agent.ticks})
 
 
-@router.get("/status")
-def status(ctx: Ctx) -> dict[str, Any]:
+@router.get("/status", response_model=Json)
+def status(ctx: Ctx) -> JSONResponse:
     """The status document."""
-    return ctx.agent.status()
+    return JSONResponse(ctx.agent.status())
 
 
-@router.get("/events")
-def events(ctx: Ctx, viewer: Caller, after: int = 0, wait: float = 0) -> dict[str, Any]:
+@router.get("/events", response_model=Json)
+def events(ctx: Ctx, viewer: Caller, after: int = 0, wait: float = 0) -> JSONResponse:
     """New events after an id; waits up to `wait` seconds (long polling)."""
     bus = ctx.agent.bus
     wait = max(0.0, min(wait, 30.0))
@@ -46,7 +52,8 @@ def events(ctx: Ctx, viewer: Caller, after: int = 0, wait: float = 0) -> dict[st
             ctx.pollers.release()
     else:
         items = bus.since(after)
-    return {"last": bus.last_id, "events": [e for e in items if viewer.sees(e.get("child"))]}
+    mine = [e for e in items if viewer.sees(e.get("child"))]
+    return JSONResponse({"last": bus.last_id, "events": mine})
 
 
 @router.get("/log")
