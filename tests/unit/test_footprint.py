@@ -47,7 +47,10 @@ AGENT_NEVER = (
     "sync.transport", "agent.reports", "installer", "playclock.cli.sync",
     "playclock.cli.report",
 )  # fmt: skip
-TRAY_NEVER = ("requests", "urllib3", "babel", "psutil", "sqlite3", "fastapi", "keyring")
+TRAY_NEVER = (
+    "requests", "urllib3", "babel", "psutil", "sqlite3", "fastapi", "keyring", "ssl", "_hashlib",
+    "http.client", "email",
+)  # fmt: skip
 
 
 def _loaded(code: str, env: dict[str, str] | None = None) -> set[str]:
