@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from agent.platform import current
+from agent.platform import os_name
 
 __all__ = [
     "LASTINPUTINFO",
@@ -87,7 +87,7 @@ class WindowsIdle:
 
 def idle_reader(env: dict[str, str] | None = None) -> IdleReader | None:
     """The best idle reader for this desktop, or None."""
-    if current().capabilities.os == "windows":
+    if os_name() == "windows":  # not current(): it loads psutil, which the tray does without
         try:
             return WindowsIdle()
         except (RuntimeError, OSError, AttributeError):
