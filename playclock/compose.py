@@ -198,7 +198,7 @@ def _exec_watch(agents: list[Agent]) -> ExecWatch | None:
         return known[accounts]
 
     try:
-        return ExecWatch(uids)
+        return ExecWatch(uids, wanted=lambda: bool(agents) and agents[0].blocks_any())
     except Unavailable as exc:
         log.info("no process events (%s): the probe polls, closes wait for the next poll", exc)
         return None
