@@ -27,7 +27,7 @@ Json = dict[str, Any]
 
 
 @router.get("/health", response_model=Json)
-def health(ctx: Ctx) -> JSONResponse:
+async def health(ctx: Ctx) -> JSONResponse:
     """Whether the agent answers, and how many ticks it has run."""
     return JSONResponse({"ok": True, "ticks": ctx.agent.ticks})
 
