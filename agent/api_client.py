@@ -1,16 +1,18 @@
 """A client for the agent's local API (the CLI and the tray use it).
 
-It speaks HTTP/1.1 to loopback with the standard library's http.client: no `requests` (and
-with it urllib3 and charset detection), which was a third of the tray's memory (issue 15).
+It speaks HTTP/1.1 to loopback over a plain socket: no `requests` (and with it urllib3 and
+charset detection), which was a third of the tray's memory, nor http.client, which loads
+OpenSSL (issue 15).
 """
 
 from __future__ import annotations
 
-import http.client
 import json
+import re
 import select
+import socket
 import threading
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlencode, urlsplit
 
 from agent.i18n import _
@@ -56,23 +58,31 @@ class _Response:
 
 
 class _Connection:
-    """One keep-alive HTTP/1.1 connection to the agent (the standard library's http.client)."""
+    """One keep-alive HTTP/1.1 connection to the agent, over a plain socket.
+
+    Not http.client: it imports `ssl` (and with it OpenSSL, 4 MiB) and the `email` package
+    for the tray, which speaks only to loopback (issue 15).
+    """
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         self.valid = parts.scheme == "http" and bool(parts.hostname)
         self.host = parts.hostname or ""
+        self.netloc = parts.netloc
         try:
             self.port = parts.port or 80
         except ValueError:
             self.port, self.valid = 0, False
-        self.conn: http.client.HTTPConnection | None = None
+        self.sock: socket.socket | None = None
+        self.reader: BinaryIO | None = None
         self.lock = threading.Lock()
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-        self.conn = None
+        if self.reader is not None:
+            self.reader.close()
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.reader = None, None
 
     def request(
         self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: float
@@ -84,10 +94,10 @@ class _Connection:
                 # The agent ends idle keep-alive connections after a few seconds: a POST sent
                 # on one fails (and is not sent again), so start a new one first.
                 self.close()
-            reused = self.conn is not None
+            reused = self.sock is not None
             try:
                 return self._exchange(method, target, headers, body, timeout)
-            except (ConnectionError, http.client.BadStatusLine):
+            except ConnectionError:
                 self.close()
                 if not reused or method != "GET":
                     raise
@@ -103,7 +113,7 @@ class _Connection:
 
     def _closed_by_agent(self) -> bool:
         """Whether the idle connection was closed by the agent (readable while idle: EOF)."""
-        sock = self.conn.sock if self.conn is not None else None
+        sock = self.sock
         if sock is None:
             return False
         try:
@@ -115,21 +125,78 @@ class _Connection:
     def _exchange(
         self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: float
     ) -> _Response:
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        payload = body or b""
+        fields = {
+            "Host": self.netloc,
+            "Accept": "application/json",
+            "Content-Length": str(len(payload)),
+            **headers,
+        }
+        if _UNSAFE.search(target) or any(_UNSAFE_VALUE.search(v) for v in fields.values()):
+            raise ValueError("control characters in the request")
+        head = f"{method} {target} HTTP/1.1\r\n".encode("ascii") + "".join(
+            f"{name}: {value}\r\n" for name, value in fields.items()
+        ).encode("latin-1")
+        if self.sock is None:
+            self.sock = socket.create_connection((self.host, self.port), timeout=timeout)
+            self.reader = self.sock.makefile("rb")
         else:
-            self.conn.timeout = timeout
-            if self.conn.sock is not None:
-                self.conn.sock.settimeout(timeout)
-        self.conn.request(
-            method, target, body=body or b"", headers={"Accept": "application/json", **headers}
-        )
-        answer = self.conn.getresponse()
-        content = answer.read()
-        fields = {name.lower(): value for name, value in answer.getheaders()}
-        if answer.will_close:
+            self.sock.settimeout(timeout)
+        self.sock.sendall(head + b"\r\n" + payload)
+        return self._answer(method)
+
+    def _answer(self, method: str) -> _Response:
+        reader = self.reader
+        assert reader is not None
+        line = reader.readline(_LINE)
+        if not line:
+            raise ConnectionResetError("the agent closed the connection")
+        version, _sp, rest = line.decode("latin-1").rstrip("\r\n").partition(" ")
+        if not version.startswith("HTTP/1.") or not rest[:3].isdigit():
+            raise ValueError("not an HTTP answer")
+        status = int(rest[:3])
+        fields: dict[str, str] = {}
+        while (line := reader.readline(_LINE)) not in (b"\r\n", b"\n"):
+            if not line or len(fields) > _MAX_FIELDS:
+                raise ConnectionResetError("the agent's answer ended early")
+            name, _colon, value = line.decode("latin-1").partition(":")
+            fields[name.strip().lower()] = value.strip()
+        will_close = version == "HTTP/1.0" or fields.get("connection", "").lower() == "close"
+        if method == "HEAD" or status in (204, 304) or status < 200:
+            content = b""
+        elif "chunked" in fields.get("transfer-encoding", "").lower():
+            content = _chunks(reader)
+        elif "content-length" in fields:
+            size = int(fields["content-length"])
+            content = reader.read(size)
+            if len(content) < size:
+                raise ConnectionResetError("the agent's answer ended early")
+        else:
+            content, will_close = reader.read(), True
+        if will_close:
             self.close()
-        return _Response(answer.status, fields, content)
+        return _Response(status, fields, content)
+
+
+_LINE = 65537  # the longest status or header line read
+_MAX_FIELDS = 100
+_UNSAFE = re.compile(r"[\x00-\x20\x7f]")  # what http.client refused in a request target
+_UNSAFE_VALUE = re.compile(r"[\r\n\x00]")  # a header value must not start another header
+
+
+def _chunks(reader: BinaryIO) -> bytes:
+    """A chunked body, whole."""
+    parts: list[bytes] = []
+    while True:
+        size = int(reader.readline(_LINE).split(b";", 1)[0].strip() or b"x", 16)
+        if size == 0:
+            while reader.readline(_LINE) not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(parts)
+        chunk = reader.read(size + 2)
+        if len(chunk) < size + 2:
+            raise ConnectionResetError("the agent's answer ended early")
+        parts.append(chunk[:size])
 
 
 class AgentClient:
@@ -165,7 +232,7 @@ class AgentClient:
             headers["Content-Type"] = "application/json"
         try:
             resp = self._http.request(method, target, headers, body, timeout or self.timeout)
-        except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, timed out
+        except (OSError, ValueError) as exc:  # refused, timed out
             raise AgentUnavailable(
                 _("the PlayClock agent is not running at {url}").format(url=self.url)
             ) from exc

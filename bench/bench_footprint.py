@@ -1,7 +1,8 @@
 """What the running agent and tray cost, each next to its baseline in the same run.
 
-Run: .venv/bin/python bench/bench_footprint.py [--seconds 60] [--extra 1000]
-     [--only agent,burst,api,tray]
+Run (as root, with the `nobody` account; about 6 minutes):
+     .venv/bin/python bench/bench_footprint.py [--seconds 60] [--extra 1000]
+     [--only agent,burst,api,tray,close]
 
 - agent: the real `playclock agent` (poll_seconds = 1) with `--extra` sleeping processes of the
   child's account (`nobody` when run as root, else this user), CPU share and RSS over
@@ -20,7 +21,8 @@ Run: .venv/bin/python bench/bench_footprint.py [--seconds 60] [--extra 1000]
   stack (FastAPI, uvicorn, APScheduler, psutil, SQLite) or the tray's (Tk with a root window,
   Pillow, pystray and python-xlib) and does nothing else.
 
-Prints Markdown tables and the machine, with the load average before and after. Not a test.
+Prints the targets next to their baselines in one Markdown table (with the load average as
+each section ended), then each section's table and the machine. Not a test.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import tempfile
 import textwrap
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -381,6 +383,56 @@ def close_section(work: Path) -> dict[str, Any]:
     }
 
 
+def print_targets(results: dict[str, Any], loads: dict[str, float]) -> None:
+    """The issue's targets, each with what this run measured and its baseline from this run."""
+    rows: list[tuple[str, str, bool, str, str]] = []
+
+    def row(section: str, target: str, value: str, met: bool, baseline: str) -> None:
+        rows.append((target, value, met, baseline, f"{loads.get(section, 0.0):.1f}"))
+
+    r = results.get("agent")
+    if r:
+        row("agent", "agent CPU at 1 Hz, 1,000 processes of the child (≤ 0.25 % of a core)",
+            f"{r['share'] * 100:.2f} %", r["share"] <= 0.0025,
+            f"naive `process_iter` loop: {r['naive'] * 100:.2f} %")
+        ratio = r["naive"] / r["share"] if r["share"] else float("inf")
+        row("agent", "… cheaper than that loop (≥ 15×)", f"{ratio:.0f}×", ratio >= 15, "")
+        row("agent", "agent RSS (≤ 50 MiB)", f"{r['rss']:.1f} MiB", r["rss"] <= 50,
+            f"its libraries imported, nothing else: {r['floor']:.1f} MiB")
+    r = results.get("burst")
+    if r:
+        row("burst", "slowest tick while 1,000 processes start at once (≤ 30 ms)",
+            f"{r['max']:.1f} ms (median {r['median']:.1f} ms)", r["max"] <= 30,
+            f"one naive `process_iter` pass: {r['naive']:.0f} ms")
+    r = results.get("api")
+    if r:
+        row("api", "`GET /api/v1/status` p99 at 50 requests/s while ticking (≤ 5 ms)",
+            f"{r['status_p99']:.2f} ms", r["status_p99"] <= 5,
+            f"`GET /api/v1/health` p99: {r['health_p99']:.2f} ms")
+    r = results.get("tray")
+    if isinstance(r, dict):
+        row("tray", "tray CPU idle (≤ 0.2 %)", f"{r['share'] * 100:.2f} %", r["share"] <= 0.002,
+            "")
+        row("tray", "tray RSS (≤ 35 MiB)", f"{r['rss']:.1f} MiB", r["rss"] <= 35,
+            f"Tk, Pillow, pystray, python-xlib and a Tk root: {r['floor']:.1f} MiB")
+    r = results.get("close")
+    if r and not isinstance(r["events"], str):
+        events, poll = r["events"], r["poll"]
+        row("close", "a game started while blocked, start to closed (≤ 0.3 s)",
+            f"{statistics.median(events) * 1000:.0f} ms median, {max(events) * 1000:.0f} ms "
+            "slowest", max(events) <= 0.3,
+            f"the next poll (1 s): {statistics.median(poll) * 1000:.0f} ms median, "
+            f"{max(poll) * 1000:.0f} ms slowest")
+    if not rows:
+        return
+    print("## Targets (issue 15)\n")
+    print("| target | this run | met | baseline in the same run | load average |")
+    print("|---|---:|---|---|---:|")
+    for target, value, met, baseline, load in rows:
+        print(f"| {target} | {value} | {'yes' if met else 'no'} | {baseline} | {load} |")
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -390,18 +442,20 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(","))
     load_before = os.getloadavg()
     results: dict[str, Any] = {}
+    loads: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="playclock-footprint-") as tmp:
         work = Path(tmp)
-        if "agent" in only:
-            results["agent"] = agent_section(args.extra, args.seconds, work)
-        if "burst" in only:
-            results["burst"] = burst_section(args.extra, work)
-        if "api" in only:
-            results["api"] = api_section(args.extra, min(args.seconds, 30.0), work)
-        if "tray" in only:
-            results["tray"] = tray_section(args.seconds, work)
-        if "close" in only and os.geteuid() == 0:
-            results["close"] = close_section(work)
+        sections: dict[str, Callable[[], Any]] = {
+            "agent": lambda: agent_section(args.extra, args.seconds, work),
+            "burst": lambda: burst_section(args.extra, work),
+            "api": lambda: api_section(args.extra, min(args.seconds, 30.0), work),
+            "tray": lambda: tray_section(args.seconds, work),
+            "close": lambda: close_section(work),
+        }
+        for name, run in sections.items():
+            if name in only and (name != "close" or os.geteuid() == 0):
+                results[name] = run()
+                loads[name] = os.getloadavg()[0]  # the 1-minute load as the section ended
     load_after = os.getloadavg()
 
     print("## Machine\n")
@@ -410,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"- Python {platform.python_version()}, psutil {psutil.__version__}, "
           f"{platform.platform()}, running as {getpass.getuser()}; the child's account: "
           f"{CHILD}\n")
+    print_targets(results, loads)
     if "agent" in results:
         r = results["agent"]
         print(f"## Agent at 1 Hz, {args.extra:,} extra processes of the child, "

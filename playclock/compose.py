@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from agent import platform as _platform
 from agent.api.app import ApiExtension, ApiServer, split_listen
@@ -63,6 +63,7 @@ class Runtime:
     session_changes: SessionChanges | None = None
     _pins: PinManager | None = None
     _ctx: ApiContext | None = None
+    _ticker: threading.Thread | None = None
 
     def pins(self) -> PinManager:
         """The PIN manager over the OS keyring (opened on first use: it may need D-Bus)."""
@@ -78,13 +79,6 @@ class Runtime:
         """Start ticking (and serving the local API)."""
         self.agent.start()
         settings = self.agent.config.settings
-        self.scheduler.add_job(
-            self.agent.tick,
-            IntervalTrigger(seconds=settings.poll_seconds),
-            id="tick",
-            max_instances=1,
-            coalesce=True,
-        )
         hour, minute = divmod(settings.day_starts, 60)
         self.scheduler.add_job(
             self._rollover,
@@ -93,21 +87,13 @@ class Runtime:
             max_instances=1,
             coalesce=True,
         )
-        self.scheduler.add_job(
-            self._watch_settings,
-            IntervalTrigger(seconds=5),
-            id="settings",
-            max_instances=1,
-            coalesce=True,
-        )
         self.scheduler.start()
-        if self.exec_watch is not None:
-            # A blocked game started: closed within a fraction of a second, not at the next poll.
-            self._tick_on(self.exec_watch.wait, self.agent.blocks_any, "playclock-prompt")
+        self._ticker = threading.Thread(target=self._tick_loop, name="playclock-tick", daemon=True)
+        self._ticker.start()
         self.session_changes = session_changes(self.agent.sessions)
         if self.session_changes is not None:
             # A session locked, unlocked, went idle or came: counted and enforced at once.
-            self._tick_on(self.session_changes.wait, lambda: True, "playclock-session-ticks")
+            self._tick_on(self.session_changes.wait, "playclock-session-ticks")
         if serve_api:
             _host, port = split_listen(settings.listen)
             self._ctx = ApiContext(self.agent, self.pins, port)
@@ -139,14 +125,32 @@ class Runtime:
                     self.api.stop()  # stopped meanwhile
                 return
 
-    def _tick_on(
-        self, wait: Callable[[float], object], when: Callable[[], bool], name: str
-    ) -> None:
-        """Tick at once each time `wait` reports something and `when` holds (a daemon thread)."""
+    def _tick_loop(self) -> None:
+        """Tick every `poll_seconds` (a changed value applies from the next tick), a late tick
+        not made up for. With the kernel's process events, also tick at once when a watched
+        account starts a program while something is blocked: a blocked game is closed within
+        a fraction of a second, not at the next poll. One thread, asleep between ticks (no
+        scheduler's wake-ups and hand-offs to a worker each second: issue 15)."""
+        watch = self.exec_watch
+        due = time.monotonic()
+        while not self.stopped.is_set():
+            wait = due - time.monotonic()
+            if wait <= 0:
+                self.agent.tick()
+                poll = self.agent.config.settings.poll_seconds
+                due = max(due + poll, time.monotonic())
+            elif watch is None:
+                self.stopped.wait(wait)
+            elif watch.wait(wait) and self.agent.blocks_any() and not self.stopped.is_set():
+                self.agent.tick()
+
+    def _tick_on(self, wait: Callable[[float], object], name: str) -> None:
+        """Tick at once each time `wait` reports something (a daemon thread; `wait` returns
+        when its source is closed, so the long timeout does not delay the stop)."""
 
         def loop() -> None:
             while not self.stopped.is_set():
-                if wait(1.0) and when():
+                if wait(60.0) and not self.stopped.is_set():
                     self.agent.tick()
 
         threading.Thread(target=loop, name=name, daemon=True).start()
@@ -173,17 +177,6 @@ class Runtime:
         except Exception:  # a report must never stop the agent
             log.exception("weekly report failed")
 
-    def _watch_settings(self) -> None:
-        """Follow a changed `poll_seconds` after a config reload."""
-        seconds = self.agent.config.settings.poll_seconds
-        job = self.scheduler.get_job("tick")
-        if (
-            job is not None
-            and getattr(job.trigger, "interval", None) is not None
-            and job.trigger.interval.total_seconds() != seconds
-        ):
-            self.scheduler.reschedule_job("tick", trigger=IntervalTrigger(seconds=seconds))
-
     def stop(self) -> None:
         """Stop serving and ticking, record the stop, close the ledger."""
         if self.stopped.is_set():
@@ -191,11 +184,13 @@ class Runtime:
         self.stopped.set()
         if self.api is not None:
             self.api.stop()
-        self.scheduler.shutdown(wait=True)
         if self.exec_watch is not None:
-            self.exec_watch.close()
+            self.exec_watch.close()  # wakes the tick loop
         if self.session_changes is not None:
             self.session_changes.close()
+        if self._ticker is not None:
+            self._ticker.join()  # a tick in progress ends first
+        self.scheduler.shutdown(wait=True)
         if self._pins is not None:
             self._pins.flush()  # the current lockout episode's refused tries, as one event
         self.agent.stop()
@@ -222,7 +217,7 @@ def _exec_watch(agents: list[Agent]) -> ExecWatch | None:
         return known[accounts]
 
     try:
-        return ExecWatch(uids)
+        return ExecWatch(uids, wanted=lambda: bool(agents) and agents[0].blocks_any())
     except Unavailable as exc:
         log.info("no process events (%s): the probe polls, closes wait for the next poll", exc)
         return None

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from agent.platform import current
+from agent.platform import os_name
 
 __all__ = [
     "LASTINPUTINFO",
@@ -165,7 +165,7 @@ class WindowsIdle:
 def idle_reader(env: dict[str, str] | None = None) -> IdleSource | None:
     """The idle source of this desktop: Windows; on Wayland Mutter's monitor; on X11 the
     XScreenSaver extension; else None (nothing is reported: the session counts as in use)."""
-    if current().capabilities.os == "windows":
+    if os_name() == "windows":  # not current(): it loads psutil, which the tray does without
         try:
             return WindowsIdle()
         except (RuntimeError, OSError, AttributeError):

@@ -8,11 +8,12 @@ import errno
 import logging
 import socket
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import uvicorn
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from agent.api import routes_parent, routes_public, routes_session
@@ -48,29 +49,60 @@ def split_listen(listen: str) -> tuple[str, int]:
 
 
 
-def _guard(
-    ctx: ApiContext,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        client = request.client.host if request.client else None
-        if not client or not is_loopback(client):
+# Added to every answer unless the route set its own.
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+)
+
+
+class _Guard:
+    """Pure ASGI middleware: loopback callers only, this agent's Host names, a bounded body,
+    and the security headers on every answer (one call per request: no task group, no
+    streams, unlike `BaseHTTPMiddleware`; issue 15)."""
+
+    def __init__(self, app: ASGIApp, ctx: ApiContext) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await refusal(scope, receive, _secured(send))
+            return
+        await self.app(scope, receive, _secured(send))
+
+    def _refusal(self, scope: Scope) -> JSONResponse | None:
+        client = scope.get("client")
+        if not client or not client[0] or not is_loopback(client[0]):
             return JSONResponse({"detail": _("only this computer may use the local API")}, 403)
-        host = request.headers.get("host", "")
-        if host not in ctx.allowed_hosts:
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode("latin-1")
+        if host not in self.ctx.allowed_hosts:
             return JSONResponse({"detail": _("unexpected Host header")}, 421)
-        length = request.headers.get("content-length")
+        length = headers.get(b"content-length")
         if length and (not length.isdigit() or int(length) > MAX_BODY):
             return JSONResponse({"detail": _("request body too large")}, 413)
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        return None
 
-    return guard
+
+def _secured(send: Send) -> Send:
+    """`send` adding the security headers the answer does not set itself."""
+
+    async def secured(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            present = {name.lower() for name, _value in headers}
+            headers += [(n, v) for n, v in _SECURITY_HEADERS if n not in present]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return secured
 
 
 ApiExtension = Callable[[FastAPI, ApiContext], None]
@@ -85,9 +117,11 @@ def create_app(ctx: ApiContext, extensions: Sequence[ApiExtension] = ()) -> Fast
         docs_url=None,
         redoc_url=None,
         max_body_size=MAX_BODY,  # also bodies sent chunked, without a Content-Length
+        # No OpenTelemetry per request: nothing here exports it.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.ctx = ctx
-    app.middleware("http")(_guard(ctx))
+    app.add_middleware(_Guard, ctx=ctx)
     for router in (routes_public.router, routes_session.router, routes_parent.router):
         app.include_router(router)
     for extend in extensions:
@@ -167,6 +201,9 @@ class ApiServer:
             access_log=False,
             lifespan="off",
             http=_GuardedProtocol,
+            # asyncio's own loop and no WebSockets: uvloop and wsproto would only add memory.
+            loop="asyncio",
+            ws="none",
             limit_concurrency=MAX_CONNECTIONS,  # requests beyond it are answered 503
             backlog=128,  # accepted in bursts of at most this many
             # A tray's long poll or an idle keep-alive must not hold the agent's stop up.
@@ -197,7 +234,9 @@ class ApiServer:
         try:
             for family, address, required in self._addresses():
                 try:
-                    sock = socket.socket(family, socket.SOCK_STREAM)
+                    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets that say
+                    # so, and without it each answer waits ~40 ms on the caller's delayed ACK.
+                    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
                 except OSError:
                     if required:
                         raise

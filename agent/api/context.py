@@ -60,8 +60,9 @@ class ApiContext:
         return {f"{n}:{self.port}" for n in names} | set(names)
 
 
-def context_of(request: Request) -> ApiContext:
-    """The ApiContext of the app serving this request."""
+async def context_of(request: Request) -> ApiContext:
+    """The ApiContext of the app serving this request (async: read on the event loop, with
+    no hand-off to a worker thread and back for every request; issue 15)."""
     return cast(ApiContext, request.app.state.ctx)
 
 

@@ -15,13 +15,22 @@ if TYPE_CHECKING:
         ProcessGone,
     )
 
-__all__ = ["Capabilities", "NotPermitted", "Platform", "PlatformError", "ProcessGone", "current"]
+__all__ = [
+    "Capabilities",
+    "NotPermitted",
+    "Platform",
+    "PlatformError",
+    "ProcessGone",
+    "current",
+    "os_name",
+]
+_TYPES = frozenset(__all__[:5])
 
 
 def __getattr__(name: str) -> Any:
     # The platform's types come with psutil: loaded when first asked for, so that a process
     # that needs only `agent.platform.paths` (the tray) does without psutil (issue 15).
-    if name in __all__:
+    if name in _TYPES:
         from agent.platform import base
 
         return getattr(base, name)
@@ -42,3 +51,12 @@ def current() -> Platform:
     if sys.platform.startswith("linux"):
         return PosixPlatform("linux")
     return PosixPlatform("other")
+
+
+def os_name() -> str:
+    """`current().capabilities.os` ("windows", "macos", "linux", "other") without psutil."""
+    if sys.platform == "win32":
+        return "windows"
+    if sys.platform == "darwin":
+        return "macos"
+    return "linux" if sys.platform.startswith("linux") else "other"

@@ -80,8 +80,12 @@ class ExecWatch:
         self,
         uids: Callable[[], frozenset[int]],
         events: Callable[[], ProcEvents] | None = None,
+        wanted: Callable[[], bool] = lambda: True,
     ) -> None:
         self._uids = uids
+        # Whether a start matters now (something is blocked): when not, the starts' owners
+        # are not looked up, one stat per exec of every account on a busy machine (issue 15).
+        self._wanted = wanted
         # Only the kinds used (where the kernel can filter): thread exits, the bulk of a busy
         # machine's events, are not even sent. Raises Unavailable: the caller polls only.
         self._events = (events or _subscribe)()
@@ -115,7 +119,7 @@ class ExecWatch:
                 with self._cond:
                     self.lost = True
                 return
-            uids = self._uids()
+            uids = self._uids() if self._wanted() else frozenset()
             found: set[int] = set()
             kept: list[ProcEvent] = []
             for event in batch:

@@ -43,6 +43,9 @@ JVM_START_SECONDS = 60.0
 # With the kernel's process events, /proc is listed in full only every this many ticks (and
 # whenever events were lost), in case one went missing.
 LISTING_TICKS = 30
+# A tick's reads stop after this many times their CPU budget on the clock (issue 15: other
+# programs' CPU use must not make a burst's ticks long).
+WALL_PER_CPU = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +238,8 @@ class PsutilSource:
         # Seconds of this thread's CPU time for full reads (name, executable, command line)
         # per tick at most: when thousands of the child's processes start at once, no tick
         # takes long; the rest are read on the next ticks. None: every new process at once.
+        # On a busy computer the reads take longer than their CPU time: they stop as well
+        # after WALL_PER_CPU times the budget has passed on the clock.
         self._read_budget = read_budget
         self._pending: set[int] = set()  # new pids left for the next tick
         self._execs: set[int] = set()  # pids that exec'd since the last tick
@@ -548,10 +553,15 @@ class PsutilSource:
         starting_since = now - JVM_START_SECONDS
         budget = self._read_budget
         deadline = math.inf if budget is None else time.thread_time() + budget
+        wall_deadline = math.inf if budget is None else time.monotonic() + budget * WALL_PER_CPU
+
+        def spent() -> bool:
+            return time.thread_time() > deadline or time.monotonic() > wall_deadline
+
         for pid in pids:
             entry = cache.get(pid)
             if entry is None:
-                if stats.full_reads and time.thread_time() > deadline:
+                if stats.full_reads and spent():
                     stats.deferred += 1  # read next tick
                     self._pending.add(pid)
                     continue
@@ -563,7 +573,7 @@ class PsutilSource:
             elif entry.create_time > young_since or (
                 entry.jvm and entry.create_time > starting_since
             ):
-                if time.thread_time() <= deadline:
+                if not spent():
                     stats.young += 1
                     self._store(pid, self._read(pid))
             elif changed is not None:

@@ -112,6 +112,8 @@ class Agent:
         self.lock = threading.RLock()
         self.config: Config = Config()
         self.matcher = Matcher(self.config)
+        # The last tick's processes, the matcher that matched them, and what it found.
+        self._matched: tuple[list[ProcessInfo], Matcher | None, Running] = ([], None, {})
         self.state = DayState(day=dt.date.min)
         self.statuses: tuple[ChildStatus, ...] = ()
         self._last_flush = steady()
@@ -304,9 +306,17 @@ class Agent:
             self._watch_failed(now, reading.elapsed, exc)
             return
         elapsed = self._watch_resumed(now, reading.elapsed)
-        running = self.matcher.running(processes)
-        self.probe.watch(pid for apps in running.values() for pids in apps.values() for pid in pids)
-        self._learn_identities(processes, running)
+        last_processes, last_matcher, running = self._matched
+        # Most ticks see the same processes as the last one (equal lists of the probe's same
+        # objects compare by identity): what matched then still does (issue 15).
+        matcher = self.matcher
+        if matcher is not last_matcher or processes != last_processes:
+            running = matcher.running(processes)
+            self.probe.watch(
+                pid for apps in running.values() for pids in apps.values() for pid in pids
+            )
+            self._learn_identities(processes, running)  # may make a new matcher: matched anew
+            self._matched = (processes, matcher, running)
         screen, sessions = self._observe_sessions(running)
         result, self.state = decisions.tick(
             self.config, self.state, running, now, elapsed, screen

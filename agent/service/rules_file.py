@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,23 @@ from rules.config import ConfigError, ConfigIssue, load_text
 from rules.model import Config
 from rules.presets import example_toml
 
-__all__ = ["ConfigSource", "LoadOutcome", "demo_text"]
+__all__ = ["ConfigSource", "LoadOutcome", "demo_text", "sha256_hex"]
+
+
+# Python's own SHA-256 (`_sha2` from 3.12, `_sha256` before), else hashlib's: importing hashlib
+# maps OpenSSL's libcrypto (3.4 MiB) into the tray, which reads the rules too (issue 15).
+try:
+    from _sha2 import sha256 as _sha256  # type: ignore[import-not-found, unused-ignore]
+except ImportError:
+    try:
+        from _sha256 import sha256 as _sha256  # type: ignore[import-not-found, no-redef, unused-ignore]
+    except ImportError:
+        from hashlib import sha256 as _sha256  # type: ignore[assignment, unused-ignore]
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of the rules' bytes, in hex."""
+    return str(_sha256(data).hexdigest())
 
 
 def demo_text(user: str | None = None) -> str:
@@ -76,7 +91,7 @@ class ConfigSource:
             if self.error == [issue]:
                 return LoadOutcome(False)  # still missing: reported once, not at every poll
             return self._fail([issue], None)
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256_hex(data)
         stat = self._stat() or (0, 0)
         signature = (stat[0], stat[1], digest)
         if self._signature is not None and signature[2] == self._signature[2]:
@@ -137,7 +152,7 @@ class ConfigSource:
         if target.exists():
             os.chmod(tmp, os.stat(target).st_mode & 0o777)
         os.replace(tmp, target)
-        self.written = hashlib.sha256(text.encode()).hexdigest()
+        self.written = sha256_hex(text.encode())
         self.path, self.demo = target, False
         self.load()
         return target

@@ -23,7 +23,7 @@ from tests.support.hubserver import free_port
 from tests.support.measure import CHILD, burst
 from tests.support.waiting import wait_until
 
-AGENT_RSS_MIB = 68  # README: ~56 MiB; 76 MiB before issue 15
+AGENT_RSS_MIB = 64  # README: ~56 MiB; 61 MiB before the second round of issue 15, 76 before it
 BURST = 1000
 BURST_TICK_MS = 250  # README: under 30 ms on a quiet machine; ~1,900 ms before issue 15
 # The child's account: a standard one (root's own processes on this machine are not the
@@ -77,8 +77,9 @@ def test_no_slow_tick_when_a_thousand_processes_start_at_once(tmp_path: Path) ->
             start = time.monotonic()
             probe = agent.probe
             assert probe is not None
-            # Ticks at 1 Hz until the burst is read (over a few ticks): nothing left over.
-            while time.monotonic() - start < 40:
+            # Ticks at 1 Hz until the burst is read (over a few ticks, more on a busy computer:
+            # reads also stop after 1.5x their CPU budget on the clock): nothing left over.
+            while time.monotonic() - start < 60:
                 t0 = time.perf_counter()
                 agent.tick()
                 ticks.append((time.perf_counter() - t0) * 1000)

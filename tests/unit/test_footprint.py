@@ -47,7 +47,10 @@ AGENT_NEVER = (
     "sync.transport", "agent.reports", "installer", "playclock.cli.sync",
     "playclock.cli.report",
 )  # fmt: skip
-TRAY_NEVER = ("requests", "urllib3", "babel", "psutil", "sqlite3", "fastapi", "keyring")
+TRAY_NEVER = (
+    "requests", "urllib3", "babel", "psutil", "sqlite3", "fastapi", "keyring", "ssl", "_hashlib",
+    "http.client", "email",
+)  # fmt: skip
 
 
 def _loaded(code: str, env: dict[str, str] | None = None) -> set[str]:
@@ -98,6 +101,10 @@ def test_the_tray_loads_neither_http_library_nor_psutil(tmp_path: Path) -> None:
 from playclock.cli.parser import build_parser
 build_parser("tray")
 import tray.app, tray.panel, tray.pindialog, tray.tk_windows, tray.tkhost, tray.notify
+from agent.service.rules_file import sha256_hex
+from tray.idle import idle_reader
+sha256_hex(b"rules")
+idle_reader({})
 """,
         {"PYSTRAY_BACKEND": "dummy"},
     )
