@@ -32,7 +32,7 @@ from sync.hub.setup import new_vapid_keys
 from tests.support.browser import PHONE, browser_unavailable, chromium
 from tests.support.hubserver import HubApi, free_port
 from tests.support.recording_server import RecordingServer
-from tests.support.waiting import wait_until
+from tests.support.waiting import WaitTimeout, wait_until
 from tests.support.webpush import PhoneKeys
 
 pytestmark = [
@@ -164,6 +164,10 @@ def test_a_push_from_the_hub_is_shown_by_the_web_apps_service_worker(
     with LoopbackHub(tmp_path, vapid) as hub, \
             chromium(PHONE, mobile=True, lang=lang) as driver:
         driver.set_script_timeout(30)
+        # Allowed before the worker starts: a worker started earlier may not see a later grant
+        # (the push then shows nothing, seen under load).
+        driver.execute_cdp_cmd("Browser.grantPermissions", {
+            "origin": hub.url, "permissions": ["notifications"]})
         driver.get(f"{hub.url}/lang/{lang}?next=/signup")
         _type(driver, "family_name", "Gia đình Nguyễn")
         _type(driver, "parent_name", "Mẹ")
@@ -177,8 +181,6 @@ def test_a_push_from_the_hub_is_shown_by_the_web_apps_service_worker(
         registration = wait_until(lambda: (r := _registration(driver))["state"] == "activated"
                                   and r, timeout=30, message="the service worker active")
         assert registration["scope"] == f"{hub.url}/"
-        driver.execute_cdp_cmd("Browser.grantPermissions", {
-            "origin": hub.url, "permissions": ["notifications"]})
         assert driver.execute_script("return Notification.permission") == "granted"
         assert driver.find_element(By.CSS_SELECTOR, "[data-push-key]").get_attribute(
             "data-push-key") == public
@@ -223,12 +225,23 @@ def test_a_push_from_the_hub_is_shown_by_the_web_apps_service_worker(
                               for r in p["registrations"]))
             (reg_id,) = [r["registrationId"] for r in update["params"]["registrations"]
                          if r["scopeURL"] == f"{hub.url}/" and not r["isDeleted"]]
-            devtools.call("ServiceWorker.deliverPushMessage", origin=hub.url,
-                          registrationId=reg_id, data=payload)
+            # DevTools' delivery to a worker it is starting is now and then dropped (about one
+            # run in five on this 2-core machine under load): delivered again after 10 s, up
+            # to three times, as a push service retries. The same bytes each time.
+            for attempt in range(3):
+                devtools.call("ServiceWorker.deliverPushMessage", origin=hub.url,
+                              registrationId=reg_id, data=payload)
+                try:
+                    notes = wait_until(lambda: _notifications(driver), timeout=10,
+                                       message="the notification the service worker showed")
+                    break
+                except WaitTimeout:
+                    if attempt == 2:
+                        raise
         finally:
             devtools.close()
-        (shown,) = wait_until(lambda: _notifications(driver), timeout=30,
-                              message="the notification the service worker showed")
+        shown = notes[0]
+        assert all(note == shown for note in notes)
         title, body = TEXT[lang]
         assert shown == {"title": title, "body": body,
                          "data": {"url": f"{hub.url}/requests"},
