@@ -1,7 +1,7 @@
 """The real agent (`playclock agent`) hears logind's change signals (dbusmock's logind on a
 private bus): a lock, an unlock, a new session and a re-lock after an unlock are acted on at
 once, not at the next poll. The poll is 10 s (the longest allowed) and every change is made
-just after a poll, so only a signal can explain a reaction within 5 s."""
+just after a poll, so only a signal can explain a reaction within 8 s."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 POLL = 10
-REACT = 5.0  # well before the next poll
+REACT = 8.0  # before the next poll (10 s); generous for a loaded 2-core machine
 
 RULES = """\
 version = 1
