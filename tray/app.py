@@ -8,7 +8,6 @@ import queue
 import sys
 import threading
 import time
-import webbrowser
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -187,6 +186,8 @@ class TrayApp:
 
     def open_url(self, url: str) -> None:
         """Open a page in the browser."""
+        import webbrowser  # when asked: it reads the desktop's browsers (issue 15)
+
         webbrowser.open(url)
 
     def refresh(self) -> None:
@@ -357,14 +358,12 @@ class TrayApp:
         self._worker.jobs.put(action)
 
     def _open_panel(self) -> None:
-        if self.panel is not None:
-            self._tk(lambda: self.panel.toggle(self.view))
+        self._tk(self._toggle_panel)
 
     # -- running -----------------------------------------------------------------------------
 
     def _start_tk(self) -> None:
         try:
-            from tray.panel import Panel
             from tray.tk_windows import CountdownWindow, Toasts
             from tray.tkhost import TkHost
 
@@ -372,11 +371,17 @@ class TrayApp:
         except Exception as exc:  # no Tk, or no display for it
             log.warning("no Tk windows: %s", exc)
             return
-        panel = Panel(self.host.root, self.dispatch)
-        toasts = Toasts(self.host.root, avoid=panel.rect)
-        panel.on_moved = toasts.place
-        self.panel, self.toasts = panel, toasts
+        # The panel is made when first opened: many a session never opens it (issue 15).
+        self.toasts = Toasts(self.host.root, avoid=lambda: self.panel and self.panel.rect())
         self.countdown = CountdownWindow(self.host.root)
+
+    def _toggle_panel(self) -> None:
+        """Open or close the panel (Tk thread), making it the first time."""
+        if self.panel is None:
+            from tray.panel import Panel
+
+            self.panel = Panel(self.host.root, self.dispatch, on_moved=self.toasts.place)
+        self.panel.toggle(self.view)
 
     def _setup(self, icon: Any) -> None:
         try:
