@@ -12,17 +12,19 @@ the X server (Xwayland) sees only its own clients' input, so it is never asked t
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.platform import os_name
 
+if TYPE_CHECKING:
+    import ctypes
+
 __all__ = [
-    "LASTINPUTINFO",
     "MUTTER_IDLE",
     "REPORT_SECONDS",
     "IdleReader",
@@ -131,8 +133,22 @@ class MutterIdle:
             self._drop()
 
 
-class LASTINPUTINFO(ctypes.Structure):
-    _fields_ = [("cbSize", ctypes.c_uint32), ("dwTime", ctypes.c_uint32)]
+@cache
+def _lastinputinfo() -> type[ctypes.Structure]:
+    """GetLastInputInfo's structure, made on first use: ctypes only on Windows (issue 15)."""
+    import ctypes
+
+    class LASTINPUTINFO(ctypes.Structure):
+        _fields_ = [("cbSize", ctypes.c_uint32), ("dwTime", ctypes.c_uint32)]
+
+    return LASTINPUTINFO
+
+
+def __getattr__(name: str) -> type[ctypes.Structure]:
+    """`LASTINPUTINFO`, made when first asked for."""
+    if name == "LASTINPUTINFO":
+        return _lastinputinfo()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class WindowsIdle:
@@ -143,6 +159,8 @@ class WindowsIdle:
 
     def __init__(self, user32: Any = None, kernel32: Any = None) -> None:
         if user32 is None or kernel32 is None:
+            import ctypes
+
             dlls = vars(ctypes).get("windll")  # only Windows has it
             if dlls is None:
                 raise RuntimeError("GetLastInputInfo exists only on Windows")
@@ -151,8 +169,11 @@ class WindowsIdle:
         self._kernel32 = kernel32
 
     def __call__(self) -> float | None:
-        info = LASTINPUTINFO()
-        info.cbSize = ctypes.sizeof(LASTINPUTINFO)
+        import ctypes
+
+        struct = _lastinputinfo()
+        info = struct()
+        info.cbSize = ctypes.sizeof(struct)
         if not self._user32.GetLastInputInfo(ctypes.byref(info)):
             return None
         now = int(self._kernel32.GetTickCount()) & 0xFFFFFFFF
