@@ -441,7 +441,7 @@ class TrayApp:
 
         if not isinstance(self.client, AgentClient):
             return
-        reader = idle_reader()
+        reader = idle_reader(tk=self.host)
         if reader is None:
             log.info("no idle source on this desktop: the session counts as in use")
             return

@@ -31,6 +31,8 @@ __all__ = [
     "IdleReporter",
     "IdleSource",
     "MutterIdle",
+    "TkIdle",
+    "TkRunner",
     "WindowsIdle",
     "X11Idle",
     "idle_reader",
@@ -83,6 +85,41 @@ class X11Idle:
         """Close the X connection."""
         with self._lock:
             self._display.close()
+
+
+class TkRunner(Protocol):
+    """What runs work on the Tk thread (tray.tkhost.TkHost)."""
+
+    root: Any
+
+    def call(self, fn: Callable[[], Any], timeout: float | None = None) -> Any: ...
+
+
+class TkIdle:
+    """Seconds since the last keyboard/mouse input on the X display, asked through the
+    connection Tk already has (`tk inactive`: the same MIT-SCREEN-SAVER query), on the Tk
+    thread: no X connection of its own (issue 15)."""
+
+    kind = "xscreensaver"
+
+    def __init__(self, host: TkRunner, timeout: float = 2.0) -> None:
+        self._host = host
+        self._timeout = timeout
+        if self() is None:
+            raise RuntimeError("Tk cannot tell the idle time (built without XScreenSaver)")
+
+    def __call__(self) -> float | None:
+        try:
+            millis = int(self._host.call(self._inactive, self._timeout))
+        except Exception:  # Tk closing, or busy too long: no answer rather than a wrong one
+            return None
+        return None if millis < 0 else millis / 1000.0  # -1: Tk cannot tell
+
+    def _inactive(self) -> Any:
+        return self._host.root.tk.call("tk", "inactive")
+
+    def close(self) -> None:
+        """Nothing to release: the connection is Tk's."""
 
 
 class MutterIdle:
@@ -183,9 +220,12 @@ class WindowsIdle:
         """Nothing to release."""
 
 
-def idle_reader(env: dict[str, str] | None = None) -> IdleSource | None:
+def idle_reader(
+    env: dict[str, str] | None = None, tk: TkRunner | None = None
+) -> IdleSource | None:
     """The idle source of this desktop: Windows; on Wayland Mutter's monitor; on X11 the
-    XScreenSaver extension; else None (nothing is reported: the session counts as in use)."""
+    XScreenSaver extension (through Tk's connection when `tk` is given and can, else one of
+    its own); else None (nothing is reported: the session counts as in use)."""
     if os_name() == "windows":  # not current(): it loads psutil, which the tray does without
         try:
             return WindowsIdle()
@@ -199,6 +239,11 @@ def idle_reader(env: dict[str, str] | None = None) -> IdleSource | None:
             return None
     display = env.get("DISPLAY")
     if display:
+        if tk is not None:
+            try:
+                return TkIdle(tk)
+            except RuntimeError:
+                pass
         try:
             return X11Idle(display)
         except Exception:
