@@ -121,6 +121,7 @@ class TrayApp:
         self._icon_lock = threading.Lock()
         self._shown: tuple[Any, ...] | None = None  # what the icon was last drawn from
         self._worker = _Worker(self.actions.run)
+        self._worker_lock = threading.Lock()
 
     # -- the Ui the actions use ------------------------------------------------------------
 
@@ -354,7 +355,10 @@ class TrayApp:
     # -- actions -----------------------------------------------------------------------------
 
     def dispatch(self, action: str) -> None:
-        """Run an action in the worker thread."""
+        """Run an action in the worker thread (started by the first: many a session has none)."""
+        with self._worker_lock:
+            if self._worker.ident is None and not self.stop.is_set():
+                self._worker.start()
         self._worker.jobs.put(action)
 
     def _open_panel(self) -> None:
@@ -418,7 +422,6 @@ class TrayApp:
             self.stop.set()
             return 1
         self._apply(self.view)
-        self._worker.start()
         threading.Thread(target=self._refresher, name="playclock-tray-refresh", daemon=True).start()
         # Its own connection: a long poll must not share a requests.Session with other threads.
         events = AgentClient(self.url) if isinstance(self.client, AgentClient) else self.client
