@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 
 import playclock.cli
-from agent.i18n import current, set_language
+from agent.i18n import current, language, set_language
 from playclock.cli import TRAY_STATE, tray_run
 
 
@@ -20,7 +21,9 @@ def _capture_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     def run_tray(
         url: str, user: str, accounts: Mapping[str, Sequence[str]], **flags: bool
     ) -> int:
-        runs.append({"url": url, "user": user, "accounts": dict(accounts), **flags})
+        runs.append(
+            {"url": url, "user": user, "accounts": dict(accounts), "lang": current(), **flags}
+        )
         return 0
 
     monkeypatch.setattr(tray_run, "run_tray", run_tray)
@@ -37,8 +40,7 @@ def test_the_fresh_process_gets_all_that_was_found(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(tray_run.os, "execv", execv)
     monkeypatch.delenv(TRAY_STATE, raising=False)
-    set_language("vi")
-    try:
+    with language("vi"):
         code = tray_run.handover(
             "http://127.0.0.1:9",
             "an",
@@ -47,8 +49,6 @@ def test_the_fresh_process_gets_all_that_was_found(monkeypatch: pytest.MonkeyPat
             agent_is_root=True,
             fresh=True,
         )
-    finally:
-        set_language("en")
     assert code == 0
     ((program, _argv, state),) = execs
     assert program in (sys.executable, sys.argv[0])
@@ -66,6 +66,7 @@ def test_the_fresh_process_gets_all_that_was_found(monkeypatch: pytest.MonkeyPat
             "url": "http://127.0.0.1:9",
             "user": "an",
             "accounts": {"An": ("an", "an2")},
+            "lang": "vi",
             "follow_agent": True,
             "agent_is_root": True,
         }
@@ -84,11 +85,15 @@ def test_resume_runs_the_tray_in_the_language_handed_over(
         "agent_is_root": False,
         "language": "vi",
     }
+    codes: list[int] = []
+    # A thread of its own, as the fresh process: no thread's own language in the way.
+    thread = threading.Thread(target=lambda: codes.append(tray_run.resume(json.dumps(state))))
     try:
-        assert tray_run.resume(json.dumps(state)) == 0
-        assert current() == "vi"
+        thread.start()
+        thread.join(10)
     finally:
         set_language("en")
+    assert codes == [0] and runs[0]["lang"] == "vi"
     assert runs[0]["accounts"] == {"An": ("an",)}
     assert runs[0]["follow_agent"] is False and runs[0]["agent_is_root"] is False
 
