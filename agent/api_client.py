@@ -138,7 +138,11 @@ class _Connection:
             f"{name}: {value}\r\n" for name, value in fields.items()
         ).encode("latin-1")
         if self.sock is None:
-            self.sock = socket.create_connection((self.host, self.port), timeout=timeout)
+            # An ASCII name as bytes: a str is IDNA-encoded first, which loads the IDNA
+            # codec, stringprep and the Unicode database into the tray (issue 15).
+            host = self.host.encode("ascii") if self.host.isascii() else self.host
+            address = (host, self.port)  # bytes: getaddrinfo takes them (typeshed says str)
+            self.sock = socket.create_connection(address, timeout=timeout)  # type: ignore[arg-type]
             self.reader = self.sock.makefile("rb")
         else:
             self.sock.settimeout(timeout)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from rules.keys import BUILTIN_CATEGORIES
+
 __all__ = [
     "BUILTIN_CATEGORIES",
     "CATALOG",
@@ -18,16 +20,6 @@ __all__ = [
 Platform = Literal["windows", "macos", "linux"]
 PLATFORMS: tuple[Platform, ...] = ("windows", "macos", "linux")
 
-BUILTIN_CATEGORIES: dict[str, str] = {
-    "games": "Games",
-    "browsers": "Web browsers",
-    "video": "Video",
-    "social": "Social media",
-    "chat": "Chat",
-    "creative": "Creative",
-    "education": "Education",
-    "other": "Other",
-}
 
 _ALL: tuple[Platform, ...] = PLATFORMS
 _WIN: tuple[Platform, ...] = ("windows",)

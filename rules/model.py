@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
+from rules.keys import SCREEN, TOTAL
+
 __all__ = [
     "SCREEN",
     "TOTAL",
@@ -34,8 +36,6 @@ __all__ = [
     "format_hhmm",
 ]
 
-TOTAL = "total"
-SCREEN = "screen"  # the child's whole computer time: an active, unlocked, not idle session
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 LimitKind = Literal["app", "category", "total", "screen"]

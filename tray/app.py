@@ -8,7 +8,6 @@ import queue
 import sys
 import threading
 import time
-import webbrowser
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -122,6 +121,7 @@ class TrayApp:
         self._icon_lock = threading.Lock()
         self._shown: tuple[Any, ...] | None = None  # what the icon was last drawn from
         self._worker = _Worker(self.actions.run)
+        self._worker_lock = threading.Lock()
 
     # -- the Ui the actions use ------------------------------------------------------------
 
@@ -187,6 +187,8 @@ class TrayApp:
 
     def open_url(self, url: str) -> None:
         """Open a page in the browser."""
+        import webbrowser  # when asked: it reads the desktop's browsers (issue 15)
+
         webbrowser.open(url)
 
     def refresh(self) -> None:
@@ -353,18 +355,19 @@ class TrayApp:
     # -- actions -----------------------------------------------------------------------------
 
     def dispatch(self, action: str) -> None:
-        """Run an action in the worker thread."""
+        """Run an action in the worker thread (started by the first: many a session has none)."""
+        with self._worker_lock:
+            if self._worker.ident is None and not self.stop.is_set():
+                self._worker.start()
         self._worker.jobs.put(action)
 
     def _open_panel(self) -> None:
-        if self.panel is not None:
-            self._tk(lambda: self.panel.toggle(self.view))
+        self._tk(self._toggle_panel)
 
     # -- running -----------------------------------------------------------------------------
 
     def _start_tk(self) -> None:
         try:
-            from tray.panel import Panel
             from tray.tk_windows import CountdownWindow, Toasts
             from tray.tkhost import TkHost
 
@@ -372,11 +375,17 @@ class TrayApp:
         except Exception as exc:  # no Tk, or no display for it
             log.warning("no Tk windows: %s", exc)
             return
-        panel = Panel(self.host.root, self.dispatch)
-        toasts = Toasts(self.host.root, avoid=panel.rect)
-        panel.on_moved = toasts.place
-        self.panel, self.toasts = panel, toasts
+        # The panel is made when first opened: many a session never opens it (issue 15).
+        self.toasts = Toasts(self.host.root, avoid=lambda: self.panel and self.panel.rect())
         self.countdown = CountdownWindow(self.host.root)
+
+    def _toggle_panel(self) -> None:
+        """Open or close the panel (Tk thread), making it the first time."""
+        if self.panel is None:
+            from tray.panel import Panel
+
+            self.panel = Panel(self.host.root, self.dispatch, on_moved=self.toasts.place)
+        self.panel.toggle(self.view)
 
     def _setup(self, icon: Any) -> None:
         try:
@@ -413,7 +422,6 @@ class TrayApp:
             self.stop.set()
             return 1
         self._apply(self.view)
-        self._worker.start()
         threading.Thread(target=self._refresher, name="playclock-tray-refresh", daemon=True).start()
         # Its own connection: a long poll must not share a requests.Session with other threads.
         events = AgentClient(self.url) if isinstance(self.client, AgentClient) else self.client
@@ -436,7 +444,7 @@ class TrayApp:
 
         if not isinstance(self.client, AgentClient):
             return
-        reader = idle_reader()
+        reader = idle_reader(tk=self.host)
         if reader is None:
             log.info("no idle source on this desktop: the session counts as in use")
             return

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rules.model import SCREEN
+from rules.keys import SCREEN
 
 __all__ = ["COUNTDOWN_SECONDS", "MORE_TIME_SECONDS", "Countdown", "clock_text", "due"]
 

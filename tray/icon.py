@@ -38,13 +38,16 @@ _FONT_FILES = (
 )
 
 
-# Each size is a FreeType face of its own that maps the whole font file (0.7 MB): keep a few.
-@lru_cache(maxsize=3)
+# Each size is a FreeType face of its own, with its own mapping of the font file (a quarter
+# of its 0.7 MB read): keep only the one drawn with, the fitting's sizes are remembered.
+@lru_cache(maxsize=1)
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """A bold font at `size` pixels: DejaVu Sans Bold when present, else Pillow's own."""
     for path in _FONT_FILES:
         if path.is_file():
-            return ImageFont.truetype(str(path), size)
+            # Digits, "h" and "∞" need no shaping: Pillow's basic layout, not Raqm, whose
+            # HarfBuzz shaping maps 0.85 MiB more of its library and the font (issue 15).
+            return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
     return ImageFont.load_default(size=size)
 
 
@@ -58,25 +61,32 @@ def _fits(draw: ImageDraw.ImageDraw, text: str, box: float, size: int) -> tuple[
 def _fit_font(
     draw: ImageDraw.ImageDraw, text: str, box: float
 ) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """The largest of the sizes int(box * 0.8), 2 less, 2 less... (above 6) that fits.
+    """The largest of the sizes int(box * 0.8), 2 less, 2 less... (above 6) that fits."""
+    return font(_fit_size(draw.mode, text, box))
+
+
+@lru_cache(maxsize=64)
+def _fit_size(mode: str, text: str, box: float) -> int:
+    """`_fit_font`'s size, remembered: a badge drawn again loads one face, not its search's.
 
     Extents grow with the size, so one measure says roughly which size fits; only that size
     and its neighbours are loaded, not every size on the way down.
     """
+    draw = ImageDraw.Draw(Image.new(mode, (1, 1)))
     sizes = range(int(box * 0.8), 6, -2)  # the candidates, largest first
     if not sizes:
-        return font(6)
+        return 6
     ok, scale = _fits(draw, text, box, sizes[0])
     if ok:
-        return font(sizes[0])
+        return sizes[0]
     i = min(len(sizes) - 1, max(1, math.ceil(sizes[0] * (1 - scale) / 2)))
     while i < len(sizes) and not _fits(draw, text, box, sizes[i])[0]:
         i += 1
     if i == len(sizes):
-        return font(6)
+        return 6
     while i > 1 and _fits(draw, text, box, sizes[i - 1])[0]:
         i -= 1
-    return font(sizes[i])
+    return sizes[i]
 
 
 def draw_icon(view: TrayView, size: int = 64, background: RGB | None = None) -> Image.Image:

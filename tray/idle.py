@@ -12,23 +12,27 @@ the X server (Xwayland) sees only its own clients' input, so it is never asked t
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.platform import os_name
 
+if TYPE_CHECKING:
+    import ctypes
+
 __all__ = [
-    "LASTINPUTINFO",
     "MUTTER_IDLE",
     "REPORT_SECONDS",
     "IdleReader",
     "IdleReporter",
     "IdleSource",
     "MutterIdle",
+    "TkIdle",
+    "TkRunner",
     "WindowsIdle",
     "X11Idle",
     "idle_reader",
@@ -83,6 +87,41 @@ class X11Idle:
             self._display.close()
 
 
+class TkRunner(Protocol):
+    """What runs work on the Tk thread (tray.tkhost.TkHost)."""
+
+    root: Any
+
+    def call(self, fn: Callable[[], Any], timeout: float | None = None) -> Any: ...
+
+
+class TkIdle:
+    """Seconds since the last keyboard/mouse input on the X display, asked through the
+    connection Tk already has (`tk inactive`: the same MIT-SCREEN-SAVER query), on the Tk
+    thread: no X connection of its own (issue 15)."""
+
+    kind = "xscreensaver"
+
+    def __init__(self, host: TkRunner, timeout: float = 2.0) -> None:
+        self._host = host
+        self._timeout = timeout
+        if self() is None:
+            raise RuntimeError("Tk cannot tell the idle time (built without XScreenSaver)")
+
+    def __call__(self) -> float | None:
+        try:
+            millis = int(self._host.call(self._inactive, self._timeout))
+        except Exception:  # Tk closing, or busy too long: no answer rather than a wrong one
+            return None
+        return None if millis < 0 else millis / 1000.0  # -1: Tk cannot tell
+
+    def _inactive(self) -> Any:
+        return self._host.root.tk.call("tk", "inactive")
+
+    def close(self) -> None:
+        """Nothing to release: the connection is Tk's."""
+
+
 class MutterIdle:
     """Seconds since the last input in a GNOME (Mutter) session, from its idle monitor on the
     session bus; a lost connection is opened again at the next read."""
@@ -131,8 +170,22 @@ class MutterIdle:
             self._drop()
 
 
-class LASTINPUTINFO(ctypes.Structure):
-    _fields_ = [("cbSize", ctypes.c_uint32), ("dwTime", ctypes.c_uint32)]
+@cache
+def _lastinputinfo() -> type[ctypes.Structure]:
+    """GetLastInputInfo's structure, made on first use: ctypes only on Windows (issue 15)."""
+    import ctypes
+
+    class LASTINPUTINFO(ctypes.Structure):
+        _fields_ = [("cbSize", ctypes.c_uint32), ("dwTime", ctypes.c_uint32)]
+
+    return LASTINPUTINFO
+
+
+def __getattr__(name: str) -> type[ctypes.Structure]:
+    """`LASTINPUTINFO`, made when first asked for."""
+    if name == "LASTINPUTINFO":
+        return _lastinputinfo()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class WindowsIdle:
@@ -143,6 +196,8 @@ class WindowsIdle:
 
     def __init__(self, user32: Any = None, kernel32: Any = None) -> None:
         if user32 is None or kernel32 is None:
+            import ctypes
+
             dlls = vars(ctypes).get("windll")  # only Windows has it
             if dlls is None:
                 raise RuntimeError("GetLastInputInfo exists only on Windows")
@@ -151,8 +206,11 @@ class WindowsIdle:
         self._kernel32 = kernel32
 
     def __call__(self) -> float | None:
-        info = LASTINPUTINFO()
-        info.cbSize = ctypes.sizeof(LASTINPUTINFO)
+        import ctypes
+
+        struct = _lastinputinfo()
+        info = struct()
+        info.cbSize = ctypes.sizeof(struct)
         if not self._user32.GetLastInputInfo(ctypes.byref(info)):
             return None
         now = int(self._kernel32.GetTickCount()) & 0xFFFFFFFF
@@ -162,9 +220,12 @@ class WindowsIdle:
         """Nothing to release."""
 
 
-def idle_reader(env: dict[str, str] | None = None) -> IdleSource | None:
+def idle_reader(
+    env: dict[str, str] | None = None, tk: TkRunner | None = None
+) -> IdleSource | None:
     """The idle source of this desktop: Windows; on Wayland Mutter's monitor; on X11 the
-    XScreenSaver extension; else None (nothing is reported: the session counts as in use)."""
+    XScreenSaver extension (through Tk's connection when `tk` is given and can, else one of
+    its own); else None (nothing is reported: the session counts as in use)."""
     if os_name() == "windows":  # not current(): it loads psutil, which the tray does without
         try:
             return WindowsIdle()
@@ -178,6 +239,11 @@ def idle_reader(env: dict[str, str] | None = None) -> IdleSource | None:
             return None
     display = env.get("DISPLAY")
     if display:
+        if tk is not None:
+            try:
+                return TkIdle(tk)
+            except RuntimeError:
+                pass
         try:
             return X11Idle(display)
         except Exception:

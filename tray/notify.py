@@ -14,8 +14,7 @@ from agent.i18n import _, current
 from agent.i18n.formatting import date_short, duration, time_left, time_short
 from agent.i18n.titles import limit_title
 from agent.ledger.store import EventKind
-from rules.catalog import BUILTIN_CATEGORIES
-from rules.model import SCREEN, TOTAL
+from rules.keys import BUILTIN_CATEGORIES, SCREEN, TOTAL
 
 __all__ = [
     "REMINDER_EN",

@@ -142,7 +142,7 @@ class Panel:
             self.win.protocol("WM_DELETE_WINDOW", self.hide)
             self.win.bind("<Escape>", lambda _e: self.hide())
             self.win.configure(background=style.BACKGROUND)
-            style.apply(self.win)
+            style.ensure(self.win)
             self._rows = None
             self.update(view)
             self._place()

@@ -9,6 +9,7 @@ from tkinter import ttk
 
 from agent.i18n import _
 from agent.i18n.formatting import duration
+from tray import style
 
 __all__ = ["ASK_CHOICES", "ask_more", "ask_pin", "centre", "run_modal"]
 
@@ -53,6 +54,7 @@ def _buttons(
 
 def ask_pin(root: tk.Misc) -> str | None:
     """Ask for the parent PIN in a window titled "Parent PIN"; None when cancelled."""
+    style.ensure(root)
     result: list[str] = []
     win = tk.Toplevel(root, class_="PlayClockPin")
     win.withdraw()
@@ -77,6 +79,7 @@ def ask_pin(root: tk.Misc) -> str | None:
 
 def ask_more(root: tk.Misc) -> tuple[int, str] | None:
     """Ask how many more minutes a child wants, with an optional message; None when cancelled."""
+    style.ensure(root)
     result: list[tuple[int, str]] = []
     win = tk.Toplevel(root, class_="PlayClockAsk")
     win.withdraw()

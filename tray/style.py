@@ -11,7 +11,7 @@ from tkinter import ttk
 from tray.icon import draw_icon
 from tray.model import TrayView
 
-__all__ = ["ACCENT", "BACKGROUND", "CARD", "apply", "ring_image"]
+__all__ = ["ACCENT", "BACKGROUND", "CARD", "apply", "ensure", "ring_image"]
 
 BACKGROUND = "#f3f4f6"
 CARD = "#ffffff"
@@ -22,6 +22,7 @@ ACCENT = "#1a73e8"
 ACCENT_ACTIVE = "#1765cc"
 RING_SIZE = 56
 _FAMILY = "DejaVu Sans"
+_STYLED = "::playclock_styled"  # set in a Tk interpreter once `apply` has run there
 
 
 def _family(root: tk.Misc) -> str:
@@ -79,6 +80,14 @@ def apply(root: tk.Misc) -> ttk.Style:
         foreground=[("disabled", "#dddddd")],
     )
     return style
+
+
+def ensure(root: tk.Misc) -> None:
+    """Apply the look once per Tk interpreter, when its first window is built: an idle tray
+    neither lists the fonts nor loads the theme (issue 15)."""
+    if not root.tk.getboolean(root.tk.call("info", "exists", _STYLED)):
+        apply(root)
+        root.tk.call("set", _STYLED, "1")
 
 
 def ring_image(master: tk.Misc | None, view: TrayView, size: int = RING_SIZE) -> tk.PhotoImage:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import time
 import tkinter as tk
 from collections.abc import Callable, Mapping
-from tkinter import ttk
 from typing import Any
 
 from agent.i18n import _
 from tray.countdown import Countdown, clock_text
-from tray.pindialog import centre
 
 __all__ = [
     "TICK_MS",
@@ -32,6 +30,13 @@ _WRAP = 380
 
 def show_info(root: tk.Misc, title: str, text: str) -> tk.Toplevel:
     """A window with a title, some text and an OK button (not modal)."""
+    # Here, not at the top: the toasts and the countdown need neither ttk nor the look.
+    from tkinter import ttk
+
+    from tray import style
+    from tray.pindialog import centre
+
+    style.ensure(root)
     win = tk.Toplevel(root, class_="PlayClockInfo")
     win.withdraw()
     win.title(title)

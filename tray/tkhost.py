@@ -29,9 +29,6 @@ class TkHost:
     def __init__(self, poll_ms: int = 50, backstop_ms: int = 1000) -> None:
         self.root = tk.Tk(className="PlayClock")
         self.root.withdraw()
-        from tray import style
-
-        style.apply(self.root)  # one look for the window and every dialog
         self.poll_ms = poll_ms
         self.backstop_ms = backstop_ms
         self._ident = threading.get_ident()

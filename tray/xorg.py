@@ -20,7 +20,6 @@ import queue
 import select
 import threading
 import types
-import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -41,7 +40,12 @@ _FOLD = str.maketrans({"đ": "d", "Đ": "D", "—": "-", "–": "-", "…": "...
 
 def ascii_fold(text: str) -> str:
     """Text without accents, for ASCII-only places: "Tổng thời gian" -> "Tong thoi gian"."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    folded = text.translate(_FOLD)
+    if folded.isascii():
+        return folded
+    import unicodedata  # for accents only: an English tray never loads its database
+
+    decomposed = unicodedata.normalize("NFKD", folded)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return plain.encode("ascii", "replace").decode("ascii")
 

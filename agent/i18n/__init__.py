@@ -46,7 +46,8 @@ def gettext_for(lang: str) -> gettext.NullTranslations:
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po.is_file():
         return gettext.NullTranslations()
-    return gettext.GNUTranslations(io.BytesIO(compile_po(po.read_text(encoding="utf-8"))))
+    text = po.read_text(encoding="utf-8")
+    return gettext.GNUTranslations(io.BytesIO(compile_po(text, keep_same=False)))
 
 
 def _po_entries(text: str) -> Iterator[dict[str, str]]:
@@ -78,8 +79,9 @@ def _po_entries(text: str) -> Iterator[dict[str, str]]:
         yield entry
 
 
-def compile_po(text: str) -> bytes:
-    """A .po file's text as a .mo file's bytes (fuzzy and untranslated messages left out)."""
+def compile_po(text: str, *, keep_same: bool = True) -> bytes:
+    """A .po file's text as a .mo file's bytes (fuzzy and untranslated messages left out;
+    without `keep_same`, also those translated as themselves, as English's mostly are)."""
     messages: dict[bytes, bytes] = {}
     for entry in _po_entries(text):
         fuzzy = "fuzzy" in entry.get("#,", "")
@@ -95,7 +97,8 @@ def compile_po(text: str) -> bytes:
             key, value = "\0".join(both), "\0".join(strings)
         else:
             key, value = msgid, entry.get("msgstr", "")
-            if not value:
+            # A message missing from the catalog is shown as it is: the same words.
+            if not value or (value == msgid and not keep_same):
                 continue
         if "msgctxt" in entry:
             key = entry["msgctxt"] + "\x04" + key

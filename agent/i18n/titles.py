@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from agent.i18n import _
-from rules.catalog import BUILTIN_CATEGORIES
-from rules.model import SCREEN, TOTAL
+from rules.keys import BUILTIN_CATEGORIES, SCREEN, TOTAL
 
 __all__ = ["category_title", "limit_title"]
 

@@ -6,10 +6,12 @@ import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.ledger.limits import DayLimits, LimitRecord
-from rules.model import DayState, LimitKind
+
+if TYPE_CHECKING:  # types only: the tray imports EventKind without the rules' model
+    from rules.model import DayState, LimitKind
 
 __all__ = [
     "Event",
@@ -23,7 +25,7 @@ __all__ = [
 ]
 
 
-UsageRecord = tuple[dt.date, str, LimitKind, str]  # (day, child, kind, id)
+UsageRecord = tuple[dt.date, str, "LimitKind", str]  # (day, child, kind, id)
 
 
 class LedgerError(RuntimeError):

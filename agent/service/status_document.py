@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rules.config import ConfigIssue
-from rules.model import ChildStatus, Config
+if TYPE_CHECKING:  # annotations only: the tray reads documents without the rules checker
+    from rules.config import ConfigIssue
+    from rules.model import ChildStatus, Config
 
 __all__ = ["VERSION", "status_document", "tightest"]
 

@@ -10,13 +10,14 @@ import tomllib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.exit_codes import ExitCode
 from agent.i18n import _, resolve, set_language
 from agent.platform import paths
-from agent.service.rules_file import ConfigSource
-from rules.checker import N_
+
+if TYPE_CHECKING:
+    from agent.service.rules_file import ConfigSource
 
 __all__ = [
     "Handler",
@@ -38,6 +39,9 @@ def error(message: str) -> None:
 
 def load_source(args: argparse.Namespace) -> ConfigSource:
     """The rules named by --config/$PLAYCLOCK_CONFIG, a saved one, or the demo."""
+    # Here, not at the top: the tray imports this module and keeps no rules checker.
+    from agent.service.rules_file import ConfigSource
+
     data = paths.data_dir(args.data_dir)
     found = paths.find_config(args.config)
     saved = data / "rules.toml"
@@ -92,6 +96,11 @@ def report_issues(source: ConfigSource) -> int:
     for issue in source.error or []:
         print(issue.format(_), file=sys.stderr)
     return ExitCode.USAGE
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation where it is defined; it is translated where used."""
+    return message
 
 
 # argparse's own words (Python 3.11-3.13) are looked up in the standard library's gettext

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import os
-import signal
 import sys
 
-from agent.api_client import AgentClient, base_url
+from agent.api_client import base_url
 from agent.i18n import _, set_language
 from agent.platform import paths
-from agent.platform.listener import impostor
 from playclock.cli.common import Subcommands, cli_language, error, load_source, rules_locale
+from playclock.cli.parser import command_of
+from playclock.cli.tray_run import configure_logging, handover
 
 __all__ = ["cmd_tray", "has_display", "register"]
 
@@ -37,12 +36,7 @@ def _explicit(args: argparse.Namespace) -> bool:
 
 def cmd_tray(args: argparse.Namespace) -> int:
     """Run the tray for the current OS account until signalled; 0 ok, 1 failure, 2 bad rules."""
-
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging()
     url = getattr(args, "url", None)
     accounts: dict[str, tuple[str, ...]] = {}
     try:
@@ -53,7 +47,7 @@ def cmd_tray(args: argparse.Namespace) -> int:
     if config is not None:
         # The demo's accounts say nothing about who uses a tray pointed elsewhere.
         if source is not None and (not source.demo or url is None):
-            accounts = {c.name: c.accounts for c in config.children}
+            accounts = {c.name: tuple(c.accounts) for c in config.children}
         if url is None:
             url = base_url(config.settings.listen)
     # The one rule (PLAYCLOCK_LANG, the rules' locale, the OS); with no readable rules, the
@@ -68,29 +62,16 @@ def cmd_tray(args: argparse.Namespace) -> int:
     if not has_display():
         error(_("the tray needs a graphical session (no DISPLAY)"))
         return 1
-    from tray.backend import choose_backend
-
-    choose_backend()
-    try:
-        import pystray  # noqa: F401  (picks a backend and connects to the display)
-    except Exception as exc:  # no backend for this session, or the display refused us
-        error(_("the tray cannot start: {error}").format(error=exc))
-        return 1
-    from tray.app import TrayApp
-
-    agent_is_root = paths.agent_is_root(source.path if source is not None else None)
-    address = url
-    app = TrayApp(
-        AgentClient(url),
+    return handover(
         url,
-        user=getpass.getuser(),
-        accounts=accounts,
-        follow_agent_language=follow_agent,
-        verify=lambda: impostor(address, agent_is_root=agent_is_root),
+        getpass.getuser(),
+        accounts,
+        follow_agent=follow_agent,
+        agent_is_root=paths.agent_is_root(source.path if source is not None else None),
+        # A fresh process for the tray when this one is `playclock tray` on Linux (not a
+        # test calling this function): it sheds the checks' modules (issue 15).
+        fresh=sys.platform.startswith("linux") and command_of(sys.argv[1:]) == "tray",
     )
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_a: app.stop.set())
-    return app.run()
 
 
 def register(sub: Subcommands) -> None:

@@ -111,6 +111,43 @@ idle_reader({})
     assert _heavy(loaded, TRAY_NEVER) == []
 
 
+# What the running tray (the fresh process `playclock tray` becomes) must not load: the
+# command line, the rules checker and platformdirs stay in the process that checked them; the
+# panel, ttk and a browser come when used; no IDNA, Unicode database or ctypes on X11.
+TRAY_RUNNING_NEVER = (
+    *TRAY_NEVER, "argparse", "playclock.cli.common", "playclock.cli.parser", "rules.model",
+    "rules.config", "rules.checker", "rules.catalog", "rules.presets", "agent.service.rules_file",
+    "platformdirs", "tomllib", "tempfile", "getpass", "tray.panel", "tray.pindialog",
+    "tkinter.ttk", "webbrowser", "ctypes", "unicodedata", "encodings.idna",
+)  # fmt: skip
+
+
+def test_the_running_tray_loads_only_the_tray(tmp_path: Path) -> None:
+    loaded = _loaded(
+        """
+import playclock.cli, playclock.cli.tray_run
+import tray.app, tray.tk_windows, tray.tkhost, tray.idle, tray.backend, tray.notify
+from agent.api_client import AgentClient, AgentUnavailable
+from agent.i18n import _
+from tray.icon import draw_icon
+from tray.model import build_view
+from tray.notify import notice_for
+from tray.xorg import ascii_fold
+try:
+    AgentClient("http://127.0.0.1:9").status()
+except AgentUnavailable:
+    pass
+view = build_view(None)
+draw_icon(view, 64)
+ascii_fold(view.tooltip + " · 23 min")
+notice_for({"kind": "warning", "target": "total", "detail": {"left_seconds": 300}}, None)
+tray.idle.idle_reader({"DISPLAY": ""})
+""",
+        {"PYSTRAY_BACKEND": "dummy", "LANGUAGE": "en"},
+    )
+    assert _heavy(loaded, TRAY_RUNNING_NEVER) == []
+
+
 def test_every_other_command_is_still_there() -> None:
     from playclock.cli.parser import build_parser, command_of
 

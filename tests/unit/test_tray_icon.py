@@ -150,3 +150,19 @@ def test_fit_icon_keeps_the_ring_round_in_a_tall_slot() -> None:
     assert (
         middle.tobytes() == icon.convert("RGB").resize((24, 24), Image.Resampling.LANCZOS).tobytes()
     )
+
+
+def test_a_badge_drawn_again_loads_one_font_face_and_no_shaper() -> None:
+    from PIL import ImageFont
+
+    from tray.icon import font
+
+    first = draw_icon(view("ok", "47"))
+    before = font.cache_info()
+    again = draw_icon(view("ok", "47"))
+    assert ImageChops.difference(first, again).getbbox(alpha_only=False) is None
+    # The size that fits is remembered: one face (a mapping of the font file), not a search.
+    assert font.cache_info().misses - before.misses <= 1
+    face = font(20)
+    if isinstance(face, ImageFont.FreeTypeFont):
+        assert face.layout_engine == ImageFont.Layout.BASIC

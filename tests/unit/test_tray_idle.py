@@ -55,3 +55,49 @@ def test_windows_idle_from_get_last_input_info() -> None:
     assert idle() == (0x1000 + 0x800) / 1000.0
     user32.ok = 0
     assert idle() is None
+
+
+class FakeTk:
+    """A TkHost (and its root, and its Tcl) whose `tk inactive` answers `millis` or raises."""
+
+    def __init__(self, millis: int | Exception) -> None:
+        self.millis = millis
+        self.asked: list[tuple[object, ...]] = []
+        self.root = self.tk = self
+
+    def call(self, *args: object) -> object:
+        first = args[0]
+        if callable(first):  # TkHost.call(fn, timeout): run it "on the Tk thread"
+            return first()
+        self.asked.append(args)  # Tcl: tk inactive
+        if isinstance(self.millis, Exception):
+            raise self.millis
+        return self.millis
+
+
+def _tk(millis: int | Exception) -> FakeTk:
+    return FakeTk(millis)
+
+
+def test_tk_idle_asks_tk_inactive_and_is_preferred_on_x11() -> None:
+    from tray.idle import TkIdle, idle_reader
+
+    host = _tk(1500)
+    source = idle_reader({"DISPLAY": ":1"}, tk=host)
+    assert isinstance(source, TkIdle) and source.kind == "xscreensaver"
+    assert source() == 1.5 and host.asked[-1] == ("tk", "inactive")
+    host.millis = RuntimeError("the Tk host is closed")
+    assert source() is None  # no answer rather than a wrong one
+
+
+def test_tk_without_xscreensaver_falls_back_to_an_x_connection() -> None:
+    from tray.idle import TkIdle, idle_reader
+
+    try:
+        TkIdle(_tk(-1))
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("Tk answering -1 cannot tell the idle time")
+    # No X server at this display: X11Idle cannot connect either, so nothing is reported.
+    assert idle_reader({"DISPLAY": ":9999"}, tk=_tk(-1)) is None

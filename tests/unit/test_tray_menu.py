@@ -179,3 +179,16 @@ def test_panel_focus_order_follows_the_menu() -> None:
     assert order[:4] == [model.ASK, "grant:15", "grant:30", "grant:60"]
     assert order[-2:] == [model.ABOUT, CLOSE]
     assert len(order) == len(set(order))
+
+
+def test_the_action_worker_starts_with_the_first_action_and_stops_with_the_tray() -> None:
+    app = make_app([status()])
+    done: list[str] = []
+    app._worker.run_action = done.append
+    assert app._worker.ident is None  # no thread while nothing was clicked
+    app.dispatch("refresh")
+    app.dispatch("about")
+    app.shutdown()
+    app._worker.join(5)
+    assert done == ["refresh", "about"] and not app._worker.is_alive()
+    app.dispatch("late")  # after the end: queued, no second thread
