@@ -507,11 +507,11 @@ def test_a_post_after_the_agent_closed_the_idle_connection_goes_through(
     _runtime, url = shared
     client = AgentClient(url)
     client.status()
-    conn = client._http.conn
-    assert conn is not None and conn.sock is not None
+    sock = client._http.sock
+    assert sock is not None
 
     def closed_by_agent() -> bool:
-        return bool(select.select([conn.sock], [], [], 0)[0])
+        return bool(select.select([sock], [], [], 0)[0])
 
     wait_until(closed_by_agent, 30, 0.1, message="the agent closing the idle connection")
     client.login(PIN)  # a POST
