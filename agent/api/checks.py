@@ -43,7 +43,7 @@ class _Missing:
         return "MISSING"
 
 
-MISSING: Any = _Missing()
+MISSING = _Missing()
 
 
 class Invalid(Exception):
@@ -316,12 +316,29 @@ class Checks:
         value = Whole(name, ge=ge, le=le).check(params.get(name), ("path", name), self.problems)
         return value if isinstance(value, int) else 0
 
-    def query(self, query: Mapping[str, str], field: Field) -> Any:
+    def _query(self, query: Mapping[str, str], field: Field) -> object:
         """A query parameter (the last one of that name), or its default when not sent."""
         if field.name not in query:
             return field.default
         value = field.check(query[field.name], ("query", field.name), self.problems)
         return field.default if value is MISSING else value
+
+    def query_int(self, query: Mapping[str, str], name: str, default: int) -> int:
+        """An integer query parameter, or `default`."""
+        value = self._query(query, Whole(name, default))
+        return value if isinstance(value, int) else default
+
+    def query_float(self, query: Mapping[str, str], name: str, default: float) -> float:
+        """A number query parameter, or `default`."""
+        value = self._query(query, Number(name, default))
+        return value if isinstance(value, float) else default
+
+    def query_text(
+        self, query: Mapping[str, str], name: str, default: str | None, max_length: int | None
+    ) -> str | None:
+        """A string query parameter of at most `max_length` characters, or `default`."""
+        value = self._query(query, Text(name, default, max_length=max_length))
+        return value if isinstance(value, str) else default
 
     def query_day(self, query: Mapping[str, str], name: str) -> dt.date | None:
         """A YYYY-MM-DD query parameter (a date-time at midnight is taken too), or None."""
@@ -350,7 +367,7 @@ class Checks:
             msg = _("Input should be a valid dictionary or object to extract fields from")
             self.problems.append(_problem("model_attributes_type", ("body",), msg, raw))
             return None
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {}  # each of its field's type, passed by name below
         before = len(self.problems)
         for field in kind.FIELDS:
             if field.name not in raw:

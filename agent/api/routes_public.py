@@ -12,7 +12,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 
 from agent.api.bodies import AskBody, IdleBody
-from agent.api.checks import Checks, Number, Text, Whole
+from agent.api.checks import Checks
 from agent.api.context import API_PREFIX, agent_call, caller_account, viewer_of
 from agent.api.routing import ApiCall, ApiRoutes
 from agent.i18n import _
@@ -22,10 +22,6 @@ __all__ = ["routes"]
 routes = ApiRoutes(API_PREFIX)
 
 Json = dict[str, Any]
-_AFTER, _WAIT = Whole("after", 0), Number("wait", 0.0)
-_RUN = Text("run", None, max_length=64)
-_LIMIT = Whole("limit", 500)
-_STATE = Text("state", "pending")
 
 
 @routes.get("/health", inline=True)
@@ -50,9 +46,9 @@ def events(call: ApiCall) -> Json:
     ctx = call.ctx
     viewer = viewer_of(call.request, ctx)
     check = Checks()
-    after: int = check.query(call.query, _AFTER)
-    wait: float = check.query(call.query, _WAIT)
-    run: str | None = check.query(call.query, _RUN)
+    after = check.query_int(call.query, "after", 0)
+    wait = check.query_float(call.query, "wait", 0.0)
+    run = check.query_text(call.query, "run", None, 64)
     check.done()
     bus = ctx.agent.bus
     wait = max(0.0, min(wait, 30.0))
@@ -78,7 +74,7 @@ def event_log(call: ApiCall) -> Json:
     viewer = viewer_of(call.request, call.ctx)
     check = Checks()
     day = check.query_day(call.query, "day")
-    limit: int = check.query(call.query, _LIMIT)
+    limit = check.query_int(call.query, "limit", 500)
     check.done()
     when = day or agent.state.day
     tz = agent.clock.tz
@@ -100,7 +96,7 @@ def requests(call: ApiCall) -> Json:
     """Requests for more time (pending ones by default)."""
     viewer = viewer_of(call.request, call.ctx)
     check = Checks()
-    state: str = check.query(call.query, _STATE)
+    state = check.query_text(call.query, "state", "pending", None)
     check.done()
     mine = [r.as_json() for r in call.ctx.agent.ledger.requests(state) if viewer.sees(r.child)]
     return {"requests": mine}

@@ -124,13 +124,11 @@ def route(
 
     async def endpoint(request: Request) -> Response:
         try:
-            raw = MISSING
+            raw: object = MISSING
             if body:
                 try:
                     raw = await _read_body(request)
-                except HTTPException:
-                    raise
-                except Invalid:
+                except (HTTPException, Invalid):
                     raise
                 except Exception:  # not text, or nested too deep: the caller's mistake
                     raise HTTPException(400, _("There was an error parsing the body")) from None
