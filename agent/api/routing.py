@@ -105,7 +105,7 @@ async def _read_body(request: Request) -> object:
 def _answer(result: Answer, status: int) -> Response:
     if isinstance(result, Response):
         return result
-    if result is None:
+    if result is None:  # an empty body labelled JSON, as FastAPI answered a 204
         return Response(status_code=status, media_type="application/json")
     return JSONResponse(result, status)
 
