@@ -400,7 +400,7 @@ _MIDNIGHT_OR_LATER = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
 def _day(text: str) -> tuple[dt.date | None, str]:
-    """(the day, "") or (None, why not); ("", None): a time other than midnight or a number."""
+    """(the day, "") or (None, why not); (None, ""): a time other than midnight, or a number."""
     match = _DAY.match(text)
     if match is None:
         if text.isdigit() or _MIDNIGHT_OR_LATER.match(text):
