@@ -61,8 +61,10 @@ PLAYCLOCK = Path(sys.executable).with_name("playclock")
 # The child's account: a standard one, as on a family computer (`nobody` when run as root,
 # so that root's own processes on this machine are not the child's), else this user.
 SLEEP = ["sleep", "600"]
+# The agent's libraries (its API is plain Starlette since issue 15's third round, no FastAPI).
 AGENT_FLOOR = (
-    "import time, sqlite3, psutil, fastapi, uvicorn, apscheduler.schedulers.background\n"
+    "import time, sqlite3, psutil, starlette.applications, uvicorn\n"
+    "import apscheduler.schedulers.background\n"
     "time.sleep(60)"
 )
 TRAY_FLOOR = (

@@ -31,7 +31,7 @@ from agent.service.rules_file import ConfigSource
 from sync.agent_job import LazySecrets, SyncJob, schedule
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from starlette.applications import Starlette
 
     from agent.platform.exec_watch import ExecWatch
     from sync.client import SyncClient
@@ -230,7 +230,7 @@ def _open_store(data_dir: Path) -> Any:
     return open_store(data_dir=data_dir)
 
 
-def _dashboard(app: FastAPI, ctx: ApiContext) -> None:
+def _dashboard(app: Starlette, ctx: ApiContext) -> None:
     """The dashboard's pages on the API app (imported when the API starts, not for `build`)."""
     from agent import dashboard
 

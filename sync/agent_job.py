@@ -7,11 +7,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from sync.state import MetaStore, SyncStore
 from sync.status_info import sync_info
@@ -26,7 +29,7 @@ __all__ = [
     "SYNC_MINUTES",
     "LazySecrets",
     "SyncJob",
-    "router",
+    "routes",
     "schedule",
 ]
 
@@ -131,14 +134,19 @@ class SyncJob:
         """The status document's `agent.sync` part: whether sync is on and what it sends."""
         return {"sync": sync_info(self.ledger)}
 
-    def serve(self, app: FastAPI, _ctx: object) -> None:
+    def serve(self, app: Starlette, _ctx: object) -> None:
         """Serve this job's routes on the agent's API app."""
         app.state.sync_job = self
-        app.include_router(router)
+        app.router.routes.extend(routes())
 
 
-def schedule(job: SyncJob, scheduler: BaseScheduler, *, minutes: float = SYNC_MINUTES,
-             answer_seconds: float = ANSWER_SECONDS) -> None:
+def schedule(
+    job: SyncJob,
+    scheduler: BaseScheduler,
+    *,
+    minutes: float = SYNC_MINUTES,
+    answer_seconds: float = ANSWER_SECONDS,
+) -> None:
     """Run the job every few minutes (with jitter), the first time 30 s after start; while a
     child's request is open, every `answer_seconds`, so the parent's answer arrives soon."""
     scheduler.add_job(
@@ -162,17 +170,22 @@ def _job(request: Request) -> SyncJob:
     return cast(SyncJob, request.app.state.sync_job)
 
 
-Job = Annotated[SyncJob, Depends(_job)]
-router = APIRouter()
-
-
-@router.post(NOW_PATH)
-def sync_now(job: Job) -> dict[str, Any]:
+def sync_now(request: Request) -> JSONResponse:
     """Run sync now (what `playclock sync now` asks the agent for)."""
-    return job.now()
+    return JSONResponse(_job(request).now())
 
 
-@router.get("/api/v1/sync")
-def sync_state(job: Job) -> dict[str, Any]:
+def sync_state(request: Request) -> JSONResponse:
     """Whether sync is on and what it sends."""
-    return sync_info(job.ledger)
+    return JSONResponse(sync_info(_job(request).ledger))
+
+
+def routes() -> list[Route]:
+    """`POST /api/v1/sync/now` and `GET /api/v1/sync` (each for its one method, no HEAD)."""
+    found = [
+        Route(NOW_PATH, sync_now, methods=["POST"]),
+        Route("/api/v1/sync", sync_state, methods=["GET"]),
+    ]
+    for route, method in zip(found, ("POST", "GET"), strict=True):
+        route.methods = {method}
+    return found

@@ -9,15 +9,21 @@ import logging
 import socket
 import threading
 from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from agent.api import routes_parent, routes_public, routes_session
 from agent.api.context import API_PREFIX, ApiContext
+from agent.api.routing import error_response
 from agent.i18n import _
 from agent.platform.peer import is_loopback
 
@@ -48,7 +54,6 @@ def split_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
-
 # Added to every answer unless the route set its own.
 _SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
@@ -59,9 +64,10 @@ _SECURITY_HEADERS = (
 
 
 class _Guard:
-    """Pure ASGI middleware: loopback callers only, this agent's Host names, a bounded body,
-    and the security headers on every answer (one call per request: no task group, no
-    streams, unlike `BaseHTTPMiddleware`; issue 15)."""
+    """Pure ASGI middleware: loopback callers only, this agent's Host names, a bounded body
+    (also one sent chunked, without a Content-Length), and the security headers on every
+    answer (one call per request: no task group, no streams, unlike `BaseHTTPMiddleware`;
+    issue 15)."""
 
     def __init__(self, app: ASGIApp, ctx: ApiContext) -> None:
         self.app = app
@@ -75,7 +81,7 @@ class _Guard:
         if refusal is not None:
             await refusal(scope, receive, _secured(send))
             return
-        await self.app(scope, receive, _secured(send))
+        await self.app(scope, _bounded(receive), _secured(send))
 
     def _refusal(self, scope: Scope) -> JSONResponse | None:
         client = scope.get("client")
@@ -89,6 +95,22 @@ class _Guard:
         if length and (not length.isdigit() or int(length) > MAX_BODY):
             return JSONResponse({"detail": _("request body too large")}, 413)
         return None
+
+
+def _bounded(receive: Receive) -> Receive:
+    """`receive` refusing a body longer than MAX_BODY (413, where the body is read)."""
+    seen = 0
+
+    async def bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise HTTPException(413, _("request body too large"))
+        return message
+
+    return bounded
 
 
 def _secured(send: Send) -> Send:
@@ -105,25 +127,42 @@ def _secured(send: Send) -> Send:
     return secured
 
 
-ApiExtension = Callable[[FastAPI, ApiContext], None]
+ApiExtension = Callable[[Starlette, ApiContext], None]
+
+# The API's OpenAPI document, for clients and fuzzers (tests/integration/test_api.py checks
+# that it lists every route, and the bounds of each body's fields).
+OPENAPI = Path(__file__).with_name("openapi.json")
 
 
-def create_app(ctx: ApiContext, extensions: Sequence[ApiExtension] = ()) -> FastAPI:
-    """The FastAPI app for one agent: its own routes, then each extension's (dashboard, sync)."""
-    app = FastAPI(
-        title="PlayClock local API",
-        version="1",
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=None,
-        redoc_url=None,
-        max_body_size=MAX_BODY,  # also bodies sent chunked, without a Content-Length
-        # No OpenTelemetry per request: nothing here exports it.
-        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+@cache
+def _openapi() -> bytes:
+    return OPENAPI.read_bytes()
+
+
+async def _openapi_route(_request: Request) -> Response:
+    return Response(_openapi(), media_type="application/json")
+
+
+async def _refused(_request: Request, exc: Exception) -> Response:
+    """A refusal from the routing itself (404, 405) as JSON, like every other one."""
+    return error_response(exc if isinstance(exc, HTTPException) else HTTPException(500))
+
+
+def create_app(ctx: ApiContext, extensions: Sequence[ApiExtension] = ()) -> Starlette:
+    """The Starlette app for one agent: its own routes, then each extension's (dashboard, sync)."""
+    openapi = Route(f"{API_PREFIX}/openapi.json", _openapi_route, methods=["GET"])
+    openapi.methods = {"GET"}
+    app = Starlette(
+        routes=[
+            *routes_public.routes.routes,
+            *routes_session.routes.routes,
+            *routes_parent.routes.routes,
+            openapi,
+        ],
+        exception_handlers={HTTPException: _refused},
     )
     app.state.ctx = ctx
     app.add_middleware(_Guard, ctx=ctx)
-    for router in (routes_public.router, routes_session.router, routes_parent.router):
-        app.include_router(router)
     for extend in extensions:
         extend(app, ctx)
     return app

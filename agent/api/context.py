@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, cast
+from typing import TypeVar, cast
 
-from fastapi import Depends, HTTPException, Request, Response
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 
 from agent.i18n import _
 from agent.platform.peer import peer_account
@@ -20,21 +22,21 @@ __all__ = [
     "API_PREFIX",
     "COOKIE",
     "ApiContext",
-    "Caller",
-    "CallerAccount",
-    "Ctx",
-    "Parent",
     "Viewer",
     "agent_call",
+    "caller_account",
     "context_of",
+    "parent_of",
     "set_session_cookie",
     "verify_pin",
+    "viewer_of",
 ]
 
 API_PREFIX = "/api/v1"
 COOKIE = "playclock_session"
 
 Address = tuple[str, int]
+T = TypeVar("T")
 
 
 @dataclass
@@ -60,13 +62,9 @@ class ApiContext:
         return {f"{n}:{self.port}" for n in names} | set(names)
 
 
-async def context_of(request: Request) -> ApiContext:
-    """The ApiContext of the app serving this request (async: read on the event loop, with
-    no hand-off to a worker thread and back for every request; issue 15)."""
+def context_of(request: Request) -> ApiContext:
+    """The ApiContext of the app serving this request."""
     return cast(ApiContext, request.app.state.ctx)
-
-
-Ctx = Annotated[ApiContext, Depends(context_of)]
 
 
 def verify_pin(ctx: ApiContext, pin: str) -> None:
@@ -89,7 +87,7 @@ def verify_pin(ctx: ApiContext, pin: str) -> None:
     raise HTTPException(401, _("wrong PIN"), headers={"WWW-Authenticate": "Bearer"})
 
 
-def _parent(request: Request, ctx: Ctx) -> str:
+def parent_of(request: Request, ctx: ApiContext) -> str:
     """ "parent" when the request carries a session, a session cookie with CSRF, or the PIN."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -114,9 +112,6 @@ def _parent(request: Request, ctx: Ctx) -> str:
     raise HTTPException(401, _("a parent PIN is needed"), headers={"WWW-Authenticate": "Bearer"})
 
 
-Parent = Annotated[str, Depends(_parent)]
-
-
 @dataclass(frozen=True)
 class Viewer:
     """Who calls: a parent (a session or the PIN), else the child whose account it is."""
@@ -129,14 +124,14 @@ class Viewer:
         return self.parent or (child is not None and child == self.child)
 
 
-def caller_account(request: Request, ctx: Ctx) -> str | None:
+def caller_account(request: Request, ctx: ApiContext) -> str | None:
     """The OS account that owns the client end of this connection (the kernel says), or None."""
     client = (request.client.host, request.client.port) if request.client else None
     server = request.scope.get("server")
     return ctx.peer(client, (str(server[0]), int(server[1])) if server else None)
 
 
-def _viewer(request: Request, ctx: Ctx) -> Viewer:
+def viewer_of(request: Request, ctx: ApiContext) -> Viewer:
     """A parent with a session (or the PIN); otherwise the child the calling account is."""
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
@@ -150,10 +145,6 @@ def _viewer(request: Request, ctx: Ctx) -> Viewer:
     return Viewer(parent=False, child=ctx.agent.matcher.child_of(account) if account else None)
 
 
-Caller = Annotated[Viewer, Depends(_viewer)]
-CallerAccount = Annotated[str | None, Depends(caller_account)]
-
-
 def set_session_cookie(response: Response, token: str) -> None:
     """The parent's session cookie: HTTP only, same site only, as long as the session."""
     response.set_cookie(
@@ -161,7 +152,7 @@ def set_session_cookie(response: Response, token: str) -> None:
     )
 
 
-def agent_call(action: Callable[[], Any]) -> Any:
+def agent_call(action: Callable[[], T]) -> T:
     """Run an agent action, turning its refusal into a 400 (or 503) with the agent's message."""
     try:
         return action()

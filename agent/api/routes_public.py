@@ -7,50 +7,49 @@ the calling account's child's own (the tray needs no more), nothing of other chi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
-from agent.api.context import API_PREFIX, Caller, CallerAccount, Ctx, agent_call
-from agent.api.models import AskBody, IdleBody
+from agent.api.bodies import AskBody, IdleBody
+from agent.api.checks import Checks
+from agent.api.context import API_PREFIX, agent_call, caller_account, viewer_of
+from agent.api.routing import ApiCall, ApiRoutes
 from agent.i18n import _
 
-__all__ = ["router"]
+__all__ = ["routes"]
 
-router = APIRouter(prefix=API_PREFIX)
+routes = ApiRoutes(API_PREFIX)
 
-
-# The documents below are JSON already: answered as they are, without FastAPI's walk over
-# every value (`jsonable_encoder`), ten times the cost of the encoding itself (issue 15).
 Json = dict[str, Any]
 
 
-@router.get("/health", response_model=Json)
-async def health(ctx: Ctx) -> JSONResponse:
+@routes.get("/health", inline=True)
+def health(call: ApiCall) -> Json:
     """Whether the agent answers, and how many ticks it has run."""
-    return JSONResponse({"ok": True, "ticks": ctx.agent.ticks})
+    return {"ok": True, "ticks": call.ctx.agent.ticks}
 
 
-@router.get("/status", response_model=Json)
-def status(ctx: Ctx) -> JSONResponse:
+@routes.get("/status")
+def status(call: ApiCall) -> Json:
     """The status document."""
-    return JSONResponse(ctx.agent.status())
+    return call.ctx.agent.status()
 
 
-@router.get("/events", response_model=Json)
-def events(
-    ctx: Ctx,
-    viewer: Caller,
-    after: int = 0,
-    wait: float = 0,
-    run: Annotated[str | None, Query(max_length=64)] = None,
-) -> JSONResponse:
+@routes.get("/events")
+def events(call: ApiCall) -> Json:
     """New events after an id; waits up to `wait` seconds (long polling).
 
     `run` is the run of the agent the caller's `after` came from: when the agent has been
     restarted since, every event of this run is new to the caller, and is answered at once.
     """
+    ctx = call.ctx
+    viewer = viewer_of(call.request, ctx)
+    check = Checks()
+    after = check.query_int(call.query, "after", 0)
+    wait = check.query_float(call.query, "wait", 0.0)
+    run = check.query_text(call.query, "run", None, 64)
+    check.done()
     bus = ctx.agent.bus
     wait = max(0.0, min(wait, 30.0))
     if run is not None and run != bus.run:
@@ -65,15 +64,18 @@ def events(
     else:
         items = bus.since(after)
     mine = [e for e in items if viewer.sees(e.get("child"))]
-    return JSONResponse({"last": bus.last_id, "run": bus.run, "events": mine})
+    return {"last": bus.last_id, "run": bus.run, "events": mine}
 
 
-@router.get("/log")
-def event_log(
-    ctx: Ctx, viewer: Caller, day: dt.date | None = None, limit: int = 500
-) -> dict[str, Any]:
+@routes.get("/log")
+def event_log(call: ApiCall) -> Json:
     """The ledger's events of a day (today by default)."""
-    agent = ctx.agent
+    agent = call.ctx.agent
+    viewer = viewer_of(call.request, call.ctx)
+    check = Checks()
+    day = check.query_day(call.query, "day")
+    limit = check.query_int(call.query, "limit", 500)
+    check.done()
     when = day or agent.state.day
     tz = agent.clock.tz
     try:
@@ -89,16 +91,23 @@ def event_log(
     return {"day": when.isoformat(), "events": items}
 
 
-@router.get("/requests")
-def requests(ctx: Ctx, viewer: Caller, state: str | None = "pending") -> dict[str, Any]:
+@routes.get("/requests")
+def requests(call: ApiCall) -> Json:
     """Requests for more time (pending ones by default)."""
-    mine = [r.as_json() for r in ctx.agent.ledger.requests(state) if viewer.sees(r.child)]
+    viewer = viewer_of(call.request, call.ctx)
+    check = Checks()
+    state = check.query_text(call.query, "state", "pending", None)
+    check.done()
+    mine = [r.as_json() for r in call.ctx.agent.ledger.requests(state) if viewer.sees(r.child)]
     return {"requests": mine}
 
 
-@router.post("/requests", status_code=201)
-def ask(ctx: Ctx, viewer: Caller, body: AskBody) -> dict[str, Any]:
+@routes.post("/requests", status=201)
+def ask(call: ApiCall) -> Json:
     """A child asks for more time (for themselves; a parent for any child)."""
+    ctx = call.ctx
+    viewer = viewer_of(call.request, ctx)
+    body = call.body(AskBody)
     name = ctx.agent.child_name(body.child)
     if name is None:  # checked first: made-up names must not fill the rate limiter's table
         raise HTTPException(400, _("unknown child {name!r}").format(name=body.child))
@@ -109,10 +118,12 @@ def ask(ctx: Ctx, viewer: Caller, body: AskBody) -> dict[str, Any]:
     return dict(agent_call(lambda: ctx.agent.ask(name, body.minutes, body.message)))
 
 
-@router.post("/idle", status_code=204)
-def report_idle(body: IdleBody, ctx: Ctx, user: CallerAccount) -> None:
+@routes.post("/idle", status=204)
+def report_idle(call: ApiCall) -> None:
     """A tray reports its account's input idle time; the account is the one that owns the
     connection (never a name in the body), so a program can only speak for its own user."""
+    body = call.body(IdleBody)
+    user = caller_account(call.request, call.ctx)
     if user is None:
         raise HTTPException(403, _("idle time is only taken from a tray of this computer"))
-    ctx.agent.report_idle(user, body.idle_seconds)
+    call.ctx.agent.report_idle(user, body.idle_seconds)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from agent.api.context import ApiContext
 from agent.dashboard import history, pages, parent, rules_page
@@ -11,9 +11,9 @@ from agent.dashboard.web import Web
 __all__ = ["mount"]
 
 
-def mount(app: FastAPI, ctx: ApiContext) -> None:
+def mount(app: Starlette, ctx: ApiContext) -> None:
     """Serve the dashboard's pages on the agent's API app."""
     web = Web(ctx)
     for module in (pages, parent, rules_page, history):
         module.routes.mount(app, web)
-    app.include_router(pages.router)
+    app.router.routes.extend(pages.other_routes())

@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Any
 
-from fastapi.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from agent.dashboard.event_lines import log_lines
 from agent.dashboard.language import _

@@ -6,19 +6,20 @@ import datetime as dt
 from functools import cache
 from pathlib import Path
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from agent.api.context import COOKIE, set_session_cookie
 from agent.dashboard.language import LANG_COOKIE, _
 from agent.dashboard.views import child_views, sync_on, words_shared
-from agent.dashboard.web import LOGIN_COOKIE, Call, Routes, Web, safe_next
+from agent.dashboard.web import LOGIN_COOKIE, Call, Routes, Web, get_route, safe_next
 from agent.i18n import LANGUAGES
 from agent.security.api_sessions import SESSION_SECONDS
 from agent.security.pin.errors import PinError, PinNotSet
 from agent.security.pin.manager import VerifyStatus
 
-__all__ = ["router", "routes"]
+__all__ = ["other_routes", "routes"]
 
 STATIC = Path(__file__).with_name("static")
 _TYPES = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript"}
@@ -30,7 +31,6 @@ def _static(name: str) -> bytes:
 
 
 routes = Routes()  # The public pages and login/logout.
-router = APIRouter(include_in_schema=False)
 
 
 @routes.page("/", parent=False)
@@ -134,8 +134,8 @@ def logout(web: Web, call: Call) -> Response:
     return response
 
 
-@router.get("/lang/{code}", include_in_schema=False)
-def switch_language(code: str, request: Request) -> Response:
+def switch_language(request: Request) -> Response:
+    code = request.path_params["code"]
     target = safe_next(request.query_params.get("next"))
     response = Web.redirect(target)
     if code in LANGUAGES:
@@ -145,8 +145,13 @@ def switch_language(code: str, request: Request) -> Response:
     return response
 
 
-@router.get("/static/{name}", include_in_schema=False)
-def static(name: str) -> Response:
+def static(request: Request) -> Response:
+    name = request.path_params["name"]
     if name not in _TYPES:
         return Response(status_code=404)
     return Response(_static(name), media_type=_TYPES[name])
+
+
+def other_routes() -> list[Route]:
+    """The language switch and the static files (neither needs a `Call`)."""
+    return [get_route("/lang/{code}", switch_language), get_route("/static/{name}", static)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from fastapi.responses import Response
+from starlette.responses import Response
 
 from agent.dashboard.language import _
 from agent.dashboard.views import child_views, limit_title

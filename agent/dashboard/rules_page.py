@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi.responses import Response
+from starlette.responses import Response
 
 from agent.dashboard import rulesedit as edit
 from agent.dashboard.language import _

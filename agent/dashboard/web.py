@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from agent.api.context import COOKIE, ApiContext
 from agent.dashboard.language import LANG_COOKIE, _, language, language_names, pick_language
@@ -34,6 +36,7 @@ __all__ = [
     "Handler",
     "Routes",
     "Web",
+    "get_route",
     "iso_day",
     "safe_next",
 ]
@@ -47,6 +50,11 @@ CSP = (
 )
 
 
+def get_route(path: str, endpoint: Callable[[Request], object], method: str = "GET") -> Route:
+    """A route answering only `method` (Starlette adds HEAD to a GET; the agent never did)."""
+    found = Route(path, endpoint, methods=[method], include_in_schema=False)
+    found.methods = {method}
+    return found
 
 
 def _number(value: float | int, lang: str) -> str:
@@ -92,8 +100,6 @@ class Call:
     def getlist(self, name: str) -> list[str]:
         """Every value of a repeated form field."""
         return [v.strip() for v in self.form.get(name, [])]
-
-
 
 
 class Web:
@@ -198,7 +204,7 @@ class Web:
     # -- routes ------------------------------------------------------------------------
 
     def page(
-        self, app: FastAPI, path: str, handler: Callable[[Call], Response], *, parent: bool
+        self, app: Starlette, path: str, handler: Callable[[Call], Response], *, parent: bool
     ) -> None:
         """A GET page; parent pages send everyone else to /login."""
 
@@ -212,11 +218,11 @@ class Web:
         async def endpoint(request: Request) -> Response:
             return await run_in_threadpool(work, request)
 
-        app.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False)
+        app.router.routes.append(get_route(path, endpoint))
 
     def action(
         self,
-        app: FastAPI,
+        app: Starlette,
         path: str,
         handler: Callable[[Call], Response],
         *,
@@ -253,7 +259,7 @@ class Web:
                         form.setdefault(key, []).append(value)
             return await run_in_threadpool(work, request, form)
 
-        app.add_api_route(path, endpoint, methods=["POST"], include_in_schema=False)
+        app.router.routes.append(get_route(path, endpoint, "POST"))
 
 
 def iso_day(text: str | None, default: dt.date) -> dt.date:
@@ -268,7 +274,7 @@ Handler = Callable[[Web, Call], Response]
 
 
 class Routes:
-    """A module's pages and forms, declared where they are written (the dashboard's APIRouter)."""
+    """A module's pages and forms, declared where they are written."""
 
     def __init__(self) -> None:
         self._pages: list[tuple[str, Handler, bool]] = []
@@ -292,7 +298,7 @@ class Routes:
 
         return register
 
-    def mount(self, app: FastAPI, web: Web) -> None:
+    def mount(self, app: Starlette, web: Web) -> None:
         """Serve every page and form of this module on `app`, rendered by `web`."""
         for path, handler, parent in self._pages:
             web.page(app, path, functools.partial(handler, web), parent=parent)

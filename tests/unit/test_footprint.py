@@ -45,8 +45,11 @@ daily = 10
 AGENT_NEVER = (
     "requests", "urllib3", "jinja2", "babel", "keyring", "secretstorage", "sync.client",
     "sync.transport", "agent.reports", "installer", "playclock.cli.sync",
-    "playclock.cli.report",
+    "playclock.cli.report", "fastapi", "pydantic", "pydantic_core",
 )  # fmt: skip
+# Never in the agent, whatever is used: its API and dashboard are plain Starlette (the hub
+# alone is FastAPI); FastAPI and pydantic were ~20 MiB of its memory (issue 15).
+AGENT_NEVER_SERVING = ("fastapi", "pydantic", "pydantic_core", "sync.hub")
 TRAY_NEVER = (
     "requests", "urllib3", "babel", "psutil", "sqlite3", "fastapi", "keyring", "ssl", "_hashlib",
     "http.client", "email",
@@ -93,6 +96,42 @@ runtime.ledger.close()
 """
     )
     assert _heavy(loaded, AGENT_NEVER) == []
+
+
+def test_the_agent_serves_its_api_and_dashboard_without_fastapi_or_pydantic(
+    tmp_path: Path,
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES, encoding="utf-8")
+    loaded = _loaded(
+        f"""
+import warnings
+from pathlib import Path
+from agent.api.app import create_app
+from agent.api.context import ApiContext
+from playclock.compose import build
+runtime = build(Path({str(rules)!r}), Path({str(tmp_path / "data")!r}))
+runtime.agent.start()
+app = create_app(ApiContext(runtime.agent, runtime.pins, 7377), runtime.extensions)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+client = TestClient(app, base_url="http://127.0.0.1:7377", client=("127.0.0.1", 50000))
+answers = [
+    client.get("/api/v1/status").status_code,
+    client.get("/api/v1/events", params={{"wait": 0, "run": "x" * 65}}).status_code,
+    client.post("/api/v1/grants", json={{"child": "An", "minutes": 5}}).status_code,
+    client.post("/api/v1/requests", json={{"child": "An", "minutes": 999}}).status_code,
+    client.get("/api/v1/openapi.json").status_code,
+    client.get("/api/v1/sync").status_code,
+    client.get("/").status_code,
+    client.get("/login").status_code,
+]
+assert answers == [200, 422, 401, 422, 200, 200, 200, 200], answers
+runtime.ledger.close()
+"""
+    )
+    assert _heavy(loaded, AGENT_NEVER_SERVING) == []
 
 
 def test_the_tray_loads_neither_http_library_nor_psutil(tmp_path: Path) -> None:

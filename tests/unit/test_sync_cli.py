@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from agent.ledger.memory import MemoryLedger
 from playclock.cli import sync as cli
@@ -43,7 +43,7 @@ def test_the_job_runs_every_five_minutes_reports_its_status_and_serves_its_route
     assert scheduled is not None and scheduled.trigger.interval == dt.timedelta(minutes=5)
     assert scheduled.max_instances == 1 and scheduled.coalesce is True
     assert job.status()["sync"]["enabled"] is False
-    app = FastAPI()
+    app = Starlette()
     job.serve(app, None)
     http = TestClient(app)
     first = http.post(NOW_PATH).json()
