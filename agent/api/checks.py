@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -195,15 +196,23 @@ def _to_text(value: object, min_length: int, max_length: int | None) -> str:
 
 
 @dataclass(frozen=True)
-class Field:
+class Field(ABC):
     """One field of a body: its name, its default (MISSING: required) and whether null is taken."""
 
     name: str
     default: object = MISSING
     nullable: bool = False
 
+    @abstractmethod
     def check(self, value: object, loc: Loc, problems: list[Problem]) -> object:
         """The value taken, or MISSING after adding why it was refused to `problems`."""
+
+
+@dataclass(frozen=True)
+class _Single(Field):
+    """A field refused as a whole, with one reason, or taken converted."""
+
+    def check(self, value: object, loc: Loc, problems: list[Problem]) -> object:
         if value is None and self.nullable:
             return None
         try:
@@ -212,13 +221,13 @@ class Field:
             problems.append(_problem(exc.kind, loc, exc.msg, value, exc.ctx))
             return MISSING
 
+    @abstractmethod
     def take(self, value: object) -> object:
         """The value converted and checked; _Refused when it is not taken."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True, kw_only=True)
-class Text(Field):
+class Text(_Single):
     """A string of bounded length."""
 
     min_length: int = 0
@@ -229,33 +238,32 @@ class Text(Field):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Whole(Field):
-    """An integer within bounds."""
-
-    ge: int | None = None
-    le: int | None = None
-
-    def take(self, value: object) -> int:
-        number = _to_int(value)
-        _bounded(number, self.ge, self.le)
-        return number
-
-
-@dataclass(frozen=True, kw_only=True)
-class Number(Field):
+class Number(_Single):
     """A number within bounds."""
 
     ge: float | None = None
     le: float | None = None
 
     def take(self, value: object) -> float:
-        number = _to_float(value)
+        number = self.convert(value)
         _bounded(number, self.ge, self.le)
         return number
 
+    def convert(self, value: object) -> float:
+        """The value as this field's kind of number; _Refused when it is not one."""
+        return _to_float(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Whole(Number):
+    """An integer within bounds."""
+
+    def convert(self, value: object) -> int:
+        return _to_int(value)
+
 
 @dataclass(frozen=True)
-class Flag(Field):
+class Flag(_Single):
     """A boolean."""
 
     def take(self, value: object) -> bool:
